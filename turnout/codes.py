@@ -1,0 +1,158 @@
+"""Badge codes and printed cards: what was scanned?
+
+A person badge is ``T`` + digits whose last digit is a Damm check digit over the others
+(number 572 -> ``T5724``). Cards are ``TURNOUT:ROLE:<role>``, ``TURNOUT:UNDO`` and
+``TURNOUT:SETUP:<token>``; a standard wi-fi QR code starts ``WIFI:``. Everything else is foreign.
+Pure: no I/O, so both the kiosk and the hub classify codes the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Damm's totally anti-symmetric quasigroup of order 10: catches every single-digit error
+# and every adjacent transposition.
+_DAMM = (
+    (0, 3, 1, 7, 5, 9, 8, 6, 4, 2),
+    (7, 0, 9, 2, 1, 5, 4, 8, 6, 3),
+    (4, 2, 0, 6, 8, 7, 1, 3, 5, 9),
+    (1, 7, 5, 0, 9, 8, 3, 4, 2, 6),
+    (6, 1, 2, 3, 0, 4, 5, 9, 7, 8),
+    (3, 6, 7, 4, 2, 0, 9, 5, 8, 1),
+    (5, 8, 6, 9, 7, 2, 0, 1, 3, 4),
+    (8, 9, 4, 5, 3, 6, 2, 0, 1, 7),
+    (9, 4, 3, 8, 6, 1, 7, 2, 0, 5),
+    (2, 5, 8, 1, 4, 3, 6, 7, 9, 0),
+)
+
+BADGE_PREFIX = "T"
+MAX_CODE_LENGTH = 64
+# Wi-fi and set-up cards carry passwords and tokens, so they may be longer than a badge.
+MAX_CARD_LENGTH = 256
+ROLE_CARD_PREFIX = "TURNOUT:ROLE:"
+UNDO_CARD = "TURNOUT:UNDO"
+SETUP_CARD_PREFIX = "TURNOUT:SETUP:"
+WIFI_PREFIX = "WIFI:"
+
+ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_BADGE_SHAPE = re.compile(r"^T[0-9]{2,18}$")
+_SETUP_TOKEN = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
+
+
+def damm_digit(digits: str) -> int:
+    """The Damm check digit for a string of decimal digits."""
+    interim = 0
+    for ch in digits:
+        interim = _DAMM[interim][ord(ch) - 48]
+    return interim
+
+
+def damm_valid(digits: str) -> bool:
+    """True when the last digit is the Damm check digit of the others."""
+    return len(digits) >= 2 and digits.isascii() and digits.isdigit() and damm_digit(digits) == 0
+
+
+def badge_code(number: int) -> str:
+    """The printed badge code for a person number: ``badge_code(572) == "T5724"``."""
+    if number < 1:
+        raise ValueError("badge numbers start at 1")
+    digits = str(number)
+    return f"{BADGE_PREFIX}{digits}{damm_digit(digits)}"
+
+
+def badge_number(code: str) -> int:
+    """The person number inside a valid badge code (raises ValueError if it is not one)."""
+    if not is_badge(code):
+        raise ValueError(f"not a valid badge code: {code!r}")
+    return int(code[1:-1])
+
+
+def is_badge(code: str) -> bool:
+    return bool(_BADGE_SHAPE.match(code)) and damm_valid(code[1:])
+
+
+def is_role_name(role: str) -> bool:
+    return bool(ROLE_NAME.match(role))
+
+
+# What a scan turned out to be. Each is a small value the state machine matches on.
+@dataclass(frozen=True)
+class Badge:
+    code: str
+
+
+@dataclass(frozen=True)
+class RoleCard:
+    role: str
+
+
+@dataclass(frozen=True)
+class UndoCard:
+    pass
+
+
+@dataclass(frozen=True)
+class SetupCard:
+    token: str
+
+
+@dataclass(frozen=True)
+class WifiCard:
+    text: str  # parsed by the kiosk's wi-fi module; kept whole here
+
+
+@dataclass(frozen=True)
+class Misread:
+    """Looks like a badge but the check digit fails: ask the person to scan again."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Foreign:
+    """Not a Turnout code at all (a product EAN, a URL, junk)."""
+
+    text: str
+    reason: str
+
+
+Code = Badge | RoleCard | UndoCard | SetupCard | WifiCard | Misread | Foreign
+
+
+def classify(text: str) -> Code:
+    """Say what a scanned text is. Never raises: anything unexpected is ``Foreign``."""
+    if not isinstance(text, str):
+        return Foreign(repr(text)[:MAX_CODE_LENGTH], "not text")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        return Foreign(_printable(text), "control characters")
+    text = text.strip()
+    if not text:
+        return Foreign("", "empty")
+    if text.startswith(WIFI_PREFIX) or text.startswith("TURNOUT:"):
+        if len(text) > MAX_CARD_LENGTH:
+            return Foreign(text[:MAX_CODE_LENGTH], "too long")
+        return _classify_card(text)
+    if len(text) > MAX_CODE_LENGTH:
+        return Foreign(text[:MAX_CODE_LENGTH], "too long")
+    if _BADGE_SHAPE.match(text):
+        return Badge(text) if damm_valid(text[1:]) else Misread(text)
+    return Foreign(text, "not a Turnout code")
+
+
+def _classify_card(text: str) -> Code:
+    if text.startswith(WIFI_PREFIX):
+        return WifiCard(text)
+    if text == UNDO_CARD:
+        return UndoCard()
+    if text.startswith(ROLE_CARD_PREFIX):
+        role = text[len(ROLE_CARD_PREFIX):]
+        return RoleCard(role) if is_role_name(role) else Foreign(text, "bad role name")
+    if text.startswith(SETUP_CARD_PREFIX):
+        token = text[len(SETUP_CARD_PREFIX):]
+        return SetupCard(token) if _SETUP_TOKEN.match(token) else Foreign(text, "bad setup token")
+    return Foreign(text, "unknown Turnout card")
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if 32 <= ord(ch) != 127 else "?" for ch in text)[:MAX_CODE_LENGTH]
