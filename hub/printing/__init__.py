@@ -1,0 +1,1 @@
+"""Printable badges and cards (PDF) drawn with ReportLab's own barcode support."""

@@ -1,0 +1,27 @@
+"""Barcode drawings for badges and cards, using ReportLab's own barcode widgets.
+
+Everything the hub prints (badges, role cards, set-up cards) gets its symbols here, and the
+camera tests render their test badges through the same functions.
+"""
+
+from __future__ import annotations
+
+from reportlab.graphics.barcode import createBarcodeDrawing
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib.units import mm
+
+# Cheap USB scanners read 1D codes at arm's length when the narrowest bar is >= 0.33 mm.
+CODE128_BAR_WIDTH = 0.38 * mm
+CODE128_BAR_HEIGHT = 14 * mm
+
+
+def code128_drawing(text: str, bar_width: float = CODE128_BAR_WIDTH,
+                    bar_height: float = CODE128_BAR_HEIGHT) -> Drawing:
+    """A Code 128 symbol with quiet zones and no human-readable line (we print that ourselves)."""
+    return createBarcodeDrawing("Code128", value=text, barWidth=bar_width, barHeight=bar_height,
+                                humanReadable=False, quiet=True)
+
+
+def qr_drawing(text: str, size: float = 24 * mm) -> Drawing:
+    """A QR code (error correction M) scaled to ``size`` points square, quiet zone included."""
+    return createBarcodeDrawing("QR", value=text, width=size, height=size, barLevel="M")

@@ -1,0 +1,1 @@
+"""Buzzer feedback: tunes (pure) and players (gpiozero, or text in simulation)."""

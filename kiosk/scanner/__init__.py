@@ -1,0 +1,1 @@
+"""Scanners: where scanned codes come from (USB HID scanner, stdin, camera)."""
