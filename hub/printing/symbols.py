@@ -22,6 +22,15 @@ def code128_drawing(text: str, bar_width: float = CODE128_BAR_WIDTH,
                                 humanReadable=False, quiet=True)
 
 
-def qr_drawing(text: str, size: float = 24 * mm) -> Drawing:
-    """A QR code (error correction M) scaled to ``size`` points square, quiet zone included."""
-    return createBarcodeDrawing("QR", value=text, width=size, height=size, barLevel="M")
+def qr_drawing(text: str, size: float = 24 * mm, quiet_modules: int = 4) -> Drawing:
+    """A QR code (error correction M) scaled to ``size`` points square, quiet zone included.
+
+    A layout that keeps its own white margin around the symbol may ask for fewer quiet modules.
+    """
+    return createBarcodeDrawing("QR", value=text, width=size, height=size, barLevel="M",
+                                barBorder=quiet_modules)
+
+
+def qr_modules(text: str) -> int:
+    """How many modules wide the QR symbol for text is (21 for version 1), quiet zone excluded."""
+    return qr_drawing(text).contents[0].qr.getModuleCount()
