@@ -1,0 +1,97 @@
+"""Kiosk settings: one dataclass, loaded from TOML (``/etc/turnout/kiosk.toml`` on a Pi),
+with command-line flags on top. Defaults match the wiring in hardware.md."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_PATH = Path("/etc/turnout/kiosk.toml")
+DEFAULT_ROLES = ("attend", "pitch", "cake", "tidy", "organise")
+DEFAULT_ROLE_LABELS = {
+    "attend": "Attend", "pitch": "Pitch", "cake": "Cake", "tidy": "Tidy", "organise": "Organise",
+}
+# BCM GPIO numbers, as wired in hardware.md.
+DEFAULT_BUTTON_PINS = {"pitch": 5, "cake": 6, "tidy": 13, "organise": 19}
+DEFAULT_LED_PINS = {"pitch": 12, "cake": 16, "tidy": 20, "organise": 21}
+DEFAULT_BUZZER_PIN = 18
+
+
+class ConfigError(ValueError):
+    """The configuration file or flags are wrong; the message says which setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    kiosk_id: str = "kiosk-1"
+    event: str | None = None  # the hub's retained config overrides this once it arrives
+    event_name: str | None = None
+    data_dir: Path = Path("/var/lib/turnout")
+    broker: str = "mqtt://localhost:1883"
+    broker_username: str | None = None
+    broker_password: str | None = None
+    base_topic: str = "turnout"
+    scanner: str = "hid"  # hid | hid:/dev/input/... | stdin | images:DIR | picamera2 | v4l2:/dev/videoN
+    display: str = "ssd1306"  # ssd1306 | sh1106 | none
+    i2c_port: int = 1
+    i2c_address: int = 0x3C
+    buzzer: str = "passive"  # passive (TonalBuzzer) | active (Buzzer) | none
+    buzzer_pin: int = DEFAULT_BUZZER_PIN
+    roles: tuple[str, ...] = DEFAULT_ROLES
+    role_labels: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ROLE_LABELS))
+    button_pins: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_BUTTON_PINS))
+    led_pins: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_LED_PINS))
+    sim: bool = False
+
+    def label(self, role: str) -> str:
+        return self.role_labels.get(role) or role.replace("_", " ").capitalize()
+
+    @property
+    def db_path(self) -> Path:
+        return Path(self.data_dir) / "kiosk.db"
+
+
+_TOML_KEYS = {f.name for f in fields(Settings)} - {"sim"}
+
+
+def load_settings(path: Path | None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Settings from a TOML file (missing file = defaults) with non-None overrides on top."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                values = tomllib.load(fh)
+        except FileNotFoundError:
+            if path != DEFAULT_CONFIG_PATH:
+                raise ConfigError(f"config file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    unknown = set(values) - _TOML_KEYS
+    if unknown:
+        raise ConfigError(f"unknown setting(s) in {path}: {', '.join(sorted(unknown))}")
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return _checked(values)
+
+
+def _checked(values: dict[str, Any]) -> Settings:
+    if "data_dir" in values:
+        values["data_dir"] = Path(values["data_dir"]).expanduser()
+    if "roles" in values:
+        values["roles"] = tuple(values["roles"])
+    settings = replace(Settings(), **values)
+    from turnout.codes import is_role_name
+    from turnout.protocol import is_kiosk_id
+    if not is_kiosk_id(settings.kiosk_id):
+        raise ConfigError(f"kiosk_id {settings.kiosk_id!r}: use 1-32 letters, digits, - or _")
+    if "attend" not in settings.roles:
+        raise ConfigError("roles must include 'attend'")
+    bad = [r for r in settings.roles if not is_role_name(r)]
+    if bad:
+        raise ConfigError(f"bad role name(s): {bad}")
+    if settings.display not in ("ssd1306", "sh1106", "none"):
+        raise ConfigError(f"display {settings.display!r}: use ssd1306, sh1106 or none")
+    if settings.buzzer not in ("passive", "active", "none"):
+        raise ConfigError(f"buzzer {settings.buzzer!r}: use passive, active or none")
+    return settings

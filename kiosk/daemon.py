@@ -1,0 +1,154 @@
+"""The kiosk daemon: wires scanner, state machine, store, link and feedback, and runs the loop.
+
+Everything arrives as an event on one queue (scanner, buttons and MQTT post from their own
+threads); the loop hands each to the machine and carries out the actions in order. Only this
+thread touches the store. No business rules here: those live in kiosk.machine and kiosk.outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+from kiosk.machine import (AckReceived, KioskMachine, LinkChanged, Light, Now, Play,
+                           QueueChanged, SaveConfig, Send, Show, Store, Tick)
+from kiosk.outbox import SendTimes, StatusThrottle
+from kiosk.store import ScanStore
+from kiosk.buzzer.tunes import Tone
+from kiosk.screens import Problem, Screen
+
+log = logging.getLogger("turnout.kiosk")
+
+TICK_SECONDS = 0.25
+PENDING_WINDOW = 500
+
+
+class Shutdown:
+    """Posted to stop the loop (end of simulated input, SIGTERM)."""
+
+
+class Link(Protocol):
+    connected: bool
+
+    def start(self) -> None: ...
+    def send_scan(self, scan) -> bool: ...
+    def send_status(self, queued: int, event: str | None) -> None: ...
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Feedback:
+    """The kiosk's outputs, each a small adapter (or None where not fitted)."""
+
+    show: Callable[[Screen], None]
+    play: Callable[[Tone], None]
+    light: Callable[[str | None], None]
+
+
+class KioskDaemon:
+    def __init__(self, machine: KioskMachine, store: ScanStore, link: Link, feedback: Feedback,
+                 clock: Callable[[], Now]):
+        self.machine = machine
+        self.store = store
+        self.link = link
+        self.feedback = feedback
+        self.clock = clock
+        self.events: queue.Queue[Any] = queue.Queue()
+        self.send_times = SendTimes()
+        self.status = StatusThrottle()
+        self._stopped = threading.Event()
+
+    def post(self, event: Any) -> None:
+        """Thread-safe: scanner, buttons and the MQTT link call this."""
+        self.events.put(event)
+
+    def stop(self) -> None:
+        self.post(Shutdown())
+
+    def run(self) -> None:
+        self.machine.queued = self.store.queued_count()
+        self._handle(Tick(), self.clock())
+        self.link.start()
+        while True:
+            try:
+                event = self.events.get(timeout=TICK_SECONDS)
+            except queue.Empty:
+                event = Tick()
+            if isinstance(event, Shutdown):
+                break
+            now = self.clock()
+            self._handle(event, now)
+            self._pump(now)
+        self._stopped.set()
+
+    # -- one event --
+
+    def _handle(self, event: Any, now: Now) -> None:
+        from kiosk.link import HubOnline
+        if isinstance(event, HubOnline) or (isinstance(event, LinkChanged) and event.online):
+            self.send_times.reconnected()
+            self.status.published = None  # a new session: say we are here
+            if isinstance(event, HubOnline):
+                return
+        if isinstance(event, AckReceived):
+            self._settle(event.ack, now)
+        self._carry_out(self.machine.handle(event, now))
+
+    def _settle(self, ack, now: Now) -> None:
+        """An answer from the hub takes the scan out of the outbox, whatever the answer."""
+        self.send_times.answered(ack.id)
+        if self.store.mark_acked(ack.id, str(ack.status), ack.reason):
+            queued = self.store.queued_count()
+            log.info("hub answered %s for scan %s; %d waiting to sync", ack.status, ack.id[:8], queued)
+            self._carry_out(self.machine.handle(QueueChanged(queued), now))
+
+    def _carry_out(self, actions: list) -> None:
+        for action in actions:
+            match action:
+                case Store(scan):
+                    try:
+                        self.store.add(scan)
+                    except Exception as exc:  # disk full, card failing: never beep OK
+                        log.error("could not store scan of %s: %s", scan.badge, exc)
+                        self.feedback.play(Tone.ERROR)
+                        self.feedback.show(Problem("Storage error", "tell an organiser"))
+                        return
+                    log.info("scan %s: badge %s, role %s, event %s (seq %d)%s", scan.id[:8],
+                             scan.badge, scan.role, scan.event, scan.seq,
+                             f", annuls {scan.annuls[:8]}" if scan.annuls else "")
+                case Play(tone):
+                    self.feedback.play(tone)
+                case Show(screen):
+                    self.feedback.show(screen)
+                case Light(role):
+                    self.feedback.light(role)
+                case Send(scan_id):
+                    self._send(scan_id)
+                case SaveConfig(config):
+                    self.store.save_config(config)
+                    log.info("config from hub: event %s (%s), roles %s", config.event,
+                             config.event_name, ", ".join(config.roles))
+
+    # -- the outbox --
+
+    def _send(self, scan_id: str) -> None:
+        scan = self.store.get(scan_id)
+        if scan and self.link.send_scan(scan):
+            self.send_times.sent(scan_id, self.clock().mono)
+
+    def _pump(self, now: Now) -> None:
+        """Send what is due, and republish the status when the queue changed."""
+        if not self.link.connected:
+            return
+        # The oldest few hundred are enough: at most MAX_IN_FLIGHT go out at once.
+        by_id = {scan.id: scan for scan in self.store.pending(limit=PENDING_WINDOW)}
+        for scan_id in self.send_times.due(list(by_id), now.mono):
+            if not self.link.send_scan(by_id[scan_id]):
+                break
+            self.send_times.sent(scan_id, now.mono)
+        state = (self.machine.queued, self.machine.event)
+        if self.status.should_publish(state, now.mono, force=self.status.published is None):
+            self.link.send_status(*state)

@@ -1,0 +1,98 @@
+"""The kiosk's MQTT link: sends scans and status, receives acks and config.
+
+Callbacks run on paho's network thread; they only turn messages into machine events and
+hand them to ``post`` (the daemon's queue). Nothing here decides anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import paho.mqtt.client as mqtt
+
+from kiosk.machine import AckReceived, ConfigReceived, Event, LinkChanged
+from turnout import __version__
+from turnout.broker_url import BrokerURL
+from turnout.mqtt import connect, make_client, set_nodelay
+from turnout.protocol import (Availability, KioskStatus, ProtocolError, Scan, Topics,
+                              decode_ack, decode_config, load_json_object)
+
+log = logging.getLogger("turnout.kiosk.link")
+
+
+class HubOnline:
+    """Posted when the hub announces itself online: whatever was in flight is re-sent."""
+
+
+class KioskLink:
+    def __init__(self, kiosk_id: str, broker: BrokerURL, post: Callable[[Event | HubOnline], None],
+                 base_topic: str = "turnout", username: str | None = None,
+                 password: str | None = None):
+        self.kiosk_id = kiosk_id
+        self.broker = broker
+        self.topics = Topics(base_topic)
+        self.post = post
+        self.connected = False
+        offline = KioskStatus(Availability.OFFLINE, __version__).to_json()
+        self.client = make_client(f"turnout-kiosk-{kiosk_id}", broker,
+                                  self.topics.status(kiosk_id), offline, username, password)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+
+    def start(self) -> None:
+        log.info("connecting to broker %s as kiosk %s", self.broker, self.kiosk_id)
+        connect(self.client, self.broker)
+
+    def send_scan(self, scan: Scan) -> bool:
+        """Hand a scan to paho; False when offline (the outbox will send it later)."""
+        if not self.connected:
+            return False
+        info = self.client.publish(self.topics.scan(self.kiosk_id), scan.to_json(), qos=1)
+        return info.rc == mqtt.MQTT_ERR_SUCCESS
+
+    def send_status(self, queued: int, event: str | None) -> None:
+        if self.connected:
+            payload = KioskStatus(Availability.ONLINE, __version__, queued, event).to_json()
+            self.client.publish(self.topics.status(self.kiosk_id), payload, qos=1, retain=True)
+
+    def stop(self) -> None:
+        """A clean goodbye: retained offline status, then disconnect."""
+        if self.connected:
+            payload = KioskStatus(Availability.OFFLINE, __version__).to_json()
+            self.client.publish(self.topics.status(self.kiosk_id), payload, qos=1,
+                                retain=True).wait_for_publish(2)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    # paho callbacks (network thread)
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.warning("broker %s refused the connection: %s", self.broker, reason_code)
+            return
+        set_nodelay(client)
+        client.subscribe([(self.topics.ack(self.kiosk_id), 1), (self.topics.config(self.kiosk_id), 1),
+                          (self.topics.hub_status, 1)])
+        self.connected = True
+        log.info("online: connected to %s", self.broker)
+        self.post(LinkChanged(True))
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        if self.connected:
+            log.warning("offline: lost the broker (%s); scans wait in the outbox", reason_code)
+        self.connected = False
+        self.post(LinkChanged(False))
+
+    def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
+        try:
+            if msg.topic == self.topics.ack(self.kiosk_id):
+                self.post(AckReceived(decode_ack(msg.payload)))
+            elif msg.topic == self.topics.config(self.kiosk_id):
+                self.post(ConfigReceived(decode_config(msg.payload)))
+            elif msg.topic == self.topics.hub_status:
+                if load_json_object(msg.payload).get("state") == Availability.ONLINE:
+                    self.post(HubOnline())
+        except ProtocolError as exc:
+            log.warning("ignored a bad message on %s: %s", msg.topic, exc)

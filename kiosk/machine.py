@@ -1,0 +1,301 @@
+"""The kiosk state machine: an event in, a list of actions out. Pure: no I/O, no clock reads.
+
+The daemon feeds it what happened (a code read, a button pressed, an ack, a tick of the
+clock) together with the time, and carries out the actions it returns, in order. A scan is
+always ``Store`` first: the daemon commits it before it plays the tone that follows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from kiosk import screens
+from kiosk.buzzer.tunes import Tone
+from turnout import codes
+from turnout.protocol import Ack, AckStatus, KioskConfig, Scan
+
+ARM_SECONDS = 15.0  # a pressed role button waits this long for a badge
+DEBOUNCE_SECONDS = 3.0  # scanners double-read: the same code within this is one scan
+UNDO_SECONDS = 60.0
+ACK_WAIT_SECONDS = 1.0  # the hub's answer shows only if it comes this fast
+RESULT_SECONDS = 4.0  # how long a result stays on screen before the idle screen
+
+
+# --- What happened (events in) -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Now:
+    mono: float  # monotonic seconds: timeouts
+    wall: datetime  # kiosk wall clock (UTC): goes into scans
+    clock_ok: bool  # whether the wall clock has been synchronised
+
+
+@dataclass(frozen=True)
+class CodeRead:
+    text: str
+
+
+@dataclass(frozen=True)
+class ButtonPressed:
+    role: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    pass
+
+
+@dataclass(frozen=True)
+class AckReceived:
+    ack: Ack
+
+
+@dataclass(frozen=True)
+class LinkChanged:
+    online: bool
+
+
+@dataclass(frozen=True)
+class QueueChanged:
+    queued: int
+
+
+@dataclass(frozen=True)
+class ConfigReceived:
+    config: KioskConfig
+
+
+Event = CodeRead | ButtonPressed | Tick | AckReceived | LinkChanged | QueueChanged | ConfigReceived
+
+
+# --- What to do (actions out) --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Store:
+    """Commit the scan to disk. Everything after it in the list assumes it succeeded."""
+
+    scan: Scan
+
+
+@dataclass(frozen=True)
+class Send:
+    """Try to send this stored scan now (the outbox re-sends it later if need be)."""
+
+    scan_id: str
+
+
+@dataclass(frozen=True)
+class Play:
+    tone: Tone
+
+
+@dataclass(frozen=True)
+class Show:
+    screen: screens.Screen
+
+
+@dataclass(frozen=True)
+class Light:
+    role: str | None  # light this role's LED only; None: all off
+
+
+@dataclass(frozen=True)
+class SaveConfig:
+    config: KioskConfig
+
+
+Action = Store | Send | Play | Show | Light | SaveConfig
+
+
+# --- The machine ---------------------------------------------------------------------------
+
+@dataclass
+class _Armed:
+    role: str
+    until: float
+
+
+@dataclass
+class _LastScan:
+    scan: Scan
+    at: float
+
+
+@dataclass
+class KioskMachine:
+    kiosk_id: str
+    event: str | None
+    event_name: str | None
+    roles: tuple[str, ...]
+    labels: Callable[[str], str]
+    next_seq: int = 1
+    seen: set[tuple[str | None, str, str]] = field(default_factory=set)  # (event, badge, role)
+    online: bool = False
+    queued: int = 0
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4())
+
+    armed: _Armed | None = None
+    last_code: tuple[str, float] | None = None
+    last_scan: _LastScan | None = None
+    awaiting: tuple[str, float, str | None] | None = None  # (scan id, deadline, role label)
+    result_until: float | None = None  # showing a result until then; None: idle/armed
+
+    def handle(self, event: Event, now: Now) -> list[Action]:
+        match event:
+            case CodeRead(text):
+                return self._code(text, now)
+            case ButtonPressed(role):
+                return self._arm_or_cancel(role, now)
+            case Tick():
+                return self._tick(now)
+            case AckReceived(ack):
+                return self._ack(ack, now)
+            case LinkChanged(online):
+                self.online = online
+                return self._refresh_idle(now)
+            case QueueChanged(queued):
+                self.queued = queued
+                return self._refresh_idle(now)
+            case ConfigReceived(config):
+                return self._config(config, now)
+        return []
+
+    # -- scanning --
+
+    def _code(self, text: str, now: Now) -> list[Action]:
+        text = text.strip()
+        if self.last_code and self.last_code[0] == text and now.mono - self.last_code[1] < DEBOUNCE_SECONDS:
+            return []  # the scanner read the same code twice
+        self.last_code = (text, now.mono)
+        match codes.classify(text):
+            case codes.Badge(code):
+                return self._badge(code, now)
+            case codes.RoleCard(role):
+                if role not in self.roles:
+                    return self._problem("Unknown role", f"{role} is not set up here", now)
+                return self._arm_or_cancel(role, now)
+            case codes.UndoCard():
+                return self._undo(now)
+            case codes.SetupCard() | codes.WifiCard():
+                return self._problem("Set-up card", "needs set-up mode", now)
+            case codes.Misread():
+                return self._problem("Try again", "badge misread", now)
+            case codes.Foreign(_, reason):
+                return self._problem("Not a Turnout badge", reason, now)
+        return []
+
+    def _badge(self, badge: str, now: Now) -> list[Action]:
+        role = self.armed.role if self.armed else "attend"
+        label = None if role == "attend" else self.labels(role)
+        scan = self._new_scan(badge, role, now)
+        key = (self.event, badge, role)
+        repeat = key in self.seen
+        self.seen.add(key)
+        self.last_scan = _LastScan(scan, now.mono)
+        self.awaiting = (scan.id, now.mono + ACK_WAIT_SECONDS, label)
+        self.queued += 1
+        actions: list[Action] = [Store(scan), Play(Tone.REPEAT if repeat else Tone.OK)]
+        if self.armed:
+            self.armed = None
+            actions.append(Light(None))
+        screen = (screens.AlreadyCheckedIn(None, label) if repeat
+                  else screens.CheckedIn(label, will_sync=not self.online))
+        actions += [self._result(screen, now), Send(scan.id)]
+        return actions
+
+    def _undo(self, now: Now) -> list[Action]:
+        last = self.last_scan
+        if last is None or now.mono - last.at > UNDO_SECONDS:
+            return self._problem("Nothing to undo", "undo works for 60 s", now)
+        self.last_scan = None
+        annulment = self._new_scan(last.scan.badge, last.scan.role, now, annuls=last.scan.id)
+        self.seen.discard((last.scan.event, last.scan.badge, last.scan.role))
+        self.awaiting = None
+        self.queued += 1
+        return [Store(annulment), Play(Tone.OK),
+                self._result(screens.Notice("Undone", f"{last.scan.badge} {self.labels(last.scan.role)}"), now),
+                Send(annulment.id)]
+
+    def _new_scan(self, badge: str, role: str, now: Now, annuls: str | None = None) -> Scan:
+        seq, self.next_seq = self.next_seq, self.next_seq + 1
+        ts = now.wall.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return Scan(id=self.new_id(), kiosk=self.kiosk_id, event=self.event, badge=badge,
+                    role=role, ts=ts, seq=seq, clock_ok=now.clock_ok, annuls=annuls)
+
+    # -- role buttons and cards --
+
+    def _arm_or_cancel(self, role: str, now: Now) -> list[Action]:
+        if role not in self.roles or role == "attend":
+            return []
+        if self.armed and self.armed.role == role:
+            self.armed = None
+            self.result_until = None
+            return [Light(None), Show(self._idle(now))]
+        self.armed = _Armed(role, now.mono + ARM_SECONDS)
+        self.result_until = None
+        return [Light(role), Play(Tone.ARMED), Show(screens.Armed(self.labels(role), int(ARM_SECONDS)))]
+
+    # -- the hub's answers and the link --
+
+    def _ack(self, ack: Ack, now: Now) -> list[Action]:
+        if not self.awaiting or self.awaiting[0] != ack.id or now.mono > self.awaiting[1]:
+            return []  # too late to show: the person has moved on; the outbox still counts it
+        label = self.awaiting[2]
+        self.awaiting = None
+        person = ack.person
+        if ack.status is AckStatus.REJECTED:
+            return [Play(Tone.ERROR), self._result(screens.Problem("Not counted", ack.reason or "hub refused it"), now)]
+        if ack.status is AckStatus.DUPLICATE:
+            return [self._result(screens.AlreadyCheckedIn(person.name if person else None, label), now)]
+        if person is None:
+            return []
+        progress = person.next_milestone.phrase() if person.next_milestone else None
+        actions: list[Action] = [Play(Tone.MILESTONE)] if ack.milestone else []
+        actions.append(self._result(screens.Welcome(person.name, person.points, person.events,
+                                                    progress, ack.milestone, label), now))
+        return actions
+
+    def _config(self, config: KioskConfig, now: Now) -> list[Action]:
+        self.event = config.event
+        self.event_name = config.event_name
+        if config.roles:
+            self.roles = tuple(dict.fromkeys(("attend", *config.roles)))
+        if self.armed and self.armed.role not in self.roles:
+            self.armed = None
+        return [SaveConfig(config), *self._refresh_idle(now)]
+
+    # -- time passing --
+
+    def _tick(self, now: Now) -> list[Action]:
+        if self.awaiting and now.mono > self.awaiting[1]:
+            self.awaiting = None
+        if self.armed:
+            left = self.armed.until - now.mono
+            if left <= 0:
+                self.armed = None
+                return [Light(None), Show(self._idle(now))]
+            return [Show(screens.Armed(self.labels(self.armed.role), int(left + 0.999)))]
+        if self.result_until is not None and now.mono >= self.result_until:
+            self.result_until = None
+        return self._refresh_idle(now)
+
+    # -- screens --
+
+    def _refresh_idle(self, now: Now) -> list[Action]:
+        if self.armed or self.result_until is not None:
+            return []
+        return [Show(self._idle(now))]
+
+    def _idle(self, now: Now) -> screens.Idle:
+        clock = now.wall.astimezone().strftime("%H:%M") if now.clock_ok else "--:--"
+        return screens.Idle(self.event_name or self.event or "", clock, self.online, self.queued)
+
+    def _result(self, screen: screens.Screen, now: Now) -> Show:
+        self.result_until = now.mono + RESULT_SECONDS
+        return Show(screen)
+
+    def _problem(self, title: str, detail: str, now: Now) -> list[Action]:
+        return [Play(Tone.ERROR), self._result(screens.Problem(title, detail), now)]

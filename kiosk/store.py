@@ -1,0 +1,99 @@
+"""The kiosk's durable store: every scan in SQLite before the OK tone, kept until acked.
+
+WAL with ``synchronous=FULL``: a committed scan survives a power cut. Rows are never deleted
+(acked scans stay as the kiosk's own record), so ``seq`` keeps counting across restarts.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from turnout.protocol import KioskConfig, Scan
+
+SCAN_COLUMNS = {
+    "id": str, "seq": int, "kiosk": str, "event": str, "badge": str, "role": str, "ts": str,
+    "clock_ok": int, "annuls": str, "stored_at": str, "acked_at": str, "ack_status": str,
+    "ack_reason": str,
+}
+
+
+class ScanStore:
+    def __init__(self, path: Path | str):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite_utils.Database(path)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        if "scans" not in self.db.table_names():
+            self.db["scans"].create(SCAN_COLUMNS, pk="id", not_null={"seq", "badge", "role"})
+            self.db["scans"].create_index(["seq"], unique=True)
+            self.db["scans"].create_index(["acked_at", "seq"])
+        if "settings" not in self.db.table_names():
+            self.db["settings"].create({"key": str, "value": str}, pk="key")
+        self._scans = self.db.table("scans")
+
+    def add(self, scan: Scan) -> None:
+        """Commit one scan in its own transaction (returns only once it is on disk)."""
+        row = {**scan.to_dict(), "clock_ok": int(scan.clock_ok),
+               "stored_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds")}
+        del row["v"]
+        with self.db.conn:
+            self._scans.insert(row)
+
+    def pending(self, limit: int | None = None) -> list[Scan]:
+        """Unacked scans, oldest first."""
+        sql = "select * from scans where acked_at is null order by seq"
+        if limit is not None:
+            sql += f" limit {int(limit)}"
+        return [_scan(row) for row in self.db.query(sql)]
+
+    def get(self, scan_id: str) -> Scan | None:
+        rows = list(self.db.query("select * from scans where id = ?", [scan_id]))
+        return _scan(rows[0]) if rows else None
+
+    def mark_acked(self, scan_id: str, status: str, reason: str | None = None) -> bool:
+        """Record the hub's answer; True if the scan was waiting for it."""
+        with self.db.conn:
+            cur = self.db.execute(
+                "update scans set acked_at = ?, ack_status = ?, ack_reason = ? "
+                "where id = ? and acked_at is null",
+                [datetime.now(timezone.utc).isoformat(timespec="milliseconds"), status, reason, scan_id])
+        return cur.rowcount == 1
+
+    def queued_count(self) -> int:
+        return self.db.execute("select count(*) from scans where acked_at is null").fetchone()[0]
+
+    def next_seq(self) -> int:
+        return (self.db.execute("select max(seq) from scans").fetchone()[0] or 0) + 1
+
+    def seen_keys(self) -> set[tuple[str | None, str, str]]:
+        """(event, badge, role) of every scan that stands (not an annulment, not annulled)."""
+        rows = self.db.execute(
+            "select event, badge, role from scans s where annuls is null "
+            "and not exists (select 1 from scans a where a.annuls = s.id)").fetchall()
+        return {tuple(r) for r in rows}
+
+    def save_config(self, config: KioskConfig) -> None:
+        value = json.dumps({"event": config.event, "event_name": config.event_name,
+                            "roles": list(config.roles)})
+        with self.db.conn:
+            self.db["settings"].upsert({"key": "config", "value": value}, pk="key")
+
+    def load_config(self) -> KioskConfig | None:
+        rows = list(self.db.query("select value from settings where key = 'config'"))
+        if not rows:
+            return None
+        data = json.loads(rows[0]["value"])
+        return KioskConfig(data.get("event"), data.get("event_name"), tuple(data.get("roles") or ()))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _scan(row: dict) -> Scan:
+    return Scan(id=row["id"], kiosk=row["kiosk"], event=row["event"], badge=row["badge"],
+                role=row["role"], ts=row["ts"], seq=row["seq"], clock_ok=bool(row["clock_ok"]),
+                annuls=row["annuls"])

@@ -1,0 +1,247 @@
+"""The kiosk state machine, driven directly: events in, actions out."""
+
+import itertools
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from kiosk import screens
+from kiosk.buzzer.tunes import Tone
+from kiosk.config import Settings
+from kiosk.machine import (AckReceived, ButtonPressed, CodeRead, ConfigReceived, KioskMachine,
+                           Light, LinkChanged, Now, Play, SaveConfig, Send, Show, Store, Tick)
+from turnout.codes import badge_code
+from turnout.protocol import Ack, AckStatus, KioskConfig, NextMilestone, PersonSummary
+
+START = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+
+
+class Clock:
+    def __init__(self):
+        self.t = 100.0
+
+    def now(self, clock_ok=True):
+        return Now(self.t, START + timedelta(seconds=self.t), clock_ok)
+
+    def advance(self, seconds):
+        self.t += seconds
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def machine():
+    ids = (f"00000000-0000-4000-8000-{n:012d}" for n in itertools.count(1))
+    settings = Settings()
+    return KioskMachine(kiosk_id="hall-1", event="barcamp", event_name="Barcamp", roles=settings.roles,
+                        labels=settings.label, online=True, new_id=lambda: next(ids))
+
+
+def of(actions, kind):
+    return [a for a in actions if isinstance(a, kind)]
+
+
+def stored(actions):
+    return [a.scan for a in of(actions, Store)]
+
+
+def test_badge_with_no_role_armed_is_attendance_stored_before_the_ok_tone(machine, clock):
+    actions = machine.handle(CodeRead("T5724"), clock.now())
+    [scan] = stored(actions)
+    assert (scan.badge, scan.role, scan.event, scan.kiosk, scan.seq) == ("T5724", "attend", "barcamp", "hall-1", 1)
+    assert scan.ts == "2026-11-23T10:01:40.000Z" and scan.clock_ok
+    kinds = [type(a) for a in actions]
+    assert kinds.index(Store) < kinds.index(Play)
+    assert of(actions, Play) == [Play(Tone.OK)]
+    assert of(actions, Show) == [Show(screens.CheckedIn(None, will_sync=False))]
+    assert of(actions, Send) == [Send(scan.id)]
+
+
+def test_offline_scan_says_it_will_sync(machine, clock):
+    machine.handle(LinkChanged(False), clock.now())
+    actions = machine.handle(CodeRead("T5724"), clock.now())
+    assert of(actions, Show) == [Show(screens.CheckedIn(None, will_sync=True))]
+
+
+def test_clock_not_synchronised_is_carried_in_the_scan(machine, clock):
+    [scan] = stored(machine.handle(CodeRead("T5724"), clock.now(clock_ok=False)))
+    assert scan.clock_ok is False
+
+
+def test_button_arms_role_for_next_badge_then_disarms(machine, clock):
+    actions = machine.handle(ButtonPressed("cake"), clock.now())
+    assert Light("cake") in actions
+    assert Show(screens.Armed("Cake", 15)) in actions
+    clock.advance(5)
+    actions = machine.handle(CodeRead("T5724"), clock.now())
+    assert stored(actions)[0].role == "cake"
+    assert Light(None) in actions
+    [scan] = stored(machine.handle(CodeRead(badge_code(1001)), clock.now()))
+    assert scan.role == "attend"
+
+
+def test_role_card_arms_exactly_like_the_button(machine, clock):
+    actions = machine.handle(CodeRead("TURNOUT:ROLE:tidy"), clock.now())
+    assert Light("tidy") in actions and Show(screens.Armed("Tidy", 15)) in actions
+    assert stored(machine.handle(CodeRead("T5724"), clock.now()))[0].role == "tidy"
+
+
+def test_second_press_of_the_same_button_cancels(machine, clock):
+    machine.handle(ButtonPressed("cake"), clock.now())
+    actions = machine.handle(ButtonPressed("cake"), clock.now())
+    assert Light(None) in actions
+    assert isinstance(of(actions, Show)[0].screen, screens.Idle)
+    assert stored(machine.handle(CodeRead("T5724"), clock.now()))[0].role == "attend"
+
+
+def test_other_button_switches_the_armed_role(machine, clock):
+    machine.handle(ButtonPressed("cake"), clock.now())
+    machine.handle(ButtonPressed("pitch"), clock.now())
+    assert stored(machine.handle(CodeRead("T5724"), clock.now()))[0].role == "pitch"
+
+
+def test_armed_role_times_out_after_15_seconds(machine, clock):
+    machine.handle(ButtonPressed("cake"), clock.now())
+    clock.advance(10)
+    assert Show(screens.Armed("Cake", 5)) in machine.handle(Tick(), clock.now())
+    clock.advance(5.1)
+    actions = machine.handle(Tick(), clock.now())
+    assert Light(None) in actions and isinstance(of(actions, Show)[0].screen, screens.Idle)
+    assert stored(machine.handle(CodeRead("T5724"), clock.now()))[0].role == "attend"
+
+
+def test_same_code_within_3_seconds_is_one_scan(machine, clock):
+    assert stored(machine.handle(CodeRead("T5724"), clock.now()))
+    clock.advance(2.9)
+    assert machine.handle(CodeRead("T5724"), clock.now()) == []
+
+
+def test_repeat_later_is_still_sent_but_shown_as_already_checked_in(machine, clock):
+    machine.handle(CodeRead("T5724"), clock.now())
+    clock.advance(30)
+    actions = machine.handle(CodeRead("T5724"), clock.now())
+    assert stored(actions), "the hub decides: repeats are still sent"
+    assert Play(Tone.REPEAT) in actions
+    assert Show(screens.AlreadyCheckedIn(None, None)) in actions
+
+
+def test_same_badge_other_role_is_not_a_repeat(machine, clock):
+    machine.handle(CodeRead("T5724"), clock.now())
+    clock.advance(4)
+    machine.handle(ButtonPressed("cake"), clock.now())
+    assert Play(Tone.OK) in machine.handle(CodeRead("T5724"), clock.now())
+
+
+def test_sequence_numbers_continue_from_the_store(machine, clock):
+    machine.next_seq = 41
+    [scan] = stored(machine.handle(CodeRead("T5724"), clock.now()))
+    assert scan.seq == 41 and machine.next_seq == 42
+
+
+def test_misread_badge_is_an_error_and_nothing_is_stored(machine, clock):
+    actions = machine.handle(CodeRead("T5742"), clock.now())
+    assert stored(actions) == []
+    assert Play(Tone.ERROR) in actions and Show(screens.Problem("Try again", "badge misread")) in actions
+
+
+@pytest.mark.parametrize("text", ["5012345678900", "https://example.org", "x" * 100, "T57\x0024"])
+def test_foreign_codes_are_errors(machine, clock, text):
+    actions = machine.handle(CodeRead(text), clock.now())
+    assert stored(actions) == [] and Play(Tone.ERROR) in actions
+    assert of(actions, Show)[0].screen.title == "Not a Turnout badge"
+
+
+def test_unknown_role_card_is_an_error(machine, clock):
+    actions = machine.handle(CodeRead("TURNOUT:ROLE:juggling"), clock.now())
+    assert Play(Tone.ERROR) in actions and machine.armed is None
+
+
+def test_undo_annuls_the_last_scan_within_60_seconds(machine, clock):
+    [scan] = stored(machine.handle(CodeRead("T5724"), clock.now()))
+    clock.advance(59)
+    actions = machine.handle(CodeRead("TURNOUT:UNDO"), clock.now())
+    [annulment] = stored(actions)
+    assert annulment.annuls == scan.id and annulment.badge == "T5724" and annulment.role == "attend"
+    assert annulment.id != scan.id and annulment.seq == scan.seq + 1
+    assert of(actions, Send) == [Send(annulment.id)]
+    # the badge scanned again counts as new, not "already checked in"
+    clock.advance(4)
+    assert Play(Tone.OK) in machine.handle(CodeRead("T5724"), clock.now())
+
+
+def test_undo_after_60_seconds_or_twice_does_nothing(machine, clock):
+    machine.handle(CodeRead("T5724"), clock.now())
+    clock.advance(61)
+    actions = machine.handle(CodeRead("TURNOUT:UNDO"), clock.now())
+    assert stored(actions) == [] and Play(Tone.ERROR) in actions
+    machine.handle(CodeRead(badge_code(99)), clock.now())
+    clock.advance(4)
+    assert stored(machine.handle(CodeRead("TURNOUT:UNDO"), clock.now()))
+    clock.advance(4)
+    assert stored(machine.handle(CodeRead("TURNOUT:UNDO"), clock.now())) == []
+
+
+def _ack(scan_id, status=AckStatus.ACCEPTED, milestone=None):
+    person = PersonSummary("Ada L.", 26, 22, NextMilestone("25 club", "attend", 25, 3))
+    return Ack(scan_id, status, None, person, milestone)
+
+
+def test_ack_within_a_second_shows_name_and_progress(machine, clock):
+    [scan] = stored(machine.handle(CodeRead("T5724"), clock.now()))
+    clock.advance(0.4)
+    actions = machine.handle(AckReceived(_ack(scan.id)), clock.now())
+    assert actions == [Show(screens.Welcome("Ada L.", 26, 22, "3 more to your 25", None, None))]
+
+
+def test_ack_with_a_milestone_plays_the_fanfare(machine, clock):
+    [scan] = stored(machine.handle(CodeRead("T5724"), clock.now()))
+    actions = machine.handle(AckReceived(_ack(scan.id, milestone="25 club")), clock.now())
+    assert Play(Tone.MILESTONE) in actions
+    assert of(actions, Show)[0].screen.milestone == "25 club"
+
+
+def test_late_ack_is_not_shown(machine, clock):
+    [scan] = stored(machine.handle(CodeRead("T5724"), clock.now()))
+    clock.advance(1.2)
+    assert machine.handle(AckReceived(_ack(scan.id)), clock.now()) == []
+
+
+def test_duplicate_and_rejected_acks(machine, clock):
+    [scan] = stored(machine.handle(CodeRead("T5724"), clock.now()))
+    actions = machine.handle(AckReceived(_ack(scan.id, AckStatus.DUPLICATE)), clock.now())
+    assert of(actions, Show)[0].screen == screens.AlreadyCheckedIn("Ada L.", None)
+    clock.advance(4)
+    [scan] = stored(machine.handle(CodeRead(badge_code(12)), clock.now()))
+    rejected = Ack(scan.id, AckStatus.REJECTED, "unknown event", None, None)
+    actions = machine.handle(AckReceived(rejected), clock.now())
+    assert Play(Tone.ERROR) in actions and of(actions, Show)[0].screen.detail == "unknown event"
+
+
+def test_result_screen_returns_to_idle(machine, clock):
+    machine.handle(CodeRead("T5724"), clock.now())
+    assert machine.handle(Tick(), clock.now()) == []
+    clock.advance(4.1)
+    [show] = machine.handle(Tick(), clock.now())
+    assert show.screen == screens.Idle("Barcamp", show.screen.clock, True, 1)
+
+
+def test_idle_shows_queue_and_link_state(machine, clock):
+    machine.handle(LinkChanged(False), clock.now())
+    [show] = machine.handle(Tick(), clock.now())
+    assert show.screen.online is False and show.screen.queued == 0
+    [show] = machine.handle(Tick(), clock.now(clock_ok=False))
+    assert show.screen.clock == "--:--"
+
+
+def test_config_from_hub_sets_event_and_roles(machine, clock):
+    cfg = KioskConfig("autumn-camp", "Autumn Camp", ("attend", "pitch", "juggle"))
+    actions = machine.handle(ConfigReceived(cfg), clock.now())
+    assert SaveConfig(cfg) in actions
+    [scan] = stored(machine.handle(CodeRead("T5724"), clock.now()))
+    assert scan.event == "autumn-camp"
+    clock.advance(4)
+    assert Light("juggle") in machine.handle(ButtonPressed("juggle"), clock.now())
+    assert machine.handle(ButtonPressed("cake"), clock.now()) == []
