@@ -1,0 +1,904 @@
+"""The hub's database: the only module that speaks SQL.
+
+SQLite by default (WAL, one connection per thread). The SQL is plain and portable (``?``
+placeholders, ``ON CONFLICT``, ``RETURNING``) so a PostgreSQL backend can be added beside
+``SQLiteDatabase`` without touching scoring or ingest: only the DDL and the placeholder style differ.
+
+Scans are kept forever, exactly as the kiosk sent them; everything else about a person's points
+(standings, milestones awarded) is derived and can be rebuilt with ``recompute()``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date as Date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from hub.people import CONSENTS, DEFAULT_CONSENT, first_name, public_name
+from hub.rules import Rules, default_rules
+from hub.scoring import (CountedScan, Reached, Standing, event_roll, ranked, score_people,
+                         score_person)
+from turnout.codes import badge_code, badge_number, is_badge
+from turnout.protocol import EVENT_ID, KioskConfig, Scan, is_kiosk_id
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS people (
+    badge TEXT PRIMARY KEY,
+    number INTEGER NOT NULL UNIQUE,
+    name TEXT,
+    org TEXT,
+    email TEXT,
+    junior INTEGER NOT NULL DEFAULT 0,
+    consent TEXT NOT NULL DEFAULT 'initial',
+    claimed INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    claimed_at TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    date TEXT NOT NULL,
+    series TEXT,
+    venue TEXT,
+    after_venue TEXT,
+    hashtag TEXT,
+    notes_url TEXT,
+    cost_pence INTEGER,
+    openness TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_date ON events (date);
+CREATE TABLE IF NOT EXISTS roles (
+    name TEXT PRIMARY KEY,
+    points INTEGER NOT NULL,
+    hours REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS kiosks (
+    id TEXT PRIMARY KEY,
+    event TEXT,
+    state TEXT NOT NULL DEFAULT 'unknown',
+    version TEXT,
+    queued INTEGER NOT NULL DEFAULT 0,
+    last_seen TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scans (
+    id TEXT PRIMARY KEY,
+    kiosk TEXT NOT NULL,
+    event TEXT NOT NULL,
+    badge TEXT NOT NULL,
+    role TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    clock_ok INTEGER NOT NULL,
+    received_at TEXT NOT NULL,
+    annuls TEXT,
+    annulled INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    milestone TEXT
+);
+CREATE INDEX IF NOT EXISTS scans_by_badge ON scans (badge);
+CREATE INDEX IF NOT EXISTS scans_by_event ON scans (event, badge, role);
+CREATE INDEX IF NOT EXISTS scans_by_annuls ON scans (annuls);
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY,
+    scan_id TEXT,
+    kiosk TEXT,
+    topic TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    resolved_at TEXT,
+    resolution TEXT
+);
+CREATE INDEX IF NOT EXISTS quarantine_by_scan ON quarantine (scan_id);
+CREATE TABLE IF NOT EXISTS milestones (
+    badge TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    target INTEGER NOT NULL,
+    reached_on TEXT NOT NULL,
+    event TEXT NOT NULL,
+    awarded_at TEXT NOT NULL,
+    PRIMARY KEY (badge, name)
+);
+CREATE TABLE IF NOT EXISTS standings (
+    badge TEXT PRIMARY KEY,
+    points INTEGER NOT NULL,
+    attended INTEGER NOT NULL,
+    volunteered INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS standings_by_points ON standings (points DESC, attended DESC);
+"""
+
+# Quarantined payloads are kept for reading and reassigning, not as an archive of floods.
+MAX_QUARANTINE_PAYLOAD = 16 * 1024
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class NotFound(LookupError):
+    """No such person, event, kiosk or quarantined message."""
+
+
+# --- What the rest of the hub gets back: plain values, never rows. --------------------------
+
+@dataclass(frozen=True)
+class Person:
+    badge: str
+    number: int
+    name: str | None
+    org: str | None = None
+    email: str | None = None
+    junior: bool = False
+    consent: str = DEFAULT_CONSENT
+    claimed: bool = False
+    created_at: str = ""
+    claimed_at: str | None = None
+
+    @property
+    def public_name(self) -> str | None:
+        return public_name(self.name, self.consent) if self.claimed else None
+
+    @property
+    def first_name(self) -> str:
+        return first_name(self.name) if self.claimed else ""
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    name: str
+    date: str  # YYYY-MM-DD
+    series: str | None = None
+    venue: str | None = None
+    after_venue: str | None = None  # the café or pub afterwards
+    hashtag: str | None = None
+    notes_url: str | None = None
+    cost_pence: int | None = None
+    openness: tuple[str, ...] = ()  # what organisers ticked, for the openness stars
+    created_at: str = ""
+
+    @property
+    def season(self) -> str:
+        return self.date[:4]
+
+
+@dataclass(frozen=True)
+class Kiosk:
+    id: str
+    event: str | None
+    state: str  # online, offline, or unknown until it first reports
+    version: str | None
+    queued: int
+    last_seen: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """How the hub answered a scan id it has already stored."""
+
+    status: str
+    milestone: str | None
+    badge: str
+    event: str
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    id: int
+    scan_id: str | None
+    kiosk: str | None
+    topic: str
+    payload: str
+    reason: str
+    received_at: str
+    resolved_at: str | None
+    resolution: str | None
+
+
+@dataclass(frozen=True)
+class RollEntry:
+    """One person at one event: who, what they did, and whether it was their first time."""
+
+    badge: str
+    name: str | None
+    roles: tuple[str, ...]
+    first_time: bool
+
+
+@dataclass(frozen=True)
+class EventReport:
+    event: Event
+    present: tuple[RollEntry, ...]
+    role_counts: dict[str, int] = field(default_factory=dict)
+
+
+# --- The connection abstraction. ------------------------------------------------------------
+
+class SQLiteDatabase:
+    """One SQLite file in WAL mode, a connection per thread, ``?`` placeholders."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list[sqlite3.Connection] = []
+
+    def connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: an acked scan must survive a power cut, not only a crash.
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        return self.connection().execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        self.connection().executemany(sql, [tuple(r) for r in rows])
+
+    def script(self, sql: str) -> None:
+        self.connection().executescript(sql)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        conn = self.connection()
+        if conn.in_transaction:  # nested: the outer transaction commits
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Undo just this part of a transaction if it fails (one bad message, not the batch)."""
+        conn = self.connection()
+        conn.execute("SAVEPOINT one_message")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK TO SAVEPOINT one_message")
+            conn.execute("RELEASE SAVEPOINT one_message")
+            raise
+        conn.execute("RELEASE SAVEPOINT one_message")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+def open_database(location: str | Path) -> SQLiteDatabase:
+    """A database from a path (SQLite). Step 6 adds ``postgresql://…`` here."""
+    text = str(location)
+    if text.startswith(("postgres://", "postgresql://")):
+        raise NotImplementedError("PostgreSQL storage arrives in step 6; use a SQLite path")
+    return SQLiteDatabase(text)
+
+
+# --- The store. -----------------------------------------------------------------------------
+
+class Store:
+    """Everything the hub keeps. Thread-safe: each thread gets its own connection."""
+
+    def __init__(self, location: str | Path, rules: Rules | None = None):
+        self.db = open_database(location)
+        self._file_rules = rules or default_rules()
+        self._rules: Rules | None = None
+        self.db.script(SCHEMA)
+        self._init_schema()
+
+    def _init_schema(self) -> None:
+        with self.db.transaction():
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None:
+                self.db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                                (str(SCHEMA_VERSION),))
+                # A new hub starts with the rules file's roles; after that, roles live here.
+                self.db.executemany(
+                    "INSERT INTO roles (name, points, hours) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    [(r, p, self._file_rules.hours.get(r, 0)) for r, p in self._file_rules.roles.items()])
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.db.transaction():
+            yield
+
+    # -- rules and roles --
+
+    def rules(self) -> Rules:
+        """The rules file's clubs with the roles and points kept in the database."""
+        if self._rules is None:
+            rows = self.db.execute("SELECT name, points, hours FROM roles ORDER BY name").fetchall()
+            self._rules = self._file_rules.with_roles({r["name"]: r["points"] for r in rows},
+                                                      {r["name"]: r["hours"] for r in rows})
+        return self._rules
+
+    def reload_rules(self) -> Rules:
+        self._rules = None
+        return self.rules()
+
+    def set_role(self, name: str, points: int, hours: float | None = None) -> None:
+        from turnout.codes import is_role_name
+        if not is_role_name(name):
+            raise ValueError(f"role name {name!r} must be lower-case letters, digits, _ or -")
+        if points < 0:
+            raise ValueError("points cannot be negative")
+        with self.db.transaction():
+            self.db.execute(
+                "INSERT INTO roles (name, points, hours) VALUES (?, ?, ?) ON CONFLICT (name) "
+                "DO UPDATE SET points = excluded.points, hours = excluded.hours",
+                (name, points, hours if hours is not None else self.rules().hours.get(name, 0)))
+        self._rules = None
+
+    # -- people --
+
+    def add_person(self, name: str, junior: bool = False, org: str | None = None,
+                   email: str | None = None, consent: str = DEFAULT_CONSENT) -> Person:
+        """Register someone and give them the next badge number."""
+        name = _clean_name(name)
+        _check_consent(consent)
+        now = utc_now()
+        with self.db.transaction():
+            number = self._next_number()
+            self.db.execute(
+                "INSERT INTO people (badge, number, name, org, email, junior, consent, claimed,"
+                " created_at, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                (badge_code(number), number, name, _blank_none(org), _blank_none(email),
+                 int(junior), consent, now, now))
+        return self.person(badge_code(number))
+
+    def add_blank_badges(self, count: int) -> list[str]:
+        """Badge codes for pre-printed badges, claimed later by whoever is handed one."""
+        now = utc_now()
+        with self.db.transaction():
+            start = self._next_number()
+            codes = [badge_code(n) for n in range(start, start + count)]
+            self.db.executemany(
+                "INSERT INTO people (badge, number, created_at) VALUES (?, ?, ?)",
+                [(code, n, now) for n, code in zip(range(start, start + count), codes)])
+        return codes
+
+    def claim(self, badge: str, name: str, junior: bool = False, org: str | None = None,
+              email: str | None = None, consent: str = DEFAULT_CONSENT) -> Person:
+        """Give a pre-printed (or already scanned) badge to a person. Its earlier scans count now."""
+        if not is_badge(badge):
+            raise ValueError(f"{badge} is not a valid badge code (check the digits)")
+        name = _clean_name(name)
+        _check_consent(consent)
+        now = utc_now()
+        with self.db.transaction():
+            existing = self.person(badge)
+            if existing is not None and existing.claimed:
+                raise ValueError(f"badge {badge} is already claimed by {existing.name}")
+            if existing is None:
+                self.db.execute("INSERT INTO people (badge, number, created_at) VALUES (?, ?, ?)",
+                                (badge, badge_number(badge), now))
+            self.db.execute(
+                "UPDATE people SET name = ?, org = ?, email = ?, junior = ?, consent = ?, claimed = 1,"
+                " claimed_at = ? WHERE badge = ?",
+                (name, _blank_none(org), _blank_none(email), int(junior), consent, now, badge))
+            self.refresh_person(badge, award=True)
+        return self.person(badge)
+
+    def update_person(self, badge: str, **changes: Any) -> Person:
+        allowed = {"name", "org", "email", "junior", "consent"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
+        if "consent" in changes:
+            _check_consent(changes["consent"])
+        if "name" in changes:
+            changes["name"] = _clean_name(changes["name"])
+        if "junior" in changes:
+            changes["junior"] = int(bool(changes["junior"]))
+        if not changes:
+            return self._person_or_raise(badge)
+        with self.db.transaction():
+            self._person_or_raise(badge)
+            sets = ", ".join(f"{k} = ?" for k in changes)
+            self.db.execute(f"UPDATE people SET {sets} WHERE badge = ?", (*changes.values(), badge))
+            self.refresh_person(badge, award=True)
+        return self.person(badge)
+
+    def person(self, badge: str) -> Person | None:
+        row = self.db.execute("SELECT * FROM people WHERE badge = ?", (badge,)).fetchone()
+        return _person(row) if row else None
+
+    def people(self, claimed: bool | None = True, limit: int | None = None, offset: int = 0,
+               org: str | None = None) -> list[Person]:
+        """People in badge-number order; ``claimed=None`` includes unclaimed badges too."""
+        where, params = [], []
+        if claimed is not None:
+            where.append("claimed = ?")
+            params.append(int(claimed))
+        if org is not None:
+            where.append("org = ?")
+            params.append(org)
+        sql = "SELECT * FROM people" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY number"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return [_person(r) for r in self.db.execute(sql, params)]
+
+    def count_people(self, claimed: bool | None = True) -> int:
+        if claimed is None:
+            return self.db.execute("SELECT COUNT(*) FROM people").fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM people WHERE claimed = ?",
+                               (int(claimed),)).fetchone()[0]
+
+    def ensure_badge(self, badge: str) -> None:
+        """Remember a badge seen at a kiosk before anyone registered it, so numbers never clash."""
+        self.db.execute("INSERT INTO people (badge, number, created_at) VALUES (?, ?, ?)"
+                        " ON CONFLICT DO NOTHING", (badge, badge_number(badge), utc_now()))
+
+    def _next_number(self) -> int:
+        return (self.db.execute("SELECT MAX(number) FROM people").fetchone()[0] or 0) + 1
+
+    def _person_or_raise(self, badge: str) -> Person:
+        person = self.person(badge)
+        if person is None:
+            raise NotFound(f"no badge {badge}")
+        return person
+
+    # -- events --
+
+    def add_event(self, name: str, date: str, series: str | None = None, venue: str | None = None,
+                  id: str | None = None, **details: Any) -> Event:
+        """Create an event; its id is made from the date and name unless given."""
+        name = name.strip()
+        if not name:
+            raise ValueError("an event needs a name")
+        date = Date.fromisoformat(date).isoformat()
+        allowed = {"after_venue", "hashtag", "notes_url", "cost_pence", "openness"}
+        if set(details) - allowed:
+            raise ValueError(f"unknown event details: {', '.join(sorted(set(details) - allowed))}")
+        openness = json.dumps(sorted(details.pop("openness", ()) or ()))
+        with self.db.transaction():
+            event_id = id or self._new_event_id(date, name)
+            if not EVENT_ID.match(event_id):
+                raise ValueError(f"event id {event_id!r} may use letters, digits, '.', '_', '-'")
+            self.db.execute(
+                "INSERT INTO events (id, name, date, series, venue, after_venue, hashtag, notes_url,"
+                " cost_pence, openness, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (event_id, name, date, _blank_none(series), _blank_none(venue),
+                 details.get("after_venue"), details.get("hashtag"), details.get("notes_url"),
+                 details.get("cost_pence"), openness, utc_now()))
+        return self.event(event_id)
+
+    def update_event(self, event_id: str, **changes: Any) -> Event:
+        """Change an event's details; a new date moves milestones, so standings are refreshed."""
+        allowed = {"name", "date", "series", "venue", "after_venue", "hashtag", "notes_url",
+                   "cost_pence", "openness"}
+        if set(changes) - allowed:
+            raise ValueError(f"cannot change {', '.join(sorted(set(changes) - allowed))}")
+        if "date" in changes:
+            changes["date"] = Date.fromisoformat(changes["date"]).isoformat()
+        if "openness" in changes:
+            changes["openness"] = json.dumps(sorted(changes["openness"] or ()))
+        with self.db.transaction():
+            if self.event(event_id) is None:
+                raise NotFound(f"no event {event_id}")
+            if changes:
+                sets = ", ".join(f"{k} = ?" for k in changes)
+                self.db.execute(f"UPDATE events SET {sets} WHERE id = ?", (*changes.values(), event_id))
+        if "date" in changes:
+            self.recompute()
+        return self.event(event_id)
+
+    def event(self, event_id: str) -> Event | None:
+        row = self.db.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
+        return _event(row) if row else None
+
+    def has_event(self, event_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is not None
+
+    def events(self, series: str | None = None, season: str | None = None,
+               since: str | None = None, until: str | None = None) -> list[Event]:
+        """Events in date order, optionally one series, one season (calendar year) or a date range."""
+        where, params = _event_filter(series, season)
+        if since:
+            where.append("date >= ?")
+            params.append(since)
+        if until:
+            where.append("date <= ?")
+            params.append(until)
+        sql = "SELECT * FROM events" + (" WHERE " + " AND ".join(where) if where else "")
+        return [_event(r) for r in self.db.execute(sql + " ORDER BY date, id", params)]
+
+    def series(self) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT series FROM events WHERE series IS NOT NULL ORDER BY series")]
+
+    def seasons(self) -> list[str]:
+        return sorted({e.season for e in self.events()})
+
+    def _new_event_id(self, date: str, name: str) -> str:
+        slug = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+        slug = re.sub(r"[^a-z0-9]+", "-", slug).strip("-")[:40].strip("-") or "event"
+        base = f"{date}-{slug}"
+        candidate, n = base, 2
+        while self.has_event(candidate):
+            candidate, n = f"{base}-{n}", n + 1
+        return candidate
+
+    # -- kiosks --
+
+    def add_kiosk(self, kiosk_id: str) -> Kiosk:
+        if not is_kiosk_id(kiosk_id):
+            raise ValueError(f"kiosk id {kiosk_id!r} may use letters, digits, '_' and '-' (up to 32)")
+        with self.db.transaction():
+            self.ensure_kiosk(kiosk_id)
+        return self.kiosk(kiosk_id)
+
+    def ensure_kiosk(self, kiosk_id: str) -> None:
+        self.db.execute("INSERT INTO kiosks (id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                        (kiosk_id, utc_now()))
+
+    def kiosk(self, kiosk_id: str) -> Kiosk | None:
+        row = self.db.execute("SELECT * FROM kiosks WHERE id = ?", (kiosk_id,)).fetchone()
+        return _kiosk(row) if row else None
+
+    def kiosks(self) -> list[Kiosk]:
+        return [_kiosk(r) for r in self.db.execute("SELECT * FROM kiosks ORDER BY id")]
+
+    def assign_kiosk(self, kiosk_id: str, event_id: str | None) -> KioskConfig:
+        """Point a kiosk at an event (None: no event). Returns the config to publish to it."""
+        if not is_kiosk_id(kiosk_id):
+            raise ValueError(f"kiosk id {kiosk_id!r} may use letters, digits, '_' and '-' (up to 32)")
+        with self.db.transaction():
+            if event_id is not None and not self.has_event(event_id):
+                raise NotFound(f"no event {event_id}")
+            self.ensure_kiosk(kiosk_id)
+            self.db.execute("UPDATE kiosks SET event = ? WHERE id = ?", (event_id, kiosk_id))
+        return self.kiosk_config(kiosk_id)
+
+    def kiosk_config(self, kiosk_id: str) -> KioskConfig:
+        kiosk = self.kiosk(kiosk_id)
+        event = self.event(kiosk.event) if kiosk and kiosk.event else None
+        return KioskConfig(event=event.id if event else None, event_name=event.name if event else None,
+                           roles=tuple(self.rules().roles))
+
+    def record_kiosk_status(self, kiosk_id: str, state: str, version: str | None = None,
+                            queued: int | None = None, seen_at: str | None = None) -> None:
+        """What a kiosk last said about itself (its retained status, or its last will)."""
+        with self.db.transaction():
+            self.ensure_kiosk(kiosk_id)
+            self.db.execute(
+                "UPDATE kiosks SET state = ?, version = COALESCE(?, version),"
+                " queued = COALESCE(?, queued), last_seen = ? WHERE id = ?",
+                (state, version, queued, seen_at or utc_now(), kiosk_id))
+
+    def kiosk_seen(self, kiosk_id: str, seen_at: str) -> None:
+        self.db.execute("UPDATE kiosks SET last_seen = ? WHERE id = ?", (seen_at, kiosk_id))
+
+    # -- scans (used by hub.intake inside one transaction per batch) --
+
+    def scan_answer(self, scan_id: str) -> StoredAnswer | None:
+        row = self.db.execute("SELECT status, milestone, badge, event FROM scans WHERE id = ?",
+                              (scan_id,)).fetchone()
+        return StoredAnswer(row["status"], row["milestone"], row["badge"], row["event"]) if row else None
+
+    def scan_target(self, scan_id: str) -> tuple[str, str] | None:
+        """(badge, role) of a stored scan, for checking an undo against it."""
+        row = self.db.execute("SELECT badge, role FROM scans WHERE id = ?", (scan_id,)).fetchone()
+        return (row["badge"], row["role"]) if row else None
+
+    def is_counted(self, event: str, badge: str, role: str) -> bool:
+        """Does a scan that still counts already record this badge doing this role here?"""
+        return self.db.execute(
+            "SELECT 1 FROM scans WHERE event = ? AND badge = ? AND role = ? AND annuls IS NULL"
+            " AND annulled = 0 LIMIT 1", (event, badge, role)).fetchone() is not None
+
+    def insert_scan(self, scan: Scan, received_at: str, status: str,
+                    milestone: str | None = None) -> None:
+        """Store a scan (or an undo). An undo marks its target, even one that arrives later."""
+        undone = scan.annuls is None and self.db.execute(
+            "SELECT 1 FROM scans WHERE annuls = ? AND badge = ? LIMIT 1",
+            (scan.id, scan.badge)).fetchone() is not None
+        self.db.execute(
+            "INSERT INTO scans (id, kiosk, event, badge, role, ts, seq, clock_ok, received_at,"
+            " annuls, annulled, status, milestone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (scan.id, scan.kiosk, scan.event, scan.badge, scan.role, scan.ts, scan.seq,
+             int(scan.clock_ok), received_at, scan.annuls, int(undone), status, milestone))
+        if scan.annuls is not None:
+            self.db.execute("UPDATE scans SET annulled = 1 WHERE id = ? AND badge = ?",
+                            (scan.annuls, scan.badge))
+
+    def set_scan_milestone(self, scan_id: str, milestone: str) -> None:
+        self.db.execute("UPDATE scans SET milestone = ? WHERE id = ?", (milestone, scan_id))
+
+    def person_scans(self, badge: str) -> tuple[list[CountedScan], dict[str, str]]:
+        """A badge's scans and the dates of their events, for scoring one person."""
+        rows = self.db.execute(
+            "SELECT s.id, s.event, s.badge, s.role, s.annuls, e.date FROM scans s"
+            " JOIN events e ON e.id = s.event WHERE s.badge = ?", (badge,)).fetchall()
+        return ([CountedScan(r["id"], r["event"], r["badge"], r["role"], r["annuls"]) for r in rows],
+                {r["event"]: r["date"] for r in rows})
+
+    def scans(self, event: str | None = None, badge: str | None = None) -> list[dict[str, Any]]:
+        """Stored scans as the kiosk sent them, plus status, for exports and audits."""
+        where, params = [], []
+        if event is not None:
+            where.append("event = ?")
+            params.append(event)
+        if badge is not None:
+            where.append("badge = ?")
+            params.append(badge)
+        sql = "SELECT * FROM scans" + (" WHERE " + " AND ".join(where) if where else "")
+        return [dict(r) for r in self.db.execute(sql + " ORDER BY received_at, id", params)]
+
+    def count_scans(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM scans").fetchone()[0]
+
+    # -- quarantine --
+
+    def quarantine(self, topic: str, payload: bytes, reason: str, received_at: str,
+                   kiosk: str | None = None, scan_id: str | None = None) -> int:
+        """Keep a refused message with its reason. A re-sent copy is not kept twice."""
+        if scan_id is not None:
+            row = self.db.execute(
+                "SELECT id FROM quarantine WHERE scan_id = ? AND reason = ? AND resolved_at IS NULL",
+                (scan_id, reason)).fetchone()
+            if row:
+                return row["id"]
+        text = payload[:MAX_QUARANTINE_PAYLOAD].decode("utf-8", errors="replace")
+        return self.db.execute(
+            "INSERT INTO quarantine (scan_id, kiosk, topic, payload, reason, received_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (scan_id, kiosk, topic, text, reason, received_at)).fetchone()[0]
+
+    def quarantined(self, include_resolved: bool = False, limit: int = 1000) -> list[Quarantined]:
+        sql = "SELECT * FROM quarantine"
+        if not include_resolved:
+            sql += " WHERE resolved_at IS NULL"
+        return [_quarantined(r) for r in self.db.execute(sql + " ORDER BY id DESC LIMIT ?", (limit,))]
+
+    def quarantined_item(self, item_id: int) -> Quarantined:
+        row = self.db.execute("SELECT * FROM quarantine WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"nothing in quarantine with number {item_id}")
+        return _quarantined(row)
+
+    def resolve_quarantined(self, item_id: int, resolution: str) -> None:
+        self.db.execute("UPDATE quarantine SET resolved_at = ?, resolution = ? WHERE id = ?",
+                        (utc_now(), resolution, item_id))
+
+    # -- derived: standings and milestones --
+
+    def standing(self, badge: str) -> Standing:
+        """A person's points, clubs and next milestone, scored from their stored scans now."""
+        person = self.person(badge)
+        scans, dates = self.person_scans(badge)
+        return score_person(badge, scans, dates, self.rules(), junior=bool(person and person.junior))
+
+    def awarded(self, badge: str) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT name FROM milestones WHERE badge = ?", (badge,))}
+
+    def award(self, badge: str, reached: Iterable[Reached]) -> None:
+        now = utc_now()
+        self.db.executemany(
+            "INSERT INTO milestones (badge, name, kind, target, reached_on, event, awarded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [(badge, m.name, m.kind, m.target, m.reached_on, m.event, now) for m in reached])
+
+    def save_standing(self, standing: Standing) -> None:
+        self.db.execute(
+            "INSERT INTO standings (badge, points, attended, volunteered, updated_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (badge) DO UPDATE SET points = excluded.points,"
+            " attended = excluded.attended, volunteered = excluded.volunteered,"
+            " updated_at = excluded.updated_at",
+            (standing.badge, standing.points, standing.attended, standing.volunteered, utc_now()))
+
+    def refresh_person(self, badge: str, award: bool = False) -> Standing:
+        """Re-score one badge and keep its standing (and, if asked, its new clubs) up to date."""
+        standing = self.standing(badge)
+        with self.db.transaction():
+            self.save_standing(standing)
+            if award:
+                person = self.person(badge)
+                if person and person.claimed:
+                    self.award(badge, standing.milestones)
+        return standing
+
+    def recompute(self) -> int:
+        """Rebuild every standing and milestone from the stored scans. Returns people scored."""
+        rules = self.reload_rules()
+        rows = self.db.execute(
+            "SELECT s.id, s.event, s.badge, s.role, s.annuls, e.date FROM scans s"
+            " JOIN events e ON e.id = s.event").fetchall()
+        scans = [CountedScan(r["id"], r["event"], r["badge"], r["role"], r["annuls"]) for r in rows]
+        dates = {e.id: e.date for e in self.events()}
+        people = {p.badge: p for p in self.people(claimed=None)}
+        juniors = [b for b, p in people.items() if p.junior]
+        standings = score_people(scans, dates, rules, juniors)
+        awarded_at = {(r["badge"], r["name"]): r["awarded_at"]
+                      for r in self.db.execute("SELECT badge, name, awarded_at FROM milestones")}
+        now = utc_now()
+        with self.db.transaction():
+            self.db.execute("UPDATE scans SET annulled = 0 WHERE annulled = 1")
+            self.db.execute(
+                "UPDATE scans SET annulled = 1 WHERE id IN (SELECT u.annuls FROM scans u"
+                " WHERE u.annuls IS NOT NULL AND u.badge = scans.badge)")
+            self.db.execute("DELETE FROM standings")
+            self.db.execute("DELETE FROM milestones")
+            for standing in standings.values():
+                self.save_standing(standing)
+                if people.get(standing.badge) and people[standing.badge].claimed:
+                    self.db.executemany(
+                        "INSERT INTO milestones (badge, name, kind, target, reached_on, event,"
+                        " awarded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [(standing.badge, m.name, m.kind, m.target, m.reached_on, m.event,
+                          awarded_at.get((standing.badge, m.name), now)) for m in standing.milestones])
+        return len(standings)
+
+    # -- what pages and the API read --
+
+    def leaderboard(self, series: str | None = None, season: str | None = None,
+                    limit: int | None = 50, org: str | None = None,
+                    include_hidden: bool = False) -> list[tuple[Person, Standing]]:
+        """Claimed people by points. With a series or season, only those events count.
+
+        People who chose not to be shown publicly are left out unless ``include_hidden``.
+        """
+        people = {p.badge: p for p in self.people(claimed=True, org=org)
+                  if include_hidden or p.public_name is not None}
+        if series is None and season is None:
+            rows = self.db.execute("SELECT * FROM standings ORDER BY points DESC, attended DESC,"
+                                   " badge").fetchall()
+            standings = [self._standing_row(r) for r in rows if r["badge"] in people]
+            chosen = ranked(standings, limit)
+            full = {s.badge: self.standing(s.badge) for s in chosen}
+            return [(people[s.badge], full[s.badge]) for s in chosen]
+        where, params = _event_filter(series, season, table="e.")
+        rows = self.db.execute(
+            "SELECT s.id, s.event, s.badge, s.role, s.annuls, e.date FROM scans s"
+            " JOIN events e ON e.id = s.event WHERE " + " AND ".join(where),
+            params).fetchall()
+        scans = [CountedScan(r["id"], r["event"], r["badge"], r["role"], r["annuls"])
+                 for r in rows if r["badge"] in people]
+        dates = {r["event"]: r["date"] for r in rows}
+        juniors = [b for b, p in people.items() if p.junior]
+        standings = score_people(scans, dates, self.rules(), juniors)
+        return [(people[s.badge], s) for s in ranked(standings.values(), limit)]
+
+    @staticmethod
+    def _standing_row(row: sqlite3.Row) -> Standing:
+        return Standing(badge=row["badge"], points=row["points"], attended=row["attended"],
+                        volunteered=row["volunteered"])
+
+    def event_report(self, event_id: str) -> EventReport:
+        """Everyone present at an event with the roles they did, first-timers marked."""
+        event = self.event(event_id)
+        if event is None:
+            raise NotFound(f"no event {event_id}")
+        rows = self.db.execute("SELECT id, event, badge, role, annuls FROM scans WHERE event = ?",
+                               (event_id,)).fetchall()
+        roll = event_roll([CountedScan(r["id"], r["event"], r["badge"], r["role"], r["annuls"])
+                           for r in rows], event_id)
+        firsts = self._first_timers(event, list(roll))
+        people = {p.badge: p for p in self._people_by_badge(list(roll))}
+        entries, counts = [], {}
+        for badge, roles in roll.items():
+            person = people.get(badge)
+            entries.append(RollEntry(badge, person.public_name if person else None, tuple(roles),
+                                     badge in firsts))
+            for role in roles:
+                counts[role] = counts.get(role, 0) + 1
+        return EventReport(event, tuple(entries), dict(sorted(counts.items())))
+
+    def _first_timers(self, event: Event, badges: list[str]) -> set[str]:
+        """Badges with no counted scan at any earlier event."""
+        if not badges:
+            return set()
+        marks = ",".join("?" * len(badges))
+        earlier = {r[0] for r in self.db.execute(
+            f"SELECT DISTINCT s.badge FROM scans s JOIN events e ON e.id = s.event"
+            f" WHERE s.badge IN ({marks}) AND s.annuls IS NULL AND s.annulled = 0"
+            f" AND (e.date < ? OR (e.date = ? AND e.id < ?))",
+            (*badges, event.date, event.date, event.id))}
+        return set(badges) - earlier
+
+    def _people_by_badge(self, badges: list[str]) -> list[Person]:
+        if not badges:
+            return []
+        marks = ",".join("?" * len(badges))
+        return [_person(r) for r in self.db.execute(
+            f"SELECT * FROM people WHERE badge IN ({marks})", badges)]
+
+
+# --- Rows to values. ------------------------------------------------------------------------
+
+def _person(row: sqlite3.Row) -> Person:
+    return Person(badge=row["badge"], number=row["number"], name=row["name"], org=row["org"],
+                  email=row["email"], junior=bool(row["junior"]), consent=row["consent"],
+                  claimed=bool(row["claimed"]), created_at=row["created_at"],
+                  claimed_at=row["claimed_at"])
+
+
+def _event(row: sqlite3.Row) -> Event:
+    return Event(id=row["id"], name=row["name"], date=row["date"], series=row["series"],
+                 venue=row["venue"], after_venue=row["after_venue"], hashtag=row["hashtag"],
+                 notes_url=row["notes_url"], cost_pence=row["cost_pence"],
+                 openness=tuple(json.loads(row["openness"] or "[]")), created_at=row["created_at"])
+
+
+def _kiosk(row: sqlite3.Row) -> Kiosk:
+    return Kiosk(id=row["id"], event=row["event"], state=row["state"], version=row["version"],
+                 queued=row["queued"], last_seen=row["last_seen"], created_at=row["created_at"])
+
+
+def _quarantined(row: sqlite3.Row) -> Quarantined:
+    return Quarantined(id=row["id"], scan_id=row["scan_id"], kiosk=row["kiosk"], topic=row["topic"],
+                       payload=row["payload"], reason=row["reason"], received_at=row["received_at"],
+                       resolved_at=row["resolved_at"], resolution=row["resolution"])
+
+
+def _event_filter(series: str | None, season: str | None,
+                  table: str = "") -> tuple[list[str], list[Any]]:
+    where, params = [], []
+    if series is not None:
+        where.append(f"{table}series = ?")
+        params.append(series)
+    if season is not None:
+        where.append(f"{table}date >= ? AND {table}date <= ?")
+        params += [f"{season}-01-01", f"{season}-12-31"]
+    return where, params
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValueError("a person needs a name (a nickname is fine)")
+    if len(name) > 100:
+        raise ValueError("names are limited to 100 characters")
+    return name
+
+
+def _check_consent(consent: str) -> None:
+    if consent not in CONSENTS:
+        raise ValueError(f"consent must be one of {', '.join(CONSENTS)}")
+
+
+def _blank_none(value: str | None) -> str | None:
+    return value.strip() or None if isinstance(value, str) else value

@@ -1,0 +1,106 @@
+"""Is this message a scan the hub can count? Protocol checks first, then the product's. Pure.
+
+``read_scan`` checks what the message itself says (size, JSON, version, schema, kiosk id against
+the topic); ``check_scan`` checks it against what the hub knows (badge check digit, roles, events).
+Each refusal carries a short reason a volunteer can read on the kiosk screen.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Container
+from dataclasses import dataclass
+
+from jsonschema import Draft202012Validator
+
+from turnout.codes import damm_valid
+from turnout.protocol import MAX_PAYLOAD_BYTES, SCAN_SCHEMA, VERSION, Scan
+
+_SCAN_VALIDATOR = Draft202012Validator(SCAN_SCHEMA)
+# Payloads this big are not even opened to look for an id to answer.
+_MAX_PEEK_BYTES = 256 * 1024
+_MAX_ID_LENGTH = 64
+
+
+class Reason:
+    """The start of every rejection reason; details follow after a colon."""
+
+    OVERSIZE = "too big"
+    NOT_JSON = "not JSON"
+    VERSION = "unsupported protocol version"
+    SCHEMA = "not a valid scan"
+    SPOOFED = "kiosk does not match topic"
+    CHECK_DIGIT = "badge check digit fails"
+    UNKNOWN_ROLE = "unknown role"
+    NO_EVENT = "no event assigned"
+    UNKNOWN_EVENT = "unknown event"
+    ANNUL_MISMATCH = "undo does not match the scan"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: str
+    scan_id: str | None  # the id to answer, when the message had one we can address
+
+
+def read_scan(payload: bytes, topic_kiosk: str) -> Scan | Refusal:
+    """Parse and schema-check one message from ``<base>/kiosk/<topic_kiosk>/scan``."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return Refusal(f"{Reason.OVERSIZE}: {len(payload)} bytes, limit {MAX_PAYLOAD_BYTES}",
+                       peek_id(payload))
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return Refusal(Reason.NOT_JSON, None)
+    if not isinstance(data, dict):
+        return Refusal(f"{Reason.NOT_JSON}: not an object", None)
+    scan_id = _id_in(data)
+    if data.get("v") != VERSION:
+        return Refusal(f"{Reason.VERSION}: {str(data.get('v'))[:16]}", scan_id)
+    error = next(iter(sorted(_SCAN_VALIDATOR.iter_errors(data), key=lambda e: e.path)), None)
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path) or "scan"
+        return Refusal(f"{Reason.SCHEMA}: {where}: {error.message[:120]}", scan_id)
+    if data["kiosk"] != topic_kiosk:
+        return Refusal(f"{Reason.SPOOFED}: says {data['kiosk']}, sent as {topic_kiosk}", scan_id)
+    return Scan.from_dict(data)
+
+
+def check_scan(scan: Scan, roles: Container[str], events: Container[str]) -> str | None:
+    """The reason this well-formed scan cannot be counted, or None when it can."""
+    if not damm_valid(scan.badge[1:]):
+        return f"{Reason.CHECK_DIGIT}: {scan.badge}"
+    if scan.role not in roles:
+        return f"{Reason.UNKNOWN_ROLE}: {scan.role}"
+    if scan.event is None:
+        return Reason.NO_EVENT
+    if scan.event not in events:
+        return f"{Reason.UNKNOWN_EVENT}: {scan.event}"
+    return None
+
+
+def check_annulment(annulment: Scan, target_badge: str | None, target_role: str | None) -> str | None:
+    """An undo must be for the same badge and role as the scan it undoes (when that is known)."""
+    if target_badge is None:
+        return None
+    if (target_badge, target_role) != (annulment.badge, annulment.role):
+        return f"{Reason.ANNUL_MISMATCH}: it was {target_badge} {target_role}"
+    return None
+
+
+def peek_id(payload: bytes) -> str | None:
+    """The scan id in any JSON object payload, so even a refused message gets its answer."""
+    if len(payload) > _MAX_PEEK_BYTES:
+        return None
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return _id_in(data) if isinstance(data, dict) else None
+
+
+def _id_in(data: dict) -> str | None:
+    scan_id = data.get("id")
+    if isinstance(scan_id, str) and 0 < len(scan_id) <= _MAX_ID_LENGTH and scan_id.isprintable():
+        return scan_id
+    return None
