@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
@@ -59,7 +58,7 @@ class KioskDaemon:
         self.events: queue.Queue[Any] = queue.Queue()
         self.send_times = SendTimes()
         self.status = StatusThrottle()
-        self._stopped = threading.Event()
+        self._screen = None
 
     def post(self, event: Any) -> None:
         """Thread-safe: scanner, buttons and the MQTT link call this."""
@@ -122,6 +121,9 @@ class KioskDaemon:
                 case Play(tone):
                     self.feedback.play(tone)
                 case Show(screen):
+                    if screen != self._screen:
+                        log.debug("screen: %s", screen)
+                        self._screen = screen
                     self.feedback.show(screen)
                 case Light(role):
                     self.feedback.light(role)
@@ -135,13 +137,15 @@ class KioskDaemon:
     # -- the outbox --
 
     def _send(self, scan_id: str) -> None:
+        if not self.machine.online:
+            return  # the link came up on paho's thread but we have not seen it yet: _pump will
         scan = self.store.get(scan_id)
         if scan and self.link.send_scan(scan):
             self.send_times.sent(scan_id, self.clock().mono)
 
     def _pump(self, now: Now) -> None:
         """Send what is due, and republish the status when the queue changed."""
-        if not self.link.connected:
+        if not (self.machine.online and self.link.connected):
             return
         # The oldest few hundred are enough: at most MAX_IN_FLIGHT go out at once.
         by_id = {scan.id: scan for scan in self.store.pending(limit=PENDING_WINDOW)}

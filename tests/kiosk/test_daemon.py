@@ -1,0 +1,184 @@
+"""The kiosk daemon as a black box: `turnout-kiosk --sim` against a real Mosquitto."""
+
+import json
+import sqlite3
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from PIL import Image
+
+from tests.kiosk.sim import KioskProcess, StandInHub, wait_for
+from turnout.codes import badge_code
+from turnout.protocol import KioskConfig, Topics
+
+
+@pytest.fixture
+def kiosks():
+    started = []
+    yield started
+    for k in started:
+        k.close() if k.proc.poll() is None else None
+
+
+def start(kiosks, broker, data_dir, **kw):
+    k = KioskProcess(broker.url, data_dir, extra=["-v"], **kw)
+    kiosks.append(k)
+    return k
+
+
+def pending(data_dir):
+    db = sqlite3.connect(data_dir / "kiosk.db")
+    return db.execute("select count(*) from scans where acked_at is null").fetchone()[0]
+
+
+def screens_shown(kiosk):
+    return [e for e in kiosk.errors if "screen:" in e]
+
+
+def test_scan_is_delivered_acked_and_greets_by_name(broker, tmp_path, kiosks):
+    hub = StandInHub(broker.port)
+    k = start(kiosks, broker, tmp_path)
+    k.wait_online()
+    k.type("T5724")
+    k.expect_tone("ok")
+    wait_for(lambda: "T5724" in hub.badges(), "scan at the hub")
+    [scan] = hub.scans
+    assert (scan["kiosk"], scan["event"], scan["role"], scan["seq"], scan["v"]) == ("hall-1", "barcamp", "attend", 1, 1)
+    assert scan["clock_ok"] is True and scan["ts"].endswith("Z")
+    wait_for(lambda: pending(tmp_path) == 0, "ack settles the outbox")
+    wait_for(lambda: any("Welcome(name='Ada L.'" in s and "3 more to your 10" in s for s in screens_shown(k)),
+             "the name and progress on screen")
+    assert Image.open(tmp_path / "screen.png").size == (128, 64)
+    hub.close()
+
+
+def test_scans_made_while_the_broker_is_down_all_arrive(own_broker, tmp_path, kiosks):
+    hub = StandInHub(own_broker.port)
+    k = start(kiosks, own_broker, tmp_path)
+    k.wait_online()
+    own_broker.stop()
+    badges = [badge_code(n) for n in range(100, 106)]
+    for b in badges:
+        k.type(b)
+        k.expect_tone("ok")  # stored, beeped, offline
+    assert pending(tmp_path) == len(badges)
+    own_broker.start()
+    wait_for(lambda: hub.badges() >= set(badges), "every offline scan at the hub", timeout=60)
+    wait_for(lambda: pending(tmp_path) == 0, "outbox empty")
+    assert len(hub.ids()) == len(badges)
+    hub.close()
+
+
+def test_a_scan_survives_sigkill_right_after_the_beep(broker, tmp_path, kiosks):
+    hub = StandInHub(broker.port, answering=False)
+    k = start(kiosks, broker, tmp_path)
+    k.type("T10019")
+    k.expect_tone("ok")
+    k.kill()
+    hub.answering = True
+    k2 = start(kiosks, broker, tmp_path)
+    wait_for(lambda: "T10019" in hub.badges(), "scan from before the kill at the hub", timeout=45)
+    wait_for(lambda: pending(tmp_path) == 0, "outbox empty after restart", timeout=45)
+    ids = {s["id"] for s in hub.scans if s["badge"] == "T10019"}
+    assert len(ids) == 1, "a re-send carries the same id, so the hub counts it once"
+    # the sequence number carried on across the restart
+    k2.type("T5724")
+    k2.expect_tone("ok")
+    wait_for(lambda: "T5724" in hub.badges(), "new scan")
+    assert max(s["seq"] for s in hub.scans if s["badge"] == "T5724") == 2
+    hub.close()
+
+
+def test_acked_scans_are_never_resent(own_broker, tmp_path, kiosks):
+    hub = StandInHub(own_broker.port)
+    k = start(kiosks, own_broker, tmp_path)
+    k.wait_online()
+    first = [badge_code(n) for n in (7, 8, 9)]
+    for b in first:
+        k.type(b)
+        k.expect_tone("ok")
+    wait_for(lambda: pending(tmp_path) == 0, "all acked")
+    seen_before = len(hub.scans)
+    own_broker.restart()  # the kiosk reconnects and re-sends whatever it still holds
+    k.type("T5724")
+    k.expect_tone("ok")
+    wait_for(lambda: "T5724" in hub.badges(), "the scan after the reconnect", timeout=60)
+    after = [s["badge"] for s in hub.scans[seen_before:]]
+    assert after == ["T5724"], f"acked scans were sent again: {after}"
+    hub.close()
+
+
+def test_status_is_retained_and_the_last_will_says_offline(broker, tmp_path, kiosks):
+    hub = StandInHub(broker.port, answering=False)
+    k = start(kiosks, broker, tmp_path, kiosk_id="hall-9")
+    wait_for(lambda: hub.statuses.get("hall-9", {}).get("state") == "online", "online status")
+    k.type("T5724")
+    k.expect_tone("ok")
+    wait_for(lambda: hub.statuses["hall-9"].get("queued") == 1, "queued count in the status")
+    assert hub.statuses["hall-9"]["event"] == "barcamp"
+    k.kill()
+    wait_for(lambda: hub.statuses["hall-9"]["state"] == "offline", "last will")
+    late = StandInHub(broker.port)  # a newcomer still sees it: retained
+    wait_for(lambda: late.statuses.get("hall-9", {}).get("state") == "offline", "retained status")
+    hub.close()
+    late.close()
+
+
+def test_bad_codes_get_an_error_and_the_kiosk_keeps_going(broker, tmp_path, kiosks):
+    hub = StandInHub(broker.port)
+    k = start(kiosks, broker, tmp_path)
+    for junk in ["T5742", "5012345678900", "https://example.org", "\x1b[2J", "9" * 500,
+                 "TURNOUT:ROLE:juggling", "TURNOUT:UNDO"]:
+        k.type(junk)
+        k.expect_tone("error")
+    k.type("T5724")
+    k.expect_tone("ok")
+    wait_for(lambda: hub.badges() == {"T5724"}, "only the good scan reaches the hub")
+    assert k.proc.poll() is None
+    hub.close()
+
+
+def test_role_button_then_badge_and_undo(broker, tmp_path, kiosks):
+    hub = StandInHub(broker.port)
+    k = start(kiosks, broker, tmp_path)
+    k.type(":press cake")  # drives the cake button's mock GPIO pin low, then high
+    k.expect_tone("armed")
+    k.type("T5724")
+    k.expect_tone("ok")
+    wait_for(lambda: len(hub.scans) == 1, "the cake scan")
+    assert hub.scans[0]["role"] == "cake"
+    k.type("TURNOUT:UNDO")
+    k.expect_tone("ok")
+    wait_for(lambda: len(hub.scans) == 2, "the annulment")
+    undo = hub.scans[1]
+    assert undo["annuls"] == hub.scans[0]["id"] and undo["badge"] == "T5724" and undo["role"] == "cake"
+    hub.close()
+
+
+def test_milestone_ack_plays_the_fanfare(broker, tmp_path, kiosks):
+    hub = StandInHub(broker.port, milestone_for="T5724")
+    k = start(kiosks, broker, tmp_path)
+    k.wait_online()
+    k.type("T5724")
+    k.expect_tone("ok")
+    k.expect_tone("milestone")
+    hub.close()
+
+
+def test_config_from_the_hub_sets_the_event(broker, tmp_path, kiosks):
+    hub = StandInHub(broker.port)
+    cfg = KioskConfig("autumn-camp", "Autumn Camp", ("attend", "cake"))
+    hub.client.publish(Topics().config("hall-3"), cfg.to_json(), qos=1, retain=True).wait_for_publish(5)
+    k = start(kiosks, broker, tmp_path, kiosk_id="hall-3", event=None)
+    wait_for(lambda: any("config from hub" in e for e in k.errors), "config applied")
+    k.type("T5724")
+    k.expect_tone("ok")
+    wait_for(lambda: hub.scans, "scan")
+    assert hub.scans[0]["event"] == "autumn-camp"
+    k.close()
+    # kept across restarts even before the broker answers
+    db = sqlite3.connect(tmp_path / "kiosk.db")
+    assert json.loads(db.execute("select value from settings where key='config'").fetchone()[0])["event"] == "autumn-camp"
+    hub.client.publish(Topics().config("hall-3"), b"", retain=True).wait_for_publish(5)
+    hub.close()
