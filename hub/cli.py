@@ -1,0 +1,313 @@
+"""``turnout-hub``: register people, events and kiosks, and run the hub. A thin layer over Store.
+
+Commands that create something print its badge code or id as the last thing on stdout, so
+scripts can use ``$(turnout-hub person add "Ada Lovelace" | tail -n1)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from hub import __version__
+from hub.config import HubConfig, load_config
+from hub.people import CONSENTS, DEFAULT_CONSENT
+from hub.rules import load_rules
+from hub.store import NotFound, Person, Store
+
+log = logging.getLogger("turnout.hub")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        config = load_config(args.config).with_options(db=args.db, rules=getattr(args, "rules", None))
+        logging.basicConfig(level=getattr(logging, config.log_level.upper(), logging.INFO),
+                            format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+        store = Store(config.db_path, rules=load_rules(config.rules or None))
+        return args.run(store, config, args) or 0
+    except (ValueError, NotFound, LookupError) as exc:
+        print(f"turnout-hub: {exc}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="turnout-hub", description="The Turnout hub.")
+    p.add_argument("--db", help="SQLite database file (default: your user data directory)")
+    p.add_argument("--config", help="hub.toml settings file")
+    p.add_argument("--version", action="version", version=f"turnout-hub {__version__}")
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    person = sub.add_parser("person", help="register and look up people").add_subparsers(metavar="ACTION")
+    add = person.add_parser("add", help="register a person; prints their badge code")
+    _person_options(add)
+    add.set_defaults(run=person_add)
+    lst = person.add_parser("list", help="everyone registered")
+    lst.add_argument("--all", action="store_true", help="include unclaimed badges")
+    lst.set_defaults(run=person_list)
+    show = person.add_parser("show", help="one person's points and milestones")
+    show.add_argument("badge")
+    show.set_defaults(run=person_show)
+    claim = person.add_parser("claim", help="give a pre-printed badge to a person")
+    claim.add_argument("badge")
+    _person_options(claim)
+    claim.set_defaults(run=person_claim)
+    blank = person.add_parser("blank", help="make N unclaimed badge codes to pre-print")
+    blank.add_argument("count", type=int)
+    blank.set_defaults(run=person_blank)
+
+    event = sub.add_parser("event", help="add and list events").add_subparsers(metavar="ACTION")
+    add = event.add_parser("add", help="add an event; prints its id")
+    add.add_argument("name")
+    add.add_argument("--date", required=True, help="YYYY-MM-DD")
+    add.add_argument("--series")
+    add.add_argument("--venue")
+    add.add_argument("--id", help="choose the id (default: date and name)")
+    add.set_defaults(run=event_add)
+    event.add_parser("list", help="every event").set_defaults(run=event_list)
+
+    kiosk = sub.add_parser("kiosk", help="record and list kiosks").add_subparsers(metavar="ACTION")
+    add = kiosk.add_parser("add", help="record a kiosk")
+    add.add_argument("id")
+    add.set_defaults(run=kiosk_add)
+    kiosk.add_parser("list", help="each kiosk's last status").set_defaults(run=kiosk_list)
+
+    assign = sub.add_parser("assign", help="point a kiosk at an event (publishes its config)")
+    assign.add_argument("kiosk")
+    assign.add_argument("event", help="event id, or 'none'")
+    assign.add_argument("--broker", help="mqtt://HOST:PORT (default from settings)")
+    assign.set_defaults(run=assign_kiosk)
+
+    role = sub.add_parser("role", help="roles and their points").add_subparsers(metavar="ACTION")
+    role.add_parser("list", help="roles, points and hours").set_defaults(run=role_list)
+    rset = role.add_parser("set", help="add a role or change its points")
+    rset.add_argument("name")
+    rset.add_argument("points", type=int)
+    rset.add_argument("--hours", type=float, help="estimated hours per event")
+    rset.set_defaults(run=role_set)
+
+    q = sub.add_parser("quarantine", help="scans the hub refused").add_subparsers(metavar="ACTION")
+    qlist = q.add_parser("list", help="refused messages waiting for an organiser")
+    qlist.add_argument("--all", action="store_true", help="include resolved ones")
+    qlist.set_defaults(run=quarantine_list)
+    qre = q.add_parser("reassign", help="count a refused scan at the right event")
+    qre.add_argument("item", type=int)
+    qre.add_argument("event")
+    qre.set_defaults(run=quarantine_reassign)
+
+    serve = sub.add_parser("serve", help="run ingest and the web server")
+    serve.add_argument("--broker", help="mqtt://HOST:PORT")
+    serve.add_argument("--http", help="HOST:PORT for the web server and API")
+    serve.add_argument("--rules", help="rules TOML (roles and points seed, clubs)")
+    serve.add_argument("--base-topic")
+    serve.add_argument("--client-id", help="MQTT client id (keep it fixed: it names the session)")
+    serve.set_defaults(run=serve_hub)
+
+    sub.add_parser("recompute", help="rebuild all points and milestones from the stored scans") \
+        .set_defaults(run=recompute)
+    seed = sub.add_parser("seed-sample", help="fill the database with a sample season")
+    seed.add_argument("--seed", type=int, default=2025)
+    seed.add_argument("--people", type=int, default=120)
+    seed.add_argument("--events", type=int, default=12)
+    seed.set_defaults(run=seed_sample)
+    return p
+
+
+def _person_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name")
+    p.add_argument("--junior", action="store_true", help="under 18")
+    p.add_argument("--org", help="organisation")
+    p.add_argument("--email")
+    p.add_argument("--consent", choices=CONSENTS, default=DEFAULT_CONSENT,
+                   help="how the name shows on public pages (default: first name and initial)")
+
+
+def _describe(person: Person) -> str:
+    who = person.name if person.claimed else "(unclaimed)"
+    extra = ", ".join(x for x in (person.org, "junior" if person.junior else None) if x)
+    return f"{person.badge}\t{who}" + (f"\t{extra}" if extra else "")
+
+
+def person_add(store: Store, config: HubConfig, args) -> None:
+    person = store.add_person(args.name, junior=args.junior, org=args.org, email=args.email,
+                              consent=args.consent)
+    print(f"Registered {person.name}. Badge code:")
+    print(person.badge)
+
+
+def person_claim(store: Store, config: HubConfig, args) -> None:
+    person = store.claim(args.badge, args.name, junior=args.junior, org=args.org,
+                         email=args.email, consent=args.consent)
+    s = store.standing(person.badge)
+    print(f"Badge {person.badge} is now {person.name}'s ({s.attended} events, {s.points} points so far).")
+    print(person.badge)
+
+
+def person_blank(store: Store, config: HubConfig, args) -> None:
+    for code in store.add_blank_badges(args.count):
+        print(code)
+
+
+def person_list(store: Store, config: HubConfig, args) -> None:
+    for person in store.people(claimed=None if args.all else True):
+        print(_describe(person))
+
+
+def person_show(store: Store, config: HubConfig, args) -> None:
+    person = store.person(args.badge)
+    if person is None:
+        raise NotFound(f"no badge {args.badge}")
+    s = store.standing(person.badge)
+    print(_describe(person))
+    print(f"points: {s.points}  attended: {s.attended}  volunteered: {s.volunteered}")
+    if s.roles:
+        print("roles: " + ", ".join(f"{r} {n}" for r, n in s.roles.items()))
+    for m in s.milestones:
+        print(f"milestone: {m.name} on {m.reached_on} at {m.event}")
+    if s.next_milestone:
+        print(f"next: {s.next_milestone.name}, {s.next_milestone.phrase()}")
+
+
+def event_add(store: Store, config: HubConfig, args) -> None:
+    event = store.add_event(args.name, args.date, series=args.series, venue=args.venue, id=args.id)
+    print(f"Added {event.name} on {event.date}. Event id:")
+    print(event.id)
+
+
+def event_list(store: Store, config: HubConfig, args) -> None:
+    for e in store.events():
+        print("\t".join([e.id, e.date, e.name, e.series or "", e.venue or ""]))
+
+
+def kiosk_add(store: Store, config: HubConfig, args) -> None:
+    kiosk = store.add_kiosk(args.id)
+    print(f"Recorded kiosk {kiosk.id}.")
+
+
+def kiosk_list(store: Store, config: HubConfig, args) -> None:
+    for k in store.kiosks():
+        print("\t".join([k.id, k.state, f"queued {k.queued}", f"last seen {k.last_seen or 'never'}",
+                         f"event {k.event or '-'}"]))
+
+
+def assign_kiosk(store: Store, config: HubConfig, args) -> int:
+    event = None if args.event.lower() == "none" else args.event
+    store.assign_kiosk(args.kiosk, event)
+    broker = args.broker or config.broker
+    try:
+        publish_config_once(store, config, broker, args.kiosk)
+    except OSError as exc:
+        print(f"Kiosk {args.kiosk} assigned to {event or 'no event'}; the broker at {broker} did not "
+              f"answer ({exc}), so the hub will send it when it next connects.")
+        return 0
+    print(f"Kiosk {args.kiosk} now counts for {event or 'no event'}.")
+    return 0
+
+
+def publish_config_once(store: Store, config: HubConfig, broker: str, kiosk: str) -> None:
+    """Connect, publish one kiosk's retained config, wait for the broker to have it, leave."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from turnout.broker_url import BrokerURL
+    from turnout.protocol import Topics
+
+    url = BrokerURL.parse(broker)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="")
+    if url.username:
+        client.username_pw_set(url.username, url.password)
+    if url.tls:
+        client.tls_set()
+    client.connect(url.host, url.port, keepalive=10)
+    client.loop_start()
+    try:
+        info = client.publish(Topics(config.base_topic).config(kiosk),
+                              store.kiosk_config(kiosk).to_json(), qos=1, retain=True)
+        info.wait_for_publish(timeout=5)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def role_list(store: Store, config: HubConfig, args) -> None:
+    rules = store.rules()
+    for role, points in rules.roles.items():
+        print(f"{role}\t{points} points\t{rules.hours.get(role, 0)} hours")
+
+
+def role_set(store: Store, config: HubConfig, args) -> None:
+    store.set_role(args.name, args.points, args.hours)
+    print(f"Role {args.name} scores {args.points} points (run `turnout-hub recompute` to rescore).")
+
+
+def quarantine_list(store: Store, config: HubConfig, args) -> None:
+    for q in store.quarantined(include_resolved=args.all):
+        state = f"resolved: {q.resolution}" if q.resolved_at else "waiting"
+        print(f"{q.id}\t{q.received_at}\tkiosk {q.kiosk or '?'}\t{q.reason}\t{state}")
+        print(f"\t{q.payload[:200]}")
+
+
+def quarantine_reassign(store: Store, config: HubConfig, args) -> None:
+    from hub.intake import Intake
+    from turnout.protocol import Topics
+
+    ack = Intake(store, Topics(config.base_topic)).reassign(args.item, args.event)
+    print(f"Scan {ack.id} now counts at {args.event} ({ack.status}).")
+
+
+def recompute(store: Store, config: HubConfig, args) -> None:
+    count = store.recompute()
+    print(f"Rescored {count} badges from {store.count_scans()} stored scans.")
+
+
+def seed_sample(store: Store, config: HubConfig, args) -> None:
+    from hub.sample import seed_sample as seed
+
+    made = seed(store, seed=args.seed, people=args.people, events=args.events)
+    print(f"Sample season: {made['people']} people, {made['events']} events, {made['scans']} scans.")
+
+
+def serve_hub(store: Store, config: HubConfig, args) -> int:
+    import uvicorn
+
+    from hub.api import create_app
+    from hub.ingest import Ingest
+    from turnout.protocol import Topics
+
+    config = config.with_options(broker=args.broker, http=args.http, base_topic=args.base_topic,
+                                 client_id=args.client_id)
+    host, port = config.http_host_port
+    ingest = Ingest(store, config.broker, Topics(config.base_topic), client_id=config.client_id,
+                    max_batch=config.max_batch)
+    app = _web_app(store, ingest)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           access_log=False))
+    ingest.start()
+    log.info("turnout-hub %s: database %s, web and API on http://%s:%d/", __version__,
+             config.db_path, host, port)
+    try:
+        server.run()  # returns on SIGINT or SIGTERM
+    finally:
+        ingest.stop()
+    return 0
+
+
+def _web_app(store: Store, ingest):
+    """The web pages' app when step 3's hub.web is present, else the JSON API alone."""
+    try:
+        from hub.web import create_web_app  # type: ignore[attr-defined]
+    except ImportError:
+        from hub.api import create_app
+        return create_app(store, publish_config=ingest.publish_config)
+    return create_web_app(store, publish_config=ingest.publish_config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
