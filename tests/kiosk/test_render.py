@@ -1,0 +1,121 @@
+"""Each screen drawn on luma's dummy device, compared pixel for pixel with a golden PNG.
+
+Look at the goldens after changing kiosk/display/render.py; regenerate them with
+TURNOUT_UPDATE_GOLDENS=1 .venv/bin/pytest tests/kiosk/test_render.py
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops, ImageDraw
+
+from kiosk.display.device import Display, make_device
+from kiosk.display.render import ELLIPSIS, HEIGHT, WIDTH, fit, largest, render, text_width, wrap
+from kiosk.screens import AlreadyCheckedIn, Armed, CheckedIn, Idle, Notice, Problem, Welcome
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("TURNOUT_UPDATE_GOLDENS") == "1"
+
+SCREENS = {
+    "idle_online": Idle("Barcamp Leeds 2025", "14:05", online=True, queued=0),
+    "idle_offline_queued": Idle("OpenCivic Unconference Manchester", "--:--", online=False, queued=12),
+    "idle_no_event": Idle("", "09:30", online=True, queued=3),
+    "armed_cake": Armed("Cake", 12),
+    "armed_long_role": Armed("Organise", 3),
+    "checked_in": CheckedIn(None, will_sync=False),
+    "checked_in_role_offline": CheckedIn("Pitch", will_sync=True),
+    "welcome": Welcome("Ada Lovelace", 12, 4, "3 more to your 25", None, None),
+    "welcome_role_first_visit": Welcome("Grace", 1, 1, None, None, "Tidy"),
+    "welcome_milestone": Welcome("Ada Lovelace", 25, 9, "25 more to your 50", "25 club", "Cake"),
+    "welcome_long_name": Welcome("Maximilian Featherstonehaugh-Worthington", 7, 3, "18 more to your 25",
+                                 None, "Organise"),
+    "already_checked_in": AlreadyCheckedIn("Ada Lovelace", "Cake"),
+    "already_checked_in_no_name": AlreadyCheckedIn(None, None),
+    "problem_try_again": Problem("Try again"),
+    "problem_not_a_badge": Problem("Not a Turnout badge", "That looks like a product barcode"),
+    "notice_undone": Notice("Undone", "Last scan annulled"),
+    "notice_wifi": Notice("Joining venue-wifi", "This can take a minute"),
+}
+
+
+def drawn(screen) -> Image.Image:
+    display = Display(make_device("dummy"))
+    display.show(screen)
+    return display.device.image
+
+
+@pytest.mark.parametrize("name", SCREENS)
+def test_screen_matches_golden(name, tmp_path):
+    image = drawn(SCREENS[name])
+    assert image.size == (WIDTH, HEIGHT) and image.mode == "1"
+    golden = GOLDEN / f"{name}.png"
+    if UPDATE:
+        GOLDEN.mkdir(exist_ok=True)
+        image.save(golden)
+    assert golden.exists(), f"no golden for {name}: run with TURNOUT_UPDATE_GOLDENS=1 and look at it"
+    expected = Image.open(golden).convert("1")
+    if ImageChops.difference(image, expected).getbbox() is not None:
+        image.save(tmp_path / f"{name}.png")
+        pytest.fail(f"{name} differs from {golden}; drawn now: {tmp_path / name}.png")
+
+
+def test_every_golden_belongs_to_a_screen():
+    assert {p.stem for p in GOLDEN.glob("*.png")} == set(SCREENS)
+
+
+def test_screens_light_some_pixels_and_differ():
+    images = {name: drawn(screen).tobytes() for name, screen in SCREENS.items()}
+    assert all(any(b) for b in images.values())
+    assert len(set(images.values())) == len(images)
+
+
+def test_online_mark_is_filled_and_offline_hollow():
+    online = drawn(Idle("Barcamp", "14:05", online=True, queued=0))
+    offline = drawn(Idle("Barcamp", "14:05", online=False, queued=0))
+    clock_left = WIDTH - 1 - text_width("14:05", 10)
+    centre = (clock_left - 6, 5)  # the circle sits just left of the clock
+    assert online.getpixel(centre) and not offline.getpixel(centre)
+
+
+def test_sync_count_shown_only_when_scans_wait():
+    def bottom_rows(image):
+        return image.crop((0, 52, 60, HEIGHT)).getbbox()
+
+    assert bottom_rows(drawn(Idle("Barcamp", "14:05", online=True, queued=0))) is None
+    assert bottom_rows(drawn(Idle("Barcamp", "14:05", online=True, queued=4))) is not None
+
+
+def test_milestone_adds_a_lit_banner():
+    plain = drawn(Welcome("Ada", 25, 9, None, None, None))
+    milestone = drawn(Welcome("Ada", 25, 9, None, "25 club", None))
+    banner = (0, 0, WIDTH, 14)
+    lit = lambda image: image.crop(banner).histogram()[255]
+    assert lit(milestone) > WIDTH * 14 // 2 > lit(plain)
+
+
+@pytest.mark.parametrize("size", [10, 12, 14, 16, 20])
+def test_fit_cuts_with_an_ellipsis_within_the_width(size):
+    name = "Maximilian Featherstonehaugh-Worthington"
+    cut = fit(name, size, 100)
+    assert cut.endswith(ELLIPSIS) and text_width(cut, size) <= 100
+    assert fit("Ada", size, 100) == "Ada"
+
+
+def test_largest_prefers_the_biggest_size_that_fits():
+    assert largest("Ada", (20, 16), 120) == (20, "Ada")
+    size, text = largest("Maximilian Featherstonehaugh", (20, 16), 120)
+    assert size == 16 and text.endswith(ELLIPSIS)
+
+
+def test_wrap_keeps_to_the_line_count():
+    lines = wrap("one two three four five six seven eight nine ten", 12, 60, 2)
+    assert len(lines) == 2 and lines[-1].endswith(ELLIPSIS)
+    assert all(text_width(line, 12) <= 60 for line in lines)
+    assert wrap("", 12, 60, 2) == []
+
+
+def test_unknown_screen_is_refused():
+    image = Image.new("1", (WIDTH, HEIGHT))
+    with pytest.raises(TypeError):
+        render("Idle", ImageDraw.Draw(image))
