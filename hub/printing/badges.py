@@ -20,7 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from hub.printing import text
 from hub.printing.pages import ACCENT, GUIDE, INK, MUTED, PdfTarget, pdf_canvas
-from hub.printing.symbols import code128_drawing, qr_drawing, qr_modules
+from hub.printing.symbols import CODE128_BAR_WIDTH, code128_fitting, qr_drawing, qr_modules
 from turnout.codes import is_badge
 
 LABEL_WIDTH = 80 * mm
@@ -174,13 +174,22 @@ def _draw_codes(canvas: Canvas, code: str) -> float:
     symbol_bottom = qr_y + qr_quiet
     symbol_top = symbol_bottom + _QR_SYMBOL
 
-    bars = code128_drawing(code, bar_height=_BAR_HEIGHT)
+    bars = _bars_for(code, qr_x + qr_quiet)
     quiet = bars.contents[0].lquiet
     renderPDF.draw(bars, canvas, _TEXT_LEFT - quiet, symbol_top - _BAR_HEIGHT)
     canvas.setFillColor(INK)
     text.draw(canvas, _TEXT_LEFT - quiet + bars.width / 2, symbol_bottom, code, text.mono(),
               _CODE_TEXT_SIZE, align="center")
     return qr_y + qr.width
+
+
+def _bars_for(code: str, qr_left: float) -> Drawing:
+    """Code 128 whose bars end a full quiet zone (10 narrow bars) before the QR symbol."""
+    room = qr_left - 10 * CODE128_BAR_WIDTH - _TEXT_LEFT
+    bars = code128_fitting(code, room, bar_height=_BAR_HEIGHT)
+    if bars is None:
+        raise ValueError(f"badge code {code!r} is too long to print with bars of at least 0.33 mm")
+    return bars
 
 
 def _draw_header(canvas: Canvas, badge: BadgeSpec) -> float:

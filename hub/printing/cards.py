@@ -23,7 +23,7 @@ from reportlab.pdfgen.canvas import Canvas
 from hub.printing import text
 from hub.printing.pages import (ACCENT, GUIDE, INK, MUTED, SETUP_ACCENT, UNDO_ACCENT, PdfTarget,
                                 pdf_canvas)
-from hub.printing.symbols import code128_drawing, qr_drawing, qr_modules
+from hub.printing.symbols import code128_fitting, qr_drawing, qr_modules
 from turnout.codes import ROLE_CARD_PREFIX, SETUP_CARD_PREFIX, UNDO_CARD, SetupCard, classify
 from turnout.codes import is_role_name
 
@@ -124,8 +124,7 @@ _BAND_HEIGHT = 11 * mm
 _QR_SYMBOL = 52 * mm
 _QR_QUIET_MODULES = 2
 _BAR_HEIGHT = 30 * mm
-# Widest narrow bar that fits, never under the 0.33 mm a USB scanner needs at arm's length.
-_BAR_WIDTHS = tuple(w * mm for w in (0.5, 0.45, 0.4, 0.38, 0.35, 0.33))
+_WIDEST_BAR = 0.5 * mm
 _CODE_TEXT_SIZE = 13
 _LABEL_MAX, _LABEL_MIN = 52, 20
 _LINE_SIZE = 14
@@ -136,7 +135,7 @@ def draw_card(canvas: Canvas, card: Card, x: float, y: float) -> None:
     canvas.saveState()
     canvas.translate(x, y)
     band_bottom = _draw_band(canvas, card)
-    bars = _bars_that_fit(card.code)
+    bars = code128_fitting(card.code, CARD_WIDTH - 2 * _MARGIN, _WIDEST_BAR, _BAR_HEIGHT)
     codes_top = _draw_bars(canvas, bars, card.code) if bars else _MARGIN
     qr_left = _draw_qr(canvas, card.code, band_bottom - 6 * mm)
     _draw_words(canvas, card, band_bottom - 4 * mm, codes_top + 8 * mm, qr_left - 8 * mm)
@@ -153,15 +152,6 @@ def _draw_band(canvas: Canvas, card: Card) -> float:
     text.draw(canvas, _MARGIN + 5 * mm, top - _BAND_HEIGHT + 3.8 * mm,
               f"TURNOUT  ·  {card.kind.upper()}", text.sans(bold=True), 12)
     return top - _BAND_HEIGHT
-
-
-def _bars_that_fit(code: str) -> Drawing | None:
-    """The Code 128 at the widest bars whose symbol fits the card, or None if none does."""
-    for bar_width in _BAR_WIDTHS:
-        bars = code128_drawing(code, bar_width=bar_width, bar_height=_BAR_HEIGHT)
-        if bars.width - 2 * bars.contents[0].lquiet <= CARD_WIDTH - 2 * _MARGIN:
-            return bars
-    return None
 
 
 def _draw_bars(canvas: Canvas, bars: Drawing, code: str) -> float:
