@@ -160,14 +160,15 @@ class Ingest:
             except Exception:  # the database is busy or full: keep the batch and try again
                 log.exception("could not store %d scans; trying again in 2 s", len(scans))
                 time.sleep(2)
-        for answer in answers:
-            if answer.ack is not None and answer.kiosk is not None:
-                self.client.publish(self.topics.ack(answer.kiosk), answer.ack.to_json(), qos=1)
         for delivery in batch:
             if not delivery.message.topic.endswith("/scan"):
                 try:
                     self.intake.receive_status(delivery.message.topic, delivery.message.payload)
                 except Exception:
                     log.exception("could not record a kiosk status")
+        for answer in answers:
+            if answer.ack is not None and answer.kiosk is not None:
+                self.client.publish(self.topics.ack(answer.kiosk), answer.ack.to_json(), qos=1)
+        for delivery in batch:
             if delivery.qos > 0 and delivery.session == self._session:
                 self.client.ack(delivery.mid, delivery.qos)

@@ -1,0 +1,66 @@
+"""Run ``turnout-hub`` as a separate process, the way an organiser would."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.broker import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(db: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "hub.cli", "--db", str(db), *args],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    if check and result.returncode != 0:
+        raise AssertionError(f"turnout-hub {' '.join(args)} failed:\n{result.stderr}")
+    return result
+
+
+def last_token(result: subprocess.CompletedProcess) -> str:
+    return result.stdout.split()[-1]
+
+
+class HubProcess:
+    """``turnout-hub serve`` in a subprocess; ``kill()`` is SIGKILL, no goodbye."""
+
+    def __init__(self, db: Path, broker_url: str, log: Path):
+        self.db, self.broker_url, self.log = db, broker_url, log
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v1"
+
+    def start(self) -> "HubProcess":
+        out = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "--db", str(self.db), "serve", "--broker",
+             self.broker_url, "--http", f"127.0.0.1:{self.port}"], cwd=ROOT, stdout=out, stderr=out)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"hub exited: {self.log.read_text()[-2000:]}")
+            try:
+                httpx.get(f"{self.api}/kiosks", timeout=0.5).raise_for_status()
+                return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise AssertionError("hub did not start serving")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> int:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            return self.proc.wait(15)
+        return self.proc.returncode if self.proc else 0

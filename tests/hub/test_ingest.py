@@ -1,0 +1,120 @@
+"""Ingest against a real Mosquitto: an ack for every message with an id, whatever it holds."""
+
+import json
+import uuid
+
+import pytest
+
+from hub.ingest import Ingest
+from hub.store import Store
+from hub.validate import Reason
+from tests.hub.kiosks import TOPICS, FakeKiosk, make_scan, retained
+from turnout.codes import badge_code
+
+
+@pytest.fixture
+def hub(tmp_path, broker):
+    store = Store(tmp_path / "hub.sqlite")
+    ingest = Ingest(store, broker.url, client_id=f"hub-{uuid.uuid4().hex[:8]}").start()
+    assert ingest.connected.wait(10)
+    kiosk = FakeKiosk(broker.port, f"k{uuid.uuid4().hex[:8]}")
+    yield store, ingest, kiosk
+    kiosk.close()
+    ingest.stop()
+    store.close()
+
+
+def test_accepted_duplicate_and_resent(hub):
+    store, ingest, kiosk = hub
+    ada = store.add_person("Ada Lovelace")
+    event = store.add_event("Camp", "2025-03-14")
+    scan = make_scan(kiosk.kiosk, event.id, ada.badge)
+    ack = kiosk.ask(scan)
+    assert ack["status"] == "accepted" and ack["v"] == 1
+    assert ack["person"]["name"] == "Ada" and ack["person"]["points"] == 1
+    assert ack["person"]["next_milestone"]["to_go"] == 10
+    assert kiosk.ask(scan)["status"] == "accepted"
+    assert kiosk.ask(make_scan(kiosk.kiosk, event.id, ada.badge))["status"] == "duplicate"
+    assert store.count_scans() == 2 and store.kiosk(kiosk.kiosk) is not None
+
+
+def test_every_rejection_reason_is_acked_and_the_hub_keeps_going(hub):
+    store, ingest, kiosk = hub
+    ada = store.add_person("Ada Lovelace")
+    event = store.add_event("Camp", "2025-03-14")
+    good = make_scan(kiosk.kiosk, event.id, ada.badge)
+
+    def raw(**changes):
+        data = {**make_scan(kiosk.kiosk, event.id, ada.badge).to_dict(), **changes}
+        return data["id"], json.dumps(data).encode()
+
+    cases = {
+        Reason.VERSION: raw(v=7),
+        Reason.SCHEMA: raw(seq=-1),
+        Reason.SPOOFED: raw(kiosk="someone-else"),
+        Reason.CHECK_DIGIT: raw(badge="T5725"),
+        Reason.UNKNOWN_ROLE: raw(role="juggle"),
+        Reason.UNKNOWN_EVENT: raw(event="no-such-event"),
+        Reason.NO_EVENT: raw(event=None),
+        Reason.OVERSIZE: raw(padding="x" * 5000),
+    }
+    for scan_id, payload in cases.values():
+        kiosk.send(payload)
+    kiosk.send(b"\x00\x01 not json at all")
+    kiosk.send(b'{"v": 1, "id": ')
+    acks = kiosk.wait_for([scan_id for scan_id, _ in cases.values()])
+    for reason, (scan_id, _) in cases.items():
+        assert acks[scan_id]["status"] == "rejected"
+        assert acks[scan_id]["reason"].startswith(reason), (reason, acks[scan_id]["reason"])
+    assert kiosk.ask(good)["status"] == "accepted"  # still alive, and in order after the junk
+    assert len(store.quarantined()) == len(cases) + 2
+
+
+def test_hub_status_is_retained_and_kiosks_get_their_config(hub, broker):
+    store, ingest, kiosk = hub
+    status = retained(broker.port, TOPICS.hub_status)
+    assert status["state"] == "online" and status["v"] == 1
+    event = store.add_event("Camp", "2025-03-14")
+    store.assign_kiosk(kiosk.kiosk, event.id)
+    ingest.publish_config(kiosk.kiosk)
+    config = retained(broker.port, TOPICS.config(kiosk.kiosk))
+    assert config["event"] == event.id and "cake" in config["roles"]
+
+
+def test_kiosk_status_messages_are_recorded(hub, broker):
+    store, ingest, kiosk = hub
+    kiosk.client.publish(TOPICS.status(kiosk.kiosk),
+                         b'{"v":1,"state":"online","version":"0.1.0","queued":4,"event":null}',
+                         qos=1, retain=True).wait_for_publish(5)
+    event = store.add_event("Camp", "2025-03-14")
+    kiosk.ask(make_scan(kiosk.kiosk, event.id, "T13"))  # acks come after the status is stored
+    k = store.kiosk(kiosk.kiosk)
+    assert (k.state, k.queued) == ("online", 4)
+    kiosk.client.publish(TOPICS.status(kiosk.kiosk), b"", retain=True).wait_for_publish(5)
+
+
+def test_hub_says_offline_when_it_stops(tmp_path, own_broker):
+    store = Store(tmp_path / "hub.sqlite")
+    ingest = Ingest(store, own_broker.url).start()
+    assert ingest.connected.wait(10)
+    ingest.stop()
+    assert retained(own_broker.port, TOPICS.hub_status)["state"] == "offline"
+
+
+def test_a_burst_from_several_kiosks_is_acked_in_full(hub, broker):
+    store, ingest, _ = hub
+    event = store.add_event("Camp", "2025-03-14")
+    kiosks = [FakeKiosk(broker.port, f"burst{n}-{uuid.uuid4().hex[:6]}") for n in range(3)]
+    try:
+        sent = {}
+        for n in range(600):
+            k = kiosks[n % 3]
+            scan = make_scan(k.kiosk, event.id, badge_code(100 + n), seq=n)
+            sent.setdefault(k, []).append(scan.id)
+            k.send(scan)
+        for k, ids in sent.items():
+            assert all(a["status"] == "accepted" for a in k.wait_for(ids, timeout=60).values())
+        assert store.count_scans() == 600
+    finally:
+        for k in kiosks:
+            k.close()
