@@ -24,8 +24,8 @@ from hub.printing import text
 from hub.printing.pages import (ACCENT, GUIDE, INK, MUTED, SETUP_ACCENT, UNDO_ACCENT, PdfTarget,
                                 pdf_canvas)
 from hub.printing.symbols import code128_fitting, qr_drawing, qr_modules
-from turnout.codes import ROLE_CARD_PREFIX, SETUP_CARD_PREFIX, UNDO_CARD, SetupCard, classify
-from turnout.codes import is_role_name
+from turnout.codes import (ROLE_CARD_PREFIX, SETUP_CARD_PREFIX, UNDO_CARD, SetupCard, classify,
+                           is_role_name)
 
 CARD_WIDTH = A4[0]
 CARD_HEIGHT = A4[1] / 2
