@@ -1,0 +1,95 @@
+"""The JSON API through FastAPI's test client, on a store filled through the intake."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.api import create_app
+from hub.intake import Intake
+from hub.store import Store
+from tests.hub.kiosks import TOPICS, make_scan
+
+
+@pytest.fixture
+def hub(tmp_path):
+    store = Store(tmp_path / "hub.sqlite")
+    yield store, Intake(store), TestClient(create_app(store))
+    store.close()
+
+
+def scan(intake, *args, **kw):
+    return intake.receive(TOPICS.scan("hall-1"), make_scan("hall-1", *args, **kw).to_json()).ack
+
+
+def test_person_progress(hub):
+    store, intake, client = hub
+    ada = store.add_person("Ada Lovelace", consent="full")
+    events = [store.add_event(f"Camp {n}", f"2025-0{n + 1}-01", series="LGC") for n in range(3)]
+    for e in events:
+        scan(intake, e.id, ada.badge)
+    scan(intake, events[0].id, ada.badge, role="cake")
+    body = client.get(f"/api/v1/people/{ada.badge}").json()
+    assert body == {"badge": ada.badge, "name": "Ada Lovelace", "points": 5, "attended": 3,
+                    "volunteered": 1, "roles": {"cake": 1}, "milestones": [],
+                    "next_milestone": {"name": "volunteer 10 club", "kind": "volunteer",
+                                       "target": 10, "to_go": 9}}
+    assert client.get("/api/v1/people/T5724").status_code == 404
+
+
+def test_milestones_carry_date_and_event(hub):
+    store, intake, client = hub
+    kid = store.add_person("Sam Patel", junior=True)
+    events = [store.add_event(f"Camp {n}", f"2025-01-{n + 1:02d}") for n in range(10)]
+    for e in events:
+        scan(intake, e.id, kid.badge)
+    body = client.get(f"/api/v1/people/{kid.badge}").json()
+    assert body["name"] == "Sam P."  # first name and initial by default
+    assert body["milestones"] == [{"name": "junior 10 club", "reached_on": "2025-01-10",
+                                   "event": events[9].id}]
+
+
+def test_leaderboard_by_points_and_filters(hub):
+    store, intake, client = hub
+    a, b, hidden = (store.add_person("Ada Lovelace"), store.add_person("Bob Smith"),
+                    store.add_person("Private Person", consent="hidden"))
+    e24 = store.add_event("Old", "2024-06-01", series="LGC")
+    e25 = store.add_event("New", "2025-06-01", series="CityCamp")
+    for p in (a, b, hidden):
+        scan(intake, e25.id, p.badge)
+    scan(intake, e25.id, b.badge, role="organise")
+    scan(intake, e24.id, a.badge)
+    rows = client.get("/api/v1/leaderboard").json()
+    assert [(r["name"], r["points"]) for r in rows] == [("Bob S.", 6), ("Ada L.", 2)]
+    assert set(rows[0]) == {"badge", "name", "points", "attended", "volunteered"}
+    assert [r["points"] for r in client.get("/api/v1/leaderboard?season=2024").json()] == [1]
+    assert [r["name"] for r in client.get("/api/v1/leaderboard?series=CityCamp").json()] == ["Bob S.", "Ada L."]
+    assert len(client.get("/api/v1/leaderboard?limit=1").json()) == 1
+    assert client.get("/api/v1/leaderboard?season=last").status_code == 422
+
+
+def test_event_with_everyone_present_and_roles(hub):
+    store, intake, client = hub
+    a, b = store.add_person("Ada Lovelace"), store.add_person("Bob Smith")
+    first = store.add_event("First", "2025-01-01")
+    second = store.add_event("Second", "2025-02-01", venue="Leeds")
+    scan(intake, first.id, a.badge)
+    scan(intake, second.id, a.badge)
+    scan(intake, second.id, a.badge, role="tidy")
+    scan(intake, second.id, b.badge, role="cake")
+    body = client.get(f"/api/v1/events/{second.id}").json()
+    assert body["venue"] == "Leeds" and body["attended"] == 2
+    assert body["present"] == [
+        {"badge": a.badge, "name": "Ada L.", "roles": ["attend", "tidy"], "first_time": False},
+        {"badge": b.badge, "name": "Bob S.", "roles": ["cake"], "first_time": True}]
+    assert body["roles"] == {"attend": 1, "cake": 1, "tidy": 1}
+    assert client.get("/api/v1/events/nope").status_code == 404
+    assert [e["id"] for e in client.get("/api/v1/events").json()] == [first.id, second.id]
+
+
+def test_kiosks_and_openapi(hub):
+    store, intake, client = hub
+    intake.receive_status(TOPICS.status("hall-1"), b'{"v":1,"state":"offline","version":"0.1","queued":2}')
+    [k] = client.get("/api/v1/kiosks").json()
+    assert (k["id"], k["state"], k["queued"]) == ("hall-1", "offline", 2) and k["last_seen"]
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/v1/people/{badge}", "/api/v1/leaderboard", "/api/v1/events/{event_id}",
+            "/api/v1/kiosks"} <= set(paths)

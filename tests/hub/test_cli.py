@@ -1,0 +1,81 @@
+"""``turnout-hub`` driven as a black box through subprocesses."""
+
+import re
+
+from tests.hub.hubproc import cli, last_token
+from tests.hub.kiosks import TOPICS, retained
+from turnout.codes import is_badge
+
+
+def test_person_add_prints_the_badge_last_and_show_finds_them(tmp_path):
+    db = tmp_path / "hub.sqlite"
+    badge = last_token(cli(db, "person", "add", "Ada Lovelace", "--org", "Leeds City Council",
+                           "--email", "ada@example.org"))
+    assert is_badge(badge)
+    junior = last_token(cli(db, "person", "add", "Sam Patel", "--junior"))
+    assert junior != badge
+    listed = cli(db, "person", "list").stdout
+    assert "Ada Lovelace" in listed and "Leeds City Council" in listed and "junior" in listed
+    shown = cli(db, "person", "show", badge).stdout
+    assert "points: 0" in shown and "next:" in shown
+
+
+def test_event_add_prints_the_id_last_and_event_list_shows_it(tmp_path):
+    db = tmp_path / "hub.sqlite"
+    event = last_token(cli(db, "event", "add", "LocalGovCamp North", "--date", "2025-03-14",
+                           "--series", "LGC", "--venue", "Leeds"))
+    assert re.fullmatch(r"[A-Za-z0-9_.-]+", event)
+    again = last_token(cli(db, "event", "add", "LocalGovCamp North", "--date", "2025-03-14"))
+    assert again != event
+    assert event in cli(db, "event", "list").stdout
+
+
+def test_blank_badges_are_claimed_later(tmp_path):
+    db = tmp_path / "hub.sqlite"
+    codes = cli(db, "person", "blank", "2").stdout.split()
+    assert len(codes) == 2 and all(is_badge(c) for c in codes)
+    assert last_token(cli(db, "person", "claim", codes[0], "Grace Hopper")) == codes[0]
+    assert "Grace Hopper" in cli(db, "person", "list").stdout
+    refused = cli(db, "person", "claim", codes[0], "Someone Else", check=False)
+    assert refused.returncode == 1 and "already claimed" in refused.stderr
+
+
+def test_mistakes_get_a_one_line_reason_not_a_traceback(tmp_path):
+    db = tmp_path / "hub.sqlite"
+    for args in (["person", "show", "T13"], ["event", "add", "X", "--date", "14/03/2025"],
+                 ["person", "claim", "T5725", "Bad Digit"], ["assign", "hall-1", "no-event"],
+                 ["quarantine", "reassign", "99", "x"]):
+        result = cli(db, *args, check=False)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, args
+        assert result.stderr.startswith("turnout-hub: ")
+
+
+def test_kiosks_roles_recompute_and_seed(tmp_path, broker):
+    db = tmp_path / "hub.sqlite"
+    cli(db, "kiosk", "add", "hall-9")
+    assert "hall-9\tunknown" in cli(db, "kiosk", "list").stdout
+    event = last_token(cli(db, "event", "add", "Camp", "--date", "2025-03-14"))
+    cli(db, "assign", "hall-9", event, "--broker", broker.url)
+    assert retained(broker.port, TOPICS.config("hall-9"))["event"] == event
+    cli(db, "role", "set", "stream", "4", "--hours", "2")
+    assert "stream\t4 points" in cli(db, "role", "list").stdout
+    assert "120 people, 12 events" in cli(db, "seed-sample").stdout
+    assert "Rescored" in cli(db, "recompute").stdout
+
+
+def test_quarantine_list_and_reassign(tmp_path):
+    from hub.intake import Intake
+    from hub.store import Store
+    from tests.hub.kiosks import make_scan
+
+    db = tmp_path / "hub.sqlite"
+    badge = last_token(cli(db, "person", "add", "Ada Lovelace"))
+    store = Store(db)
+    Intake(store).receive(TOPICS.scan("hall-1"), make_scan("hall-1", "typo-event", badge).to_json())
+    listed = cli(db, "quarantine", "list").stdout
+    assert "unknown event: typo-event" in listed
+    item = listed.split()[0]
+    event = last_token(cli(db, "event", "add", "Camp", "--date", "2025-03-14"))
+    assert "now counts" in cli(db, "quarantine", "reassign", item, event).stdout
+    assert "attended: 1" in cli(db, "person", "show", badge).stdout
+    assert cli(db, "quarantine", "list").stdout == ""
