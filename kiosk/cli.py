@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import threading
 import sys
 from pathlib import Path
 
@@ -111,7 +112,8 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
 
     if settings.sim:
         print(SIM_HELP.format(png=Path(settings.data_dir) / "screen.png"), file=stdout, flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
     try:
         scanner = start_scanner(settings, on_code, on_eof=daemon.stop, stdin=stdin)
     except Exception as exc:

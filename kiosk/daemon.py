@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
@@ -27,6 +28,10 @@ PENDING_WINDOW = 500
 
 class Shutdown:
     """Posted to stop the loop (end of simulated input, SIGTERM)."""
+
+
+class HubOnline:
+    """Posted when the hub announces itself online: whatever was in flight is re-sent."""
 
 
 class Link(Protocol):
@@ -68,6 +73,9 @@ class KioskDaemon:
         self.post(Shutdown())
 
     def run(self) -> None:
+        # Hand the GIL over within 1 ms (default 5): the tone thread must not wait for a
+        # screen being drawn on another thread.
+        sys.setswitchinterval(0.001)
         self.machine.queued = self.store.queued_count()
         self._handle(Tick(), self.clock())
         self.link.start()
@@ -81,12 +89,10 @@ class KioskDaemon:
             now = self.clock()
             self._handle(event, now)
             self._pump(now)
-        self._stopped.set()
 
     # -- one event --
 
     def _handle(self, event: Any, now: Now) -> None:
-        from kiosk.link import HubOnline
         if isinstance(event, HubOnline) or (isinstance(event, LinkChanged) and event.online):
             self.send_times.reconnected()
             self.status.published = None  # a new session: say we are here

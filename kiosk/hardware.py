@@ -14,6 +14,7 @@ from typing import Callable, TextIO
 
 from kiosk.config import Settings
 from kiosk.daemon import Feedback
+from kiosk.display.background import BackgroundDisplay
 
 log = logging.getLogger("turnout.kiosk")
 
@@ -75,7 +76,9 @@ def _display(settings: Settings, out: TextIO, closers: list) -> Callable:
             return lambda screen: None
     if hasattr(display, "close"):
         closers.append(display.close)
-    return display.show
+    background = BackgroundDisplay(display.show)
+    closers.append(background.close)
+    return background.show
 
 
 def _player(settings: Settings, pin_factory, out: TextIO, closers: list) -> Callable:

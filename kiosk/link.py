@@ -11,6 +11,7 @@ from typing import Callable
 
 import paho.mqtt.client as mqtt
 
+from kiosk.daemon import HubOnline
 from kiosk.machine import AckReceived, ConfigReceived, Event, LinkChanged
 from turnout import __version__
 from turnout.broker_url import BrokerURL
@@ -19,10 +20,6 @@ from turnout.protocol import (Availability, KioskStatus, ProtocolError, Scan, To
                               decode_ack, decode_config, load_json_object)
 
 log = logging.getLogger("turnout.kiosk.link")
-
-
-class HubOnline:
-    """Posted when the hub announces itself online: whatever was in flight is re-sent."""
 
 
 class KioskLink:
@@ -34,6 +31,7 @@ class KioskLink:
         self.topics = Topics(base_topic)
         self.post = post
         self.connected = False
+        self._stopping = False
         offline = KioskStatus(Availability.OFFLINE, __version__).to_json()
         self.client = make_client(f"turnout-kiosk-{kiosk_id}", broker,
                                   self.topics.status(kiosk_id), offline, username, password)
@@ -59,6 +57,7 @@ class KioskLink:
 
     def stop(self) -> None:
         """A clean goodbye: retained offline status, then disconnect."""
+        self._stopping = True
         if self.connected:
             payload = KioskStatus(Availability.OFFLINE, __version__).to_json()
             self.client.publish(self.topics.status(self.kiosk_id), payload, qos=1,
@@ -80,7 +79,7 @@ class KioskLink:
         self.post(LinkChanged(True))
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
-        if self.connected:
+        if self.connected and not self._stopping:
             log.warning("offline: lost the broker (%s); scans wait in the outbox", reason_code)
         self.connected = False
         self.post(LinkChanged(False))
