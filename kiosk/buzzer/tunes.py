@@ -14,7 +14,7 @@ class Tone(StrEnum):
 
 
 # (note name for gpiozero's Tone, seconds); None is a rest. Notes stay inside a passive
-# piezo's comfortable range (A4..A6) so TonalBuzzer accepts them with its default octaves.
+# piezo's comfortable range (A4..A6), which TonalBuzzerPlayer covers by centring on A5.
 TUNES: dict[Tone, tuple[tuple[str | None, float], ...]] = {
     Tone.OK: (("E6", 0.08), ("A6", 0.12)),  # rising: cheerful
     Tone.REPEAT: (("A5", 0.08), (None, 0.05), ("A5", 0.08)),  # two equal: "seen you"

@@ -43,14 +43,25 @@ class Display:
         self.device = device
         self.screen: Screen | None = None
         self._lock = threading.Lock()
+        self._failing = False
 
     def show(self, screen: Screen) -> bool:
         """Draw `screen`; False (and nothing drawn) when it is already showing."""
         with self._lock:
             if screen == self.screen:
                 return False
-            with canvas(self.device) as draw:
-                render(screen, draw)
+            try:
+                with canvas(self.device) as draw:
+                    render(screen, draw)
+            except OSError as error:
+                # A loose I2C wire must not stop the kiosk scanning; the next screen retries.
+                if not self._failing:
+                    log.warning("display not answering (%s); scanning carries on without it", error)
+                self._failing = True
+                return False
+            if self._failing:
+                log.info("display answering again")
+            self._failing = False
             self.screen = screen
             self._shown(screen)
             return True

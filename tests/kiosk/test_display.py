@@ -100,3 +100,25 @@ def test_quadrant_picture_of_a_screen_fits_an_80_column_terminal():
     display.show(IDLE)
     lines = terminal_picture(display.device.image, "quadrant").splitlines()
     assert len(lines) == 34 and max(len(line) for line in lines) == 66
+
+
+class FlakyDevice(CountingDevice):
+    """A panel on a loose I2C wire: fails while `broken` is set."""
+
+    broken = False
+
+    def display(self, image):
+        if self.broken:
+            raise OSError(121, "Remote I/O error")
+        super().display(image)
+
+
+def test_an_i2c_error_is_survived_and_the_screen_retried(caplog):
+    device = FlakyDevice()
+    display = Display(device)
+    device.broken = True
+    assert display.show(IDLE) is False
+    assert display.show(IDLE) is False  # not remembered as shown: tried again
+    assert "display not answering" in caplog.text
+    device.broken = False
+    assert display.show(IDLE) is True and device.frames == 1
