@@ -101,7 +101,8 @@ class TunePlayer:
 class TonalBuzzerPlayer(TunePlayer):
     """A passive piezo on a GPIO pin, driven at each note's pitch by gpiozero's TonalBuzzer."""
 
-    def __init__(self, pin: int | str, pin_factory=None, tunes: Mapping[Tone, Sequence[Note]] = TUNES) -> None:
+    def __init__(self, pin: int | str, pin_factory=None,
+                 tunes: Mapping[Tone, Sequence[Note]] = TUNES) -> None:
         from gpiozero import TonalBuzzer
 
         # Centred on A5 so the tunes' range, A4..A6, is within TonalBuzzer's one octave each way.
@@ -121,7 +122,8 @@ class TonalBuzzerPlayer(TunePlayer):
 class ActiveBuzzerPlayer(TunePlayer):
     """An active buzzer (one fixed pitch): each tune becomes beeps of its notes' lengths."""
 
-    def __init__(self, pin: int | str, pin_factory=None, tunes: Mapping[Tone, Sequence[Note]] = TUNES) -> None:
+    def __init__(self, pin: int | str, pin_factory=None,
+                 tunes: Mapping[Tone, Sequence[Note]] = TUNES) -> None:
         from gpiozero import Buzzer
 
         self.buzzer = Buzzer(pin, pin_factory=pin_factory)

@@ -10,7 +10,8 @@ evdev = pytest.importorskip("evdev")
 from evdev import InputEvent, ecodes  # noqa: E402
 
 from kiosk.scanner import hid  # noqa: E402
-from kiosk.scanner.hid import UNKNOWN, US_LAYOUT, HidScanner, KeyDecoder, ScannerCandidate, find_scanner_devices  # noqa: E402,E501
+from kiosk.scanner.hid import (  # noqa: E402
+    UNKNOWN, US_LAYOUT, HidScanner, KeyDecoder, ScannerCandidate, find_scanner_devices)
 
 DOWN, UP, REPEAT = 1, 0, 2
 KEY_FOR = {}  # character -> (key code, needs shift)
