@@ -1,0 +1,26 @@
+"""The hub's web pages: server-rendered HTML that works without JavaScript.
+
+``create_web_app(store)`` is the JSON API app from ``hub.api.create_app`` with the pages, static
+files and friendly error pages added by ``hub.web.app.mount_web``. ``turnout-hub serve`` uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI
+
+from hub.store import Store
+from hub.web.app import WebSettings, mount_web
+
+__all__ = ["WebSettings", "create_web_app", "mount_web"]
+
+
+def create_web_app(store: Store, publish_config: Callable[[str], None] | None = None,
+                   settings: WebSettings | None = None) -> FastAPI:
+    """The JSON API plus every web page, as ``turnout-hub serve`` runs it."""
+    from hub.api import create_app
+
+    app = create_app(store, publish_config=publish_config)
+    mount_web(app, store, settings or WebSettings())
+    return app
