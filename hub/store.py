@@ -124,6 +124,34 @@ CREATE TABLE IF NOT EXISTS standings (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS standings_by_points ON standings (points DESC, attended DESC);
+CREATE TABLE IF NOT EXISTS outcomes (
+    id INTEGER PRIMARY KEY,
+    event TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    story TEXT,
+    link TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outcomes_by_event ON outcomes (event);
+CREATE TABLE IF NOT EXISTS merges (
+    badge TEXT PRIMARY KEY,
+    into_badge TEXT NOT NULL,
+    merged_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS erasures (
+    badge TEXT PRIMARY KEY,
+    erased_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS privacy_requests (
+    id INTEGER PRIMARY KEY,
+    badge TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    note TEXT,
+    requested_at TEXT NOT NULL,
+    resolved_at TEXT,
+    resolution TEXT
+);
 """
 
 # Quarantined payloads are kept for reading and reassigning, not as an archive of floods.
@@ -230,6 +258,39 @@ class EventReport:
     event: Event
     present: tuple[RollEntry, ...]
     role_counts: dict[str, int] = field(default_factory=dict)
+
+
+# What came of an event, as organisers tell it: shown as stories beside the numbers.
+OUTCOME_KINDS = {
+    "project": "A project started",
+    "service": "A service changed",
+    "collaboration": "A collaboration formed",
+    "other": "Something else",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: int
+    event: str
+    kind: str  # a key of OUTCOME_KINDS
+    title: str
+    story: str | None
+    link: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class PrivacyRequest:
+    """A person's request about their data (``erase``), waiting for an organiser to confirm."""
+
+    id: int
+    badge: str
+    kind: str
+    note: str | None
+    requested_at: str
+    resolved_at: str | None
+    resolution: str | None
 
 
 # --- The connection abstraction. ------------------------------------------------------------
@@ -845,6 +906,150 @@ class Store:
         marks = ",".join("?" * len(badges))
         return [_person(r) for r in self.db.execute(
             f"SELECT * FROM people WHERE badge IN ({marks})", badges)]
+
+    # -- organisers' records: settings, outcomes, merged badges, privacy --
+
+    def setting(self, key: str) -> str | None:
+        """A hub-wide setting kept in the database (e.g. the admin password hash)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (f"setting:{key}",)).fetchone()
+        return row["value"] if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
+                        " DO UPDATE SET value = excluded.value", (f"setting:{key}", value))
+
+    def add_outcome(self, event_id: str, kind: str, title: str, story: str | None = None,
+                    link: str | None = None) -> Outcome:
+        if kind not in OUTCOME_KINDS:
+            raise ValueError(f"an outcome is one of {', '.join(OUTCOME_KINDS)}")
+        title = " ".join((title or "").split())
+        if not title:
+            raise ValueError("an outcome needs a title")
+        with self.db.transaction():
+            if not self.has_event(event_id):
+                raise NotFound(f"no event {event_id}")
+            outcome_id = self.db.execute(
+                "INSERT INTO outcomes (event, kind, title, story, link, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                (event_id, kind, title, _blank_none(story), _blank_none(link), utc_now())).fetchone()[0]
+        return self.outcome(outcome_id)
+
+    def outcome(self, outcome_id: int) -> Outcome:
+        row = self.db.execute("SELECT * FROM outcomes WHERE id = ?", (outcome_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no outcome {outcome_id}")
+        return Outcome(**dict(row))
+
+    def outcomes(self, event_id: str | None = None) -> list[Outcome]:
+        """Outcomes of one event, or of all events (newest event first)."""
+        if event_id is not None:
+            rows = self.db.execute("SELECT * FROM outcomes WHERE event = ? ORDER BY id", (event_id,))
+        else:
+            rows = self.db.execute("SELECT o.* FROM outcomes o JOIN events e ON e.id = o.event"
+                                   " ORDER BY e.date DESC, o.id")
+        return [Outcome(**dict(r)) for r in rows]
+
+    def delete_outcome(self, outcome_id: int) -> None:
+        self.db.execute("DELETE FROM outcomes WHERE id = ?", (outcome_id,))
+
+    def merge_badges(self, keep: str, gone: str) -> Person:
+        """Two badges of one person become one: ``gone``'s scans count for ``keep`` from now on.
+
+        ``gone`` keeps its row (so its number is never reused) with no name, and is noted in
+        ``merges``; scans it makes later still count for it, so the old badge should be retired.
+        """
+        if keep == gone:
+            raise ValueError("choose two different badges")
+        with self.db.transaction():
+            kept, merged = self._person_or_raise(keep), self._person_or_raise(gone)
+            if not kept.claimed:
+                raise ValueError(f"badge {keep} is not claimed by anyone yet: keep the claimed badge")
+            if self.merged_into(keep):
+                raise ValueError(f"badge {keep} was itself merged into {self.merged_into(keep)}")
+            self.db.execute("UPDATE scans SET badge = ? WHERE badge = ?", (keep, gone))
+            self.db.execute("DELETE FROM standings WHERE badge = ?", (gone,))
+            self.db.execute("DELETE FROM milestones WHERE badge = ?", (gone,))
+            self.db.execute(
+                "UPDATE people SET name = NULL, org = NULL, email = NULL, consent = 'hidden',"
+                " claimed = 1, claimed_at = COALESCE(claimed_at, ?) WHERE badge = ?",
+                (utc_now(), gone))
+            self.db.execute("INSERT INTO merges (badge, into_badge, merged_at) VALUES (?, ?, ?)",
+                            (gone, keep, utc_now()))
+            if merged.junior and not kept.junior:
+                self.db.execute("UPDATE people SET junior = 1 WHERE badge = ?", (keep,))
+            self.refresh_person(keep, award=True)
+        return self.person(keep)
+
+    def merged_into(self, badge: str) -> str | None:
+        row = self.db.execute("SELECT into_badge FROM merges WHERE badge = ?", (badge,)).fetchone()
+        return row["into_badge"] if row else None
+
+    def erase_person(self, badge: str) -> int:
+        """Remove a person's name and contact; keep their scans only as anonymous counts.
+
+        Each event's scans move to a fresh random id, different at every event, so the event
+        totals stay right but nothing links them to each other or to the badge. Returns how
+        many scans were anonymised.
+        """
+        import secrets
+
+        with self.db.transaction():
+            self._person_or_raise(badge)
+            events = [r[0] for r in self.db.execute(
+                "SELECT DISTINCT event FROM scans WHERE badge = ?", (badge,))]
+            moved = 0
+            for event_id in events:
+                anonymous = "anon-" + secrets.token_hex(8)
+                moved += self.db.execute("UPDATE scans SET badge = ? WHERE badge = ? AND event = ?",
+                                         (anonymous, badge, event_id)).rowcount
+            self.db.execute("DELETE FROM standings WHERE badge = ?", (badge,))
+            self.db.execute("DELETE FROM milestones WHERE badge = ?", (badge,))
+            self.db.execute(
+                "UPDATE people SET name = NULL, org = NULL, email = NULL, junior = 0,"
+                " consent = 'hidden', claimed = 1, claimed_at = COALESCE(claimed_at, ?)"
+                " WHERE badge = ?", (utc_now(), badge))
+            self.db.execute("UPDATE quarantine SET payload = REPLACE(payload, ?, '\"erased\"')"
+                            " WHERE payload LIKE ?", (f'"{badge}"', f'%"{badge}"%'))
+            self.db.execute("INSERT INTO erasures (badge, erased_at) VALUES (?, ?)"
+                            " ON CONFLICT DO NOTHING", (badge, utc_now()))
+            self.db.execute("UPDATE privacy_requests SET resolved_at = ?, resolution = 'erased'"
+                            " WHERE badge = ? AND resolved_at IS NULL", (utc_now(), badge))
+        return moved
+
+    def erased_at(self, badge: str) -> str | None:
+        row = self.db.execute("SELECT erased_at FROM erasures WHERE badge = ?", (badge,)).fetchone()
+        return row["erased_at"] if row else None
+
+    def request_privacy(self, badge: str, kind: str = "erase", note: str | None = None) -> int:
+        """Record a person's request; one open request of a kind per badge."""
+        with self.db.transaction():
+            row = self.db.execute("SELECT id FROM privacy_requests WHERE badge = ? AND kind = ?"
+                                  " AND resolved_at IS NULL", (badge, kind)).fetchone()
+            if row:
+                return row["id"]
+            return self.db.execute(
+                "INSERT INTO privacy_requests (badge, kind, note, requested_at) VALUES (?, ?, ?, ?)"
+                " RETURNING id", (badge, kind, _blank_none(note), utc_now())).fetchone()[0]
+
+    def privacy_requests(self, badge: str | None = None,
+                         include_resolved: bool = False) -> list[PrivacyRequest]:
+        where, params = [], []
+        if badge is not None:
+            where.append("badge = ?")
+            params.append(badge)
+        if not include_resolved:
+            where.append("resolved_at IS NULL")
+        sql = "SELECT * FROM privacy_requests" + (" WHERE " + " AND ".join(where) if where else "")
+        return [PrivacyRequest(**dict(r)) for r in self.db.execute(sql + " ORDER BY id", params)]
+
+    def resolve_privacy_request(self, request_id: int, resolution: str) -> None:
+        self.db.execute("UPDATE privacy_requests SET resolved_at = ?, resolution = ? WHERE id = ?",
+                        (utc_now(), resolution, request_id))
+
+    def quarantined_for(self, badge: str) -> list[Quarantined]:
+        """Refused messages that name this badge, for a person's copy of their data."""
+        return [_quarantined(r) for r in self.db.execute(
+            "SELECT * FROM quarantine WHERE payload LIKE ? ORDER BY id", (f'%"{badge}"%',))]
 
 
 # --- Rows to values. ------------------------------------------------------------------------
