@@ -5,7 +5,7 @@ messages while the hub is away; the hub tells the broker it has a message (PUBAC
 the batch holding it is committed; and scans are stored idempotently by id, so a message
 delivered twice is answered twice but counted once.
 
-Throughput comes from group commit: the worker drains whatever has arrived (up to ``max_batch``),
+Throughput comes from group commit: the ingest thread drains whatever has arrived (up to ``max_batch``),
 stores it in one transaction, then publishes every ack.
 """
 
@@ -41,7 +41,12 @@ class _Delivery:
 
 
 class Ingest:
-    """Runs in the background of ``turnout-hub serve``: ``start()``, then ``stop()``."""
+    """Runs in the background of ``turnout-hub serve``: ``start()``, then ``stop()``.
+
+    One thread does all the MQTT work and the storing: it reads what has arrived, stores it in
+    one transaction, then writes the acks and PUBACKs itself. Keeping paho on one thread avoids
+    waking a second network thread for every packet, which was the hub's main cost.
+    """
 
     def __init__(self, store: Store, broker: str | BrokerURL, topics: Topics | None = None,
                  client_id: str = DEFAULT_CLIENT_ID, max_batch: int = 500):
@@ -51,10 +56,12 @@ class Ingest:
         self.intake = Intake(store, self.topics)
         self.max_batch = max_batch
         self.connected = threading.Event()
-        self._deliveries: queue.Queue[_Delivery] = queue.Queue()
+        self._inbox: list[_Delivery] = []
+        self._configs: queue.SimpleQueue[str] = queue.SimpleQueue()  # kiosks to send config to
         self._session = 0
         self._running = False
-        self._worker: threading.Thread | None = None
+        self._dialled = False  # paho wants connect() the first time, reconnect() after
+        self._thread: threading.Thread | None = None
         self.client = self._make_client(client_id)
 
     def _make_client(self, client_id: str) -> mqtt.Client:
@@ -66,7 +73,6 @@ class Ingest:
         if self.broker.tls:
             client.tls_set()
         client.will_set(self.topics.hub_status, self._status(Availability.OFFLINE), qos=1, retain=True)
-        client.reconnect_delay_set(min_delay=1, max_delay=15)
         client.max_inflight_messages_set(0)  # acks go out as fast as batches commit
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -81,48 +87,84 @@ class Ingest:
 
     def start(self) -> "Ingest":
         self._running = True
-        self._worker = threading.Thread(target=self._work, name="hub-ingest", daemon=True)
-        self._worker.start()
-        log.info("connecting to the broker at %s", self.broker)
-        self.client.connect_async(self.broker.host, self.broker.port, keepalive=30)
-        self.client.loop_start()
+        self._thread = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
+        self._thread.start()
         return self
 
     def stop(self) -> None:
-        """Say we are going offline, finish the batch in hand, disconnect."""
+        """Finish the batch in hand, say we are going offline, disconnect."""
         self._running = False
-        if self._worker is not None:
-            self._worker.join(timeout=10)
-        if self.client.is_connected():
-            info = self.client.publish(self.topics.hub_status, self._status(Availability.OFFLINE),
-                                       qos=1, retain=True)
-            try:
-                info.wait_for_publish(timeout=3)
-            except (RuntimeError, ValueError):
-                pass
-        self.client.disconnect()
-        self.client.loop_stop()
+        if self._thread is not None:
+            self._thread.join(timeout=15)
         log.info("hub ingest stopped")
 
     def publish_config(self, kiosk_id: str) -> None:
-        """Send a kiosk its event and roles (retained, so it gets them whenever it connects)."""
-        config = self.store.kiosk_config(kiosk_id)
-        self.client.publish(self.topics.config(kiosk_id), config.to_json(), qos=1, retain=True)
-        log.info("told kiosk %s to count for %s", kiosk_id, config.event or "no event")
+        """Send a kiosk its event and roles (retained, so it gets them whenever it connects).
+        Safe from any thread: the ingest thread does the sending."""
+        self._configs.put(kiosk_id)
 
-    # -- paho callbacks (network thread) --
+    # -- the ingest thread --
+
+    def _run(self) -> None:
+        log.info("connecting to the broker at %s", self.broker)
+        delay = 1.0
+        while self._running:
+            if not self.client.is_connected() and not self._connect():
+                time.sleep(delay)
+                delay = min(delay * 2, 15)
+                continue
+            delay = 1.0
+            self.client.loop(timeout=0.1 if not self._inbox else 0)
+            self.client.loop_read(max_packets=self.max_batch)  # drain what is already here
+            self._send_configs()
+            if self._inbox:
+                batch, self._inbox = self._inbox[:self.max_batch], self._inbox[self.max_batch:]
+                self._handle(batch)
+        self._goodbye()
+
+    def _connect(self) -> bool:
+        try:
+            if not self._dialled:
+                self._dialled = True
+                self.client.connect(self.broker.host, self.broker.port, keepalive=30)
+            else:
+                self.client.reconnect()
+        except OSError as exc:
+            log.warning("cannot reach the broker at %s (%s); trying again", self.broker, exc)
+            return False
+        return True
+
+    def _goodbye(self) -> None:
+        if self.client.is_connected():
+            info = self.client.publish(self.topics.hub_status, self._status(Availability.OFFLINE),
+                                       qos=1, retain=True)
+            deadline = time.monotonic() + 3
+            while not info.is_published() and time.monotonic() < deadline:
+                self.client.loop(timeout=0.05)
+            self.client.disconnect()
+            self.client.loop(timeout=0.1)
+
+    def _send_configs(self) -> None:
+        while not self._configs.empty():
+            kiosk_id = self._configs.get()
+            config = self.store.kiosk_config(kiosk_id)
+            self.client.publish(self.topics.config(kiosk_id), config.to_json(), qos=1, retain=True)
+            log.info("told kiosk %s to count for %s", kiosk_id, config.event or "no event")
+
+    # -- paho callbacks (called on the ingest thread, from inside loop) --
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             log.error("the broker at %s refused the hub: %s", self.broker, reason_code)
             return
         self._session += 1
+        self._inbox = [d for d in self._inbox if d.qos == 0]  # the broker sends the rest again
         set_nodelay(client)
         client.subscribe([(self.topics.all_scans, 1), (self.topics.all_statuses, 1)])
         client.publish(self.topics.hub_status, self._status(Availability.ONLINE), qos=1, retain=True)
         for kiosk in self.store.kiosks():
             if kiosk.event:
-                self.publish_config(kiosk.id)
+                self._configs.put(kiosk.id)
         self.connected.set()
         log.info("connected to the broker at %s; listening for scans", self.broker)
 
@@ -132,24 +174,10 @@ class Ingest:
             log.warning("lost the broker at %s (%s); reconnecting", self.broker, reason_code)
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
-        self._deliveries.put(_Delivery(Message(msg.topic, msg.payload, utc_now()), msg.mid,
-                                       msg.qos, self._session))
+        self._inbox.append(_Delivery(Message(msg.topic, msg.payload, utc_now()), msg.mid,
+                                     msg.qos, self._session))
 
-    # -- the worker: batch, commit, answer --
-
-    def _work(self) -> None:
-        while self._running or not self._deliveries.empty():
-            try:
-                first = self._deliveries.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            batch = [first]
-            while len(batch) < self.max_batch:
-                try:
-                    batch.append(self._deliveries.get_nowait())
-                except queue.Empty:
-                    break
-            self._handle(batch)
+    # -- one batch: commit, then answer --
 
     def _handle(self, batch: list[_Delivery]) -> None:
         scans = [d for d in batch if d.message.topic.endswith("/scan")]

@@ -56,6 +56,7 @@ class Intake:
         self.store = store
         self.topics = topics or Topics()
         self._events = _KnownEvents(store)
+        self._seen_kiosks: dict[str, str] = {}  # kiosk -> last scan time, written once per batch
 
     def receive(self, topic: str, payload: bytes, received_at: str | None = None) -> Answer:
         return self.receive_batch([Message(topic, payload, received_at or utc_now())])[0]
@@ -65,10 +66,27 @@ class Intake:
         messages = list(messages)
         self.store.reload_rules()  # roles edited elsewhere apply from the next batch
         answers = []
+        self._seen_kiosks = {}
         with self.store.transaction():
             for message in messages:
                 answers.append(self._one(message))
+            for kiosk, seen_at in self._seen_kiosks.items():  # once per kiosk, not per scan
+                self.store.ensure_kiosk(kiosk)
+                self.store.kiosk_seen(kiosk, seen_at)
+        if len(messages) > 1 or not log.isEnabledFor(logging.DEBUG):
+            self._log_batch(answers)
         return answers
+
+    @staticmethod
+    def _log_batch(answers: list[Answer]) -> None:
+        counts: dict[str, int] = {}
+        for a in answers:
+            if a.ack is not None and a.ack.status is not AckStatus.REJECTED:
+                counts[str(a.ack.status)] = counts.get(str(a.ack.status), 0) + 1
+        if counts:
+            kiosks = sorted({a.kiosk for a in answers if a.kiosk})
+            log.info("stored %s from kiosk %s", ", ".join(f"{n} {s}" for s, n in counts.items()),
+                     ", ".join(kiosks))
 
     def _one(self, message: Message) -> Answer:
         where = self.topics.kiosk_of(message.topic)
@@ -103,18 +121,18 @@ class Intake:
 
     def _store_scan(self, scan: Scan, received_at: str) -> Ack:
         store = self.store
-        store.ensure_kiosk(scan.kiosk)
-        store.kiosk_seen(scan.kiosk, received_at)
-        store.ensure_badge(scan.badge)
+        self._seen_kiosks[scan.kiosk] = received_at
+        person = store.person(scan.badge)
+        if person is None:
+            store.ensure_badge(scan.badge)
         counted_already = scan.annuls is None and store.is_counted(scan.event, scan.badge, scan.role)
         status = AckStatus.DUPLICATE if counted_already else AckStatus.ACCEPTED
         store.insert_scan(scan, received_at, str(status))
-        person = store.person(scan.badge)
-        standing = store.standing(scan.badge)
+        standing = store.standing(scan.badge, person)
         milestone = None
         if status is AckStatus.ACCEPTED:
             store.save_standing(standing)
-            if person is not None and person.claimed:
+            if person is not None and person.claimed and standing.milestones:
                 fresh = newly_reached(standing, store.awarded(scan.badge))
                 if fresh:
                     store.award(scan.badge, fresh)
@@ -123,7 +141,7 @@ class Intake:
                     store.set_scan_milestone(scan.id, milestone)
                     log.info("%s reached the %s at %s", scan.badge, milestone, scan.event)
         what = f"undo of {scan.annuls}" if scan.annuls else scan.role
-        log.info("kiosk %s: %s %s at %s, %s", scan.kiosk, scan.badge, what, scan.event, status)
+        log.debug("kiosk %s: %s %s at %s, %s", scan.kiosk, scan.badge, what, scan.event, status)
         return Ack(scan.id, status, person=self._summary_of(person, standing), milestone=milestone)
 
     def _summary(self, badge: str) -> PersonSummary | None:

@@ -767,9 +767,9 @@ class Store:
 
     # -- derived: standings and milestones --
 
-    def standing(self, badge: str) -> Standing:
+    def standing(self, badge: str, person: Person | None = None) -> Standing:
         """A person's points, clubs and next milestone, scored from their stored scans now."""
-        person = self.person(badge)
+        person = person or self.person(badge)
         scans, dates = self.person_scans(badge)
         return score_person(badge, scans, dates, self.rules(), junior=bool(person and person.junior))
 

@@ -57,8 +57,8 @@ def read_scan(payload: bytes, topic_kiosk: str) -> Scan | Refusal:
     scan_id = _id_in(data)
     if data.get("v") != VERSION:
         return Refusal(f"{Reason.VERSION}: {str(data.get('v'))[:16]}", scan_id)
-    error = next(iter(sorted(_SCAN_VALIDATOR.iter_errors(data), key=lambda e: e.path)), None)
-    if error is not None:
+    if not _SCAN_VALIDATOR.is_valid(data):  # the quick yes/no first; details only when it fails
+        error = min(_SCAN_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.path)))
         where = ".".join(str(p) for p in error.absolute_path) or "scan"
         return Refusal(f"{Reason.SCHEMA}: {where}: {error.message[:120]}", scan_id)
     if data["kiosk"] != topic_kiosk:

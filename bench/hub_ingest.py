@@ -1,0 +1,192 @@
+"""Hub ingest benchmark: scans acked per second end to end, beside a bare paho echo subscriber.
+
+    .venv/bin/python bench/hub_ingest.py [--kiosks 5] [--scans 20000] [--paced 1000]
+
+Starts its own Mosquitto. Phase 1: a bare subscriber (its own process) that only echoes an ack
+for each scan. Phase 2: ``turnout-hub serve`` (its own process, fresh SQLite database) on the
+same broker. In both, N simulated kiosks publish all scans at once (QoS 1) and wait for every
+ack. Phase 3: the hub again, scans paced at 100/s, reporting scan->ack latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import paho.mqtt.client as mqtt  # noqa: E402
+from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
+
+from turnout.local_broker import Broker, free_port  # noqa: E402
+from turnout.protocol import Scan, Topics  # noqa: E402
+
+
+def echo_main(port: int, base: str) -> None:
+    """The bare subscriber: an ack with the scan's id for each message, nothing else."""
+    topics = Topics(base)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-echo", clean_session=False)
+    client.max_inflight_messages_set(0)
+
+    def on_connect(c, u, f, rc, p):
+        c.subscribe(topics.all_scans, qos=1)
+        print("ready", flush=True)
+
+    def on_message(c, u, msg):
+        kiosk = msg.topic.split("/")[-2]
+        scan_id = json.loads(msg.payload)["id"]
+        c.publish(topics.ack(kiosk), json.dumps({"v": 1, "id": scan_id, "status": "accepted"}), qos=1)
+
+    client.on_connect, client.on_message = on_connect, on_message
+    client.connect("127.0.0.1", port)
+    client.loop_forever()
+
+
+class Kiosks:
+    """N publishing kiosks that timestamp every ack as it arrives."""
+
+    def __init__(self, port: int, base: str, count: int):
+        self.topics = Topics(base)
+        self.names = [f"bench-{n}" for n in range(count)]
+        self.acked: dict[str, float] = {}
+        self.sent: dict[str, float] = {}
+        self.done = threading.Event()
+        self.expect = 0
+        self.lock = threading.Lock()
+        self.clients = []
+        for name in self.names:
+            client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{name}-{uuid.uuid4().hex[:6]}")
+            client.max_inflight_messages_set(0)
+            client.on_message = self._on_ack
+            client.connect("127.0.0.1", port)
+            client.loop_start()
+            client.subscribe(self.topics.ack(name), qos=1)
+            self.clients.append(client)
+        time.sleep(0.5)
+
+    def _on_ack(self, client, userdata, msg):
+        now = time.perf_counter()
+        scan_id = json.loads(msg.payload)["id"]
+        with self.lock:
+            self.acked.setdefault(scan_id, now)
+            if len(self.acked) >= self.expect:
+                self.done.set()
+
+    def burst(self, scans: list[Scan], timeout: float = 300) -> float:
+        """Publish everything at once; seconds from first publish to last ack."""
+        self.acked.clear()
+        self.expect, self.done = len(scans), threading.Event()
+        start = time.perf_counter()
+        for n, scan in enumerate(scans):
+            self.clients[n % len(self.clients)].publish(self.topics.scan(scan.kiosk), scan.to_json(), qos=1)
+        if not self.done.wait(timeout):
+            raise SystemExit(f"only {len(self.acked)} of {len(scans)} acks arrived")
+        return max(self.acked.values()) - start
+
+    def paced(self, scans: list[Scan], rate: float) -> list[float]:
+        """Publish at a steady rate; each scan's publish->ack time in milliseconds."""
+        self.acked.clear()
+        self.expect, self.done = len(scans), threading.Event()
+        start = time.perf_counter()
+        for n, scan in enumerate(scans):
+            due = start + n / rate
+            while (wait := due - time.perf_counter()) > 0:
+                time.sleep(wait)
+            self.sent[scan.id] = time.perf_counter()
+            self.clients[n % len(self.clients)].publish(self.topics.scan(scan.kiosk), scan.to_json(), qos=1)
+        if not self.done.wait(60):
+            raise SystemExit(f"only {len(self.acked)} of {len(scans)} paced acks arrived")
+        return [(self.acked[s.id] - self.sent[s.id]) * 1000 for s in scans]
+
+    def close(self):
+        for c in self.clients:
+            c.disconnect()
+            c.loop_stop()
+
+
+def make_scans(names: list[str], event: str, badges: list[str], count: int, rng: random.Random) -> list[Scan]:
+    roles = ["attend"] * 6 + ["cake", "pitch", "tidy", "organise"]
+    return [Scan(id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), kiosk=names[n % len(names)],
+                 event=event, badge=rng.choice(badges), role=rng.choice(roles),
+                 ts="2025-03-14T10:00:00Z", seq=n, clock_ok=True) for n in range(count)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--kiosks", type=int, default=5)
+    ap.add_argument("--scans", type=int, default=20000)
+    ap.add_argument("--people", type=int, default=2000)
+    ap.add_argument("--paced", type=int, default=1000, help="scans in the 100/s latency run")
+    ap.add_argument("--echo", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.echo:
+        return echo_main(args.echo, "echo")
+
+    from hub.store import Store
+
+    work = Path(tempfile.mkdtemp(prefix="turnout-bench-"))
+    broker = Broker(work / "mosquitto").start()
+    rng = random.Random(1)
+    try:
+        # Phase 1: bare echo subscriber.
+        echo = subprocess.Popen([sys.executable, __file__, "--echo", str(broker.port)],
+                                stdout=subprocess.PIPE, text=True)
+        assert echo.stdout.readline().strip() == "ready"
+        kiosks = Kiosks(broker.port, "echo", args.kiosks)
+        badges = [f"T{n}" for n in range(args.people)]  # the echo never looks at them
+        echo_secs = kiosks.burst(make_scans(kiosks.names, "e", badges, args.scans, rng))
+        kiosks.close()
+        echo.terminate()
+        echo.wait()
+
+        # Phase 2: the hub, with people registered and an event to count at.
+        db = work / "hub.sqlite"
+        store = Store(db)
+        event = store.add_event("Benchmark Camp", "2025-03-14").id
+        badges = [p.badge for p in (store.add_person(f"Bench Person {n}") for n in range(args.people))]
+        store.close()
+        http = free_port()
+        log = open(work / "hub.log", "wb")
+        hub = subprocess.Popen([sys.executable, "-m", "hub.cli", "--db", str(db), "serve", "--broker",
+                                broker.url, "--http", f"127.0.0.1:{http}"], cwd=ROOT,
+                               stdout=log, stderr=log)
+        import httpx
+        for _ in range(200):
+            try:
+                httpx.get(f"http://127.0.0.1:{http}/api/v1/kiosks", timeout=0.5)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        kiosks = Kiosks(broker.port, "turnout", args.kiosks)
+        hub_secs = kiosks.burst(make_scans(kiosks.names, event, badges, args.scans, rng))
+        # Phase 3: paced latency on the now-warm hub.
+        latencies = sorted(kiosks.paced(make_scans(kiosks.names, event, badges, args.paced, rng), 100))
+        kiosks.close()
+        hub.terminate()
+        hub.wait(15)
+        stored = Store(db).count_scans()
+    finally:
+        broker.stop()
+
+    echo_rate, hub_rate = args.scans / echo_secs, args.scans / hub_secs
+    p50 = statistics.median(latencies)
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    print(f"{args.kiosks} kiosks, {args.scans} scans, {args.people} people")
+    print(f"bare echo subscriber : {echo_rate:8.0f} acks/s ({echo_secs:.2f} s)")
+    print(f"turnout hub          : {hub_rate:8.0f} scans acked/s ({hub_secs:.2f} s), {stored} scans stored")
+    print(f"ratio hub/echo       : {hub_rate / echo_rate:8.2f} (goal >= 0.50)")
+    print(f"paced 100 scans/s    : p50 {p50:.1f} ms, p99 {p99:.1f} ms scan->ack ({len(latencies)} scans)")
+
+
+if __name__ == "__main__":
+    main()
