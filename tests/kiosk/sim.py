@@ -30,6 +30,7 @@ class KioskProcess:
         if event:
             cmd += ["--event", event]
         self.data_dir = Path(data_dir)
+        self.kiosk_id = kiosk_id
         self.proc = subprocess.Popen(cmd + (extra or []), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, cwd=ROOT, bufsize=1,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1"})

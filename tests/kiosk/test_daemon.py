@@ -2,6 +2,7 @@
 
 import json
 import sqlite3
+import uuid
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -22,6 +23,8 @@ def kiosks():
 
 
 def start(kiosks, broker, data_dir, **kw):
+    # A fresh kiosk id per test: retained status/config on the shared broker must not leak.
+    kw.setdefault("kiosk_id", f"k-{data_dir.name[-20:].replace('_', '-')}-{uuid.uuid4().hex[:6]}")
     k = KioskProcess(broker.url, data_dir, extra=["-v"], **kw)
     kiosks.append(k)
     return k
@@ -44,7 +47,8 @@ def test_scan_is_delivered_acked_and_greets_by_name(broker, tmp_path, kiosks):
     k.expect_tone("ok")
     wait_for(lambda: "T5724" in hub.badges(), "scan at the hub")
     [scan] = hub.scans
-    assert (scan["kiosk"], scan["event"], scan["role"], scan["seq"], scan["v"]) == ("hall-1", "barcamp", "attend", 1, 1)
+    assert (scan["event"], scan["role"], scan["seq"], scan["v"]) == ("barcamp", "attend", 1, 1)
+    assert scan["kiosk"] == k.kiosk_id
     assert scan["clock_ok"] is True and scan["ts"].endswith("Z")
     wait_for(lambda: pending(tmp_path) == 0, "ack settles the outbox")
     wait_for(lambda: any("Welcome(name='Ada L.'" in s and "3 more to your 10" in s for s in screens_shown(k)),
@@ -111,16 +115,17 @@ def test_acked_scans_are_never_resent(own_broker, tmp_path, kiosks):
 
 def test_status_is_retained_and_the_last_will_says_offline(broker, tmp_path, kiosks):
     hub = StandInHub(broker.port, answering=False)
-    k = start(kiosks, broker, tmp_path, kiosk_id="hall-9")
-    wait_for(lambda: hub.statuses.get("hall-9", {}).get("state") == "online", "online status")
+    kid = f"will-{uuid.uuid4().hex[:8]}"
+    k = start(kiosks, broker, tmp_path, kiosk_id=kid)
+    wait_for(lambda: hub.statuses.get(kid, {}).get("state") == "online", "online status")
     k.type("T5724")
     k.expect_tone("ok")
-    wait_for(lambda: hub.statuses["hall-9"].get("queued") == 1, "queued count in the status")
-    assert hub.statuses["hall-9"]["event"] == "barcamp"
+    wait_for(lambda: hub.statuses[kid].get("queued") == 1, "queued count in the status")
+    assert hub.statuses[kid]["event"] == "barcamp"
     k.kill()
-    wait_for(lambda: hub.statuses["hall-9"]["state"] == "offline", "last will")
+    wait_for(lambda: hub.statuses[kid]["state"] == "offline", "last will")
     late = StandInHub(broker.port)  # a newcomer still sees it: retained
-    wait_for(lambda: late.statuses.get("hall-9", {}).get("state") == "offline", "retained status")
+    wait_for(lambda: late.statuses.get(kid, {}).get("state") == "offline", "retained status")
     hub.close()
     late.close()
 
@@ -169,8 +174,9 @@ def test_milestone_ack_plays_the_fanfare(broker, tmp_path, kiosks):
 def test_config_from_the_hub_sets_the_event(broker, tmp_path, kiosks):
     hub = StandInHub(broker.port)
     cfg = KioskConfig("autumn-camp", "Autumn Camp", ("attend", "cake"))
-    hub.client.publish(Topics().config("hall-3"), cfg.to_json(), qos=1, retain=True).wait_for_publish(5)
-    k = start(kiosks, broker, tmp_path, kiosk_id="hall-3", event=None)
+    kid = f"cfg-{uuid.uuid4().hex[:8]}"
+    hub.client.publish(Topics().config(kid), cfg.to_json(), qos=1, retain=True).wait_for_publish(5)
+    k = start(kiosks, broker, tmp_path, kiosk_id=kid, event=None)
     wait_for(lambda: any("config from hub" in e for e in k.errors), "config applied")
     k.type("T5724")
     k.expect_tone("ok")
@@ -180,5 +186,5 @@ def test_config_from_the_hub_sets_the_event(broker, tmp_path, kiosks):
     # kept across restarts even before the broker answers
     db = sqlite3.connect(tmp_path / "kiosk.db")
     assert json.loads(db.execute("select value from settings where key='config'").fetchone()[0])["event"] == "autumn-camp"
-    hub.client.publish(Topics().config("hall-3"), b"", retain=True).wait_for_publish(5)
+    hub.client.publish(Topics().config(kid), b"", retain=True).wait_for_publish(5)
     hub.close()
