@@ -984,6 +984,11 @@ class Store:
         row = self.db.execute("SELECT into_badge FROM merges WHERE badge = ?", (badge,)).fetchone()
         return row["into_badge"] if row else None
 
+    def merged_from(self, badge: str) -> list[str]:
+        """The badges that were merged into this one."""
+        return [r[0] for r in self.db.execute(
+            "SELECT badge FROM merges WHERE into_badge = ? ORDER BY merged_at", (badge,))]
+
     def erase_person(self, badge: str) -> int:
         """Remove a person's name and contact; keep their scans only as anonymous counts.
 
