@@ -1,0 +1,207 @@
+"""Register, claim a pre-printed badge, and download the badge: the public forms.
+
+Every form is a GOV.UK-style page: labels and hints, an error summary at the top linking to
+each field, the error beside the field, and the values kept so nothing has to be typed twice.
+A badge page and its PDF are shown only to the browser that registered or claimed the badge
+(it is remembered in the session) and to signed-in organisers: badge codes are sequential, so
+anyone could guess one, and the badge carries the full name.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from hub.people import CONSENTS, DEFAULT_CONSENT, FULL, HIDDEN, INITIAL
+from hub.printing.badges import BadgeSpec, badges_pdf
+from hub.store import Store
+from hub.web.security import checked_form
+from turnout.codes import damm_valid, is_badge
+
+log = logging.getLogger("turnout.hub.web")
+
+MAX_NAME = 100  # as the store allows
+MAX_ORG = 120
+MAX_EMAIL = 254
+REMEMBERED_BADGES = 10  # badges a browser may reopen after registering them
+
+CONSENT_CHOICES = (
+    (INITIAL, "My first name and the first letter of my last name",
+     "For example, Ada L. This is what we do if you do not choose."),
+    (FULL, "My full name", "As you type it above."),
+    (HIDDEN, "Do not show my name",
+     "Your points still count, and the kiosk still greets you, but no public page names you."),
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CODE_SHAPE = re.compile(r"^T[0-9]{2,18}$")
+
+
+@dataclass
+class FormState:
+    """What was typed, and what is wrong with it (field id -> message, in page order)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# --- Validation (pure) ---------------------------------------------------------------------------
+
+def clean_text(value: Any) -> str:
+    """Trimmed, whitespace collapsed, control characters dropped; any letters are welcome."""
+    text = "".join(ch for ch in str(value or "") if unicodedata.category(ch) != "Cc")
+    return " ".join(text.split())
+
+
+def read_person(form) -> FormState:
+    """The name, organisation, email, junior and consent fields shared by register and claim."""
+    state = FormState()
+    name = clean_text(form.get("name"))
+    org = clean_text(form.get("organisation"))
+    email = clean_text(form.get("email"))
+    consent = form.get("consent") or DEFAULT_CONSENT
+    state.values.update(name=name, organisation=org, email=email,
+                        junior=form.get("junior") == "yes", consent=consent)
+    if not name:
+        state.errors["name"] = "Enter your name or a nickname"
+    elif len(name) > MAX_NAME:
+        state.errors["name"] = f"Name must be {MAX_NAME} characters or fewer"
+    if len(org) > MAX_ORG:
+        state.errors["organisation"] = f"Organisation must be {MAX_ORG} characters or fewer"
+    if email and (len(email) > MAX_EMAIL or not _EMAIL.match(email)):
+        state.errors["email"] = "Enter an email address in the correct format, like name@example.com"
+    if consent not in CONSENTS:
+        state.errors["consent"] = "Choose how your name appears on public pages"
+        state.values["consent"] = DEFAULT_CONSENT
+    return state
+
+
+def normalise_code(text: Any) -> str:
+    """What people type from a badge: spaces and dashes dropped, a lower-case t, or no T at all."""
+    code = re.sub(r"[\s-]+", "", str(text or "")).upper()
+    return "T" + code if code.isdigit() else code
+
+
+def code_problem(code: str) -> str | None:
+    """Why a typed code cannot be a badge: empty, the wrong shape, or a typo (Damm check)."""
+    if not code:
+        return "Enter the code printed on your badge"
+    if not _CODE_SHAPE.match(code):
+        return "A badge code is the letter T followed by numbers, like T10019"
+    if not damm_valid(code[1:]):
+        return "That code has a typo: check each number against your badge"
+    return None
+
+
+# --- Pages -------------------------------------------------------------------------------------
+
+def remember_badge(request: Request, code: str) -> None:
+    badges = [b for b in request.session.get("badges", []) if isinstance(b, str) and b != code]
+    request.session["badges"] = (badges + [code])[-REMEMBERED_BADGES:]
+
+
+def may_see_badge(request: Request, code: str) -> bool:
+    security = request.app.state.security
+    return code in request.session.get("badges", []) or security.is_admin(request)
+
+
+def router(store: Store, templates: Jinja2Templates) -> APIRouter:
+    pages = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
+
+    def show(request: Request, name: str, context: dict[str, Any], status_code: int = 200):
+        context.setdefault("consent_choices", CONSENT_CHOICES)
+        return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    @pages.get("/register")
+    def register_form(request: Request):
+        return show(request, "register.html", {"form": FormState(values={"consent": DEFAULT_CONSENT})})
+
+    @pages.post("/register")
+    async def register(request: Request):
+        form = await checked_form(request)
+        state = read_person(form)
+        if not state.ok:
+            return show(request, "register.html", {"form": state}, status_code=400)
+        v = state.values
+        person = store.add_person(v["name"], junior=v["junior"], org=v["organisation"],
+                                  email=v["email"], consent=v["consent"])
+        log.info("registered badge %s at /register", person.badge)
+        remember_badge(request, person.badge)
+        return RedirectResponse(f"/badges/{person.badge}?new=1", status_code=303)
+
+    @pages.get("/claim")
+    def claim_form(request: Request):
+        return show(request, "claim.html", {"form": FormState(values={"consent": DEFAULT_CONSENT})})
+
+    @pages.post("/claim")
+    async def claim(request: Request):
+        form = await checked_form(request)
+        state = read_person(form)
+        code = normalise_code(form.get("code"))
+        state.values["code"] = code or clean_text(form.get("code"))[:40]
+        problem = code_problem(code)
+        if problem is None:
+            existing = store.person(code)
+            if existing is None:
+                problem = ("We have no badge with that code. Check it against your badge, "
+                           "or register for a new badge")
+            elif existing.claimed:
+                problem = ("That badge has already been claimed. If it is yours, "
+                           "ask an organiser to help")
+        if problem:
+            state.errors = {"code": problem, **state.errors}
+        if not state.ok:
+            return show(request, "claim.html", {"form": state}, status_code=400)
+        v = state.values
+        try:
+            person = store.claim(code, v["name"], junior=v["junior"], org=v["organisation"],
+                                 email=v["email"], consent=v["consent"])
+        except ValueError:  # claimed by someone else a moment ago
+            state.errors = {"code": "That badge has already been claimed. If it is yours, "
+                                    "ask an organiser to help", **state.errors}
+            return show(request, "claim.html", {"form": state}, status_code=400)
+        log.info("badge %s claimed at /claim", person.badge)
+        remember_badge(request, person.badge)
+        return RedirectResponse(f"/badges/{person.badge}?claimed=1", status_code=303)
+
+    @pages.get("/badges/{code}.pdf")
+    def badge_pdf(request: Request, code: str):
+        person = store.person(code) if is_badge(code) else None
+        if person is None or not person.claimed or not may_see_badge(request, code):
+            raise HTTPException(404, "No badge to download here")
+        out = io.BytesIO()
+        badges_pdf(out, [BadgeSpec(person.badge, person.name, person.org, junior=person.junior)],
+                   layout="single")
+        return Response(out.getvalue(), media_type="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="badge-{person.badge}.pdf"',
+            "Cache-Control": "no-store"})
+
+    @pages.get("/badges/{code}")
+    def badge_ready(request: Request, code: str, new: int = 0, claimed: int = 0):
+        person = store.person(code) if is_badge(code) else None
+        if person is None or not person.claimed or not may_see_badge(request, code):
+            raise HTTPException(404, "No badge here")
+        standing = store.standing(code) if claimed else None
+        return show(request, "badge_ready.html", {"person": person, "new": bool(new),
+                                                  "claimed": bool(claimed), "standing": standing})
+
+    return pages
+
+
+def mount(app: FastAPI, store: Store, templates: Jinja2Templates, settings) -> None:
+    """Add the register, claim, badge and privacy forms; called by ``hub.web.app.mount_web``."""
+    from hub.web import privacy
+
+    app.include_router(router(store, templates))
+    app.include_router(privacy.router(store, templates, settings))

@@ -1,0 +1,309 @@
+"""Sessions, CSRF tokens, admin passwords and login rate limits for the hub's forms and admin.
+
+- **Sessions** live in one cookie, ``turnout_session``, signed (and timestamped) with
+  itsdangerous: HttpOnly, SameSite=Lax, and Secure whenever the page came over HTTPS (or always,
+  with ``TURNOUT_HUB_HTTPS_ONLY=1``). A cookie is only set once a page needs a session (a form),
+  so the public pages set none.
+- **CSRF**: a synchroniser token kept in the session and sent as a hidden field by every form;
+  a POST without the matching token (or from another site's Origin) gets a friendly 403 page.
+- **Passwords**: the admin password is hashed with Argon2id (argon2-cffi) and kept in the
+  database; ``turnout-hub admin set-password`` sets it, or ``TURNOUT_HUB_ADMIN_PASSWORD`` on a
+  hub that has none yet. A session remembers a fingerprint of the hash, so changing the
+  password signs every session out.
+- **Rate limits**: failed logins (and privacy look-ups) are counted per client address; after
+  too many in the window, further tries are refused until the window has passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from fastapi import FastAPI, Request
+from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from markupsafe import Markup, escape
+from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
+
+from hub.store import Store
+
+log = logging.getLogger("turnout.hub.web")
+
+SESSION_COOKIE = "turnout_session"
+SESSION_MAX_AGE = 8 * 60 * 60  # a working day at an event, then sign in again
+CSRF_FIELD = "csrf_token"
+PASSWORD_SETTING = "admin_password_hash"
+SECRET_SETTING = "session_secret"
+ENV_PASSWORD = "TURNOUT_HUB_ADMIN_PASSWORD"
+ENV_SECRET = "TURNOUT_HUB_SECRET"
+ENV_HTTPS_ONLY = "TURNOUT_HUB_HTTPS_ONLY"
+MIN_PASSWORD_LENGTH = 10
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+# --- Passwords ---------------------------------------------------------------------------------
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"the admin password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    if not stored_hash or not password:
+        return False
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def set_admin_password(store: Store, password: str) -> None:
+    store.set_setting(PASSWORD_SETTING, hash_password(password))
+
+
+def admin_password_hash(store: Store) -> str | None:
+    """The stored hash; on a hub with none, the one from TURNOUT_HUB_ADMIN_PASSWORD (then kept)."""
+    stored = store.setting(PASSWORD_SETTING)
+    if stored is None and os.environ.get(ENV_PASSWORD):
+        set_admin_password(store, os.environ[ENV_PASSWORD])
+        log.info("admin password set from %s (first run)", ENV_PASSWORD)
+        stored = store.setting(PASSWORD_SETTING)
+    return stored
+
+
+def password_fingerprint(secret: str, stored_hash: str) -> str:
+    """Ties a session to the current password: a new password signs everyone out."""
+    return hmac.new(secret.encode(), stored_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+# --- Rate limits -------------------------------------------------------------------------------
+
+@dataclass
+class Attempts:
+    """Failures per key (a client address) in a sliding window; blocked past ``limit``."""
+
+    limit: int = 5
+    window: float = 15 * 60
+    clock: Callable[[], float] = time.monotonic
+    _failures: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+
+    def _recent(self, key: str) -> deque[float]:
+        times = self._failures[key]
+        cutoff = self.clock() - self.window
+        while times and times[0] <= cutoff:
+            times.popleft()
+        if not times:
+            self._failures.pop(key, None)
+        return times
+
+    def blocked(self, key: str) -> bool:
+        return len(self._recent(key)) >= self.limit
+
+    def failed(self, key: str) -> None:
+        self._recent(key)
+        self._failures[key].append(self.clock())
+
+    def succeeded(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+
+def client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# --- Sessions ----------------------------------------------------------------------------------
+
+class Session(dict):
+    """The session's data; remembers whether a page changed it, so the cookie is re-sent only then."""
+
+    def __init__(self, data: dict[str, Any] | None = None):
+        super().__init__(data or {})
+        self.modified = False
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.modified = True
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self.modified = True
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self.modified = self.modified or key in self
+        return super().pop(key, *default)
+
+    def clear(self) -> None:
+        self.modified = self.modified or bool(self)
+        super().clear()
+
+
+class SessionCookies:
+    """ASGI middleware: ``request.session`` from a signed cookie, written back when changed."""
+
+    def __init__(self, app, secret: str, https_only: bool | None = None,
+                 max_age: int = SESSION_MAX_AGE):
+        self.app = app
+        self.serializer = URLSafeTimedSerializer(secret, salt="turnout-session")
+        self.https_only = https_only
+        self.max_age = max_age
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        connection = HTTPConnection(scope)
+        had_cookie = SESSION_COOKIE in connection.cookies
+        session = Session(self._load(connection.cookies.get(SESSION_COOKIE)))
+        scope["session"] = session
+        secure = self.https_only if self.https_only is not None else scope.get("scheme") == "https"
+
+        async def send_with_cookie(message) -> None:
+            if message["type"] == "http.response.start" and session.modified:
+                headers = MutableHeaders(scope=message)
+                if session:
+                    value = self.serializer.dumps(dict(session))
+                    headers.append("Set-Cookie", _cookie(value, self.max_age, secure))
+                elif had_cookie:
+                    headers.append("Set-Cookie", _cookie("", 0, secure))
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+    def _load(self, value: str | None) -> dict[str, Any]:
+        if not value:
+            return {}
+        try:
+            data = self.serializer.loads(value, max_age=self.max_age)
+        except (BadSignature, ValueError, json.JSONDecodeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+
+def _cookie(value: str, max_age: int, secure: bool) -> str:
+    parts = [f"{SESSION_COOKIE}={value}", "Path=/", f"Max-Age={max_age}", "HttpOnly", "SameSite=Lax"]
+    if secure:
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+# --- CSRF --------------------------------------------------------------------------------------
+
+class CsrfFailed(Exception):
+    """A form came back without this session's token (expired, forged, or cookies off)."""
+
+
+def csrf_token(request: Request) -> str:
+    session = request.session
+    token = session.get("csrf")
+    if not isinstance(token, str) or len(token) < 20:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def csrf_field(request: Request) -> Markup:
+    """The hidden input every form carries: ``{{ csrf_field(request) }}``."""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD,
+                                                                      escape(csrf_token(request)))
+
+
+def check_csrf(request: Request, form) -> None:
+    """Refuse a POST whose token does not match the session's, or that another site sent."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
+        raise CsrfFailed(f"form posted from another site ({origin})")
+    expected = request.session.get("csrf")
+    sent = form.get(CSRF_FIELD)
+    if not isinstance(expected, str) or not isinstance(sent, str) \
+            or not hmac.compare_digest(expected.encode(), sent.encode()):
+        raise CsrfFailed("missing or wrong form token")
+
+
+async def checked_form(request: Request):
+    """The POSTed form, after the CSRF check: use as the first line of every POST handler."""
+    form = await request.form()
+    check_csrf(request, form)
+    return form
+
+
+# --- Admin sign-in -----------------------------------------------------------------------------
+
+@dataclass
+class Security:
+    """What the forms and admin pages share: the secret, the password check, rate limits."""
+
+    store: Store
+    secret: str
+    logins: Attempts = field(default_factory=Attempts)
+    lookups: Attempts = field(default_factory=lambda: Attempts(limit=10, window=60 * 60))
+
+    def password_hash(self) -> str | None:
+        return admin_password_hash(self.store)
+
+    def sign_in(self, request: Request) -> None:
+        session = request.session
+        session.clear()
+        session["csrf"] = secrets.token_urlsafe(32)  # a fresh token for the signed-in session
+        session["admin"] = password_fingerprint(self.secret, self.password_hash() or "")
+
+    def sign_out(self, request: Request) -> None:
+        request.session.clear()
+
+    def is_admin(self, request: Request) -> bool:
+        stored = self.password_hash()
+        marker = request.session.get("admin")
+        return bool(stored and isinstance(marker, str) and hmac.compare_digest(
+            marker, password_fingerprint(self.secret, stored)))
+
+
+def session_secret(store: Store) -> str:
+    """TURNOUT_HUB_SECRET, else a random secret made on first run and kept in the database."""
+    if os.environ.get(ENV_SECRET):
+        return os.environ[ENV_SECRET]
+    secret = store.setting(SECRET_SETTING)
+    if secret is None:
+        secret = secrets.token_urlsafe(48)
+        store.set_setting(SECRET_SETTING, secret)
+    return secret
+
+
+def https_only_from_env() -> bool | None:
+    value = os.environ.get(ENV_HTTPS_ONLY, "").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    return None  # follow the request: Secure over HTTPS
+
+
+def mount(app: FastAPI, store: Store, templates: Jinja2Templates, settings,
+          https_only: bool | None = None) -> Security:
+    """Sessions and CSRF for the app; called by ``hub.web.app.mount_web``."""
+    secret = session_secret(store)
+    security = Security(store, secret)
+    app.state.security = security
+    app.add_middleware(SessionCookies, secret=secret,
+                       https_only=https_only if https_only is not None else https_only_from_env())
+    templates.env.globals["csrf_field"] = csrf_field
+
+    @app.exception_handler(CsrfFailed)
+    async def csrf_failed(request: Request, exc: CsrfFailed):
+        log.warning("refused a form on %s from %s: %s", request.url.path, client_key(request), exc)
+        return templates.TemplateResponse(request, "form_expired.html", {}, status_code=403)
+
+    return security
