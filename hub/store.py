@@ -1051,6 +1051,21 @@ class Store:
         self.db.execute("UPDATE privacy_requests SET resolved_at = ?, resolution = ? WHERE id = ?",
                         (utc_now(), resolution, request_id))
 
+    def find_people(self, text: str = "", limit: int = 50, offset: int = 0) -> list[Person]:
+        """Badges whose code, name, organisation or email contains ``text`` (any case), newest first."""
+        sql, params = "SELECT * FROM people", []
+        if text:
+            like = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            sql += (" WHERE LOWER(badge) LIKE ? ESCAPE '\\' OR LOWER(name) LIKE ? ESCAPE '\\'"
+                    " OR LOWER(org) LIKE ? ESCAPE '\\' OR LOWER(email) LIKE ? ESCAPE '\\'")
+            params = [like] * 4
+        return [_person(r) for r in self.db.execute(sql + " ORDER BY number DESC LIMIT ? OFFSET ?",
+                                                    (*params, limit, offset))]
+
+    def standings_by_badge(self) -> dict[str, Standing]:
+        """Every kept standing (points, attended, volunteered), for exports."""
+        return {r["badge"]: self._standing_row(r) for r in self.db.execute("SELECT * FROM standings")}
+
     def quarantined_for(self, badge: str) -> list[Quarantined]:
         """Refused messages that name this badge, for a person's copy of their data."""
         return [_quarantined(r) for r in self.db.execute(
