@@ -123,6 +123,9 @@ class NextMilestone:
     to_go: int
 
     def phrase(self) -> str:
+        """What the kiosk screen says: "3 more to your 25", "Volunteer 2 more"."""
+        if self.kind == "volunteer":
+            return f"Volunteer {self.to_go} more"  # fits the 128 px screen
         return f"{self.to_go} more to your {self.target}"
 
 
