@@ -117,6 +117,26 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--people", type=int, default=120)
     seed.add_argument("--events", type=int, default=12)
     seed.set_defaults(run=seed_sample)
+
+    badges = sub.add_parser("badges", help="printable name badges as a PDF")
+    badges.add_argument("codes", nargs="*", metavar="CODE", help="these people's badges")
+    badges.add_argument("--out", required=True, help="the PDF file to write")
+    which = badges.add_mutually_exclusive_group()
+    which.add_argument("--all", action="store_true", help="everyone registered")
+    which.add_argument("--blank", type=int, metavar="N", help="N new unclaimed codes, to pre-print")
+    badges.add_argument("--layout", choices=("sheet", "single"), default="sheet",
+                        help="A4 label sheets (default) or one badge per page")
+    badges.add_argument("--event", help="event name to print on each badge")
+    badges.add_argument("--skip", type=int, default=0, help="labels already used on the first sheet")
+    badges.set_defaults(run=print_badges)
+    cards = sub.add_parser("cards", help="role cards and the undo card (or a set-up card) as a PDF")
+    cards.add_argument("--out", required=True, help="the PDF file to write")
+    cards.add_argument("--setup", metavar="EVENT", help="print this event's set-up card instead")
+    cards.set_defaults(run=print_cards)
+    admin = sub.add_parser("admin", help="the web admin").add_subparsers(metavar="ACTION")
+    password = admin.add_parser("set-password", help="set the /admin password (asked for twice)")
+    password.add_argument("--stdin", action="store_true", help="read it from the first line of stdin")
+    password.set_defaults(run=admin_set_password)
     return p
 
 
@@ -272,6 +292,57 @@ def seed_sample(store: Store, config: HubConfig, args) -> None:
 
     made = seed(store, seed=args.seed, people=args.people, events=args.events)
     print(f"Sample season: {made['people']} people, {made['events']} events, {made['scans']} scans.")
+
+
+def print_badges(store: Store, config: HubConfig, args) -> None:
+    from hub.web import printouts
+
+    if args.codes and (args.all or args.blank is not None):
+        raise ValueError("give badge codes, --all or --blank N, not more than one")
+    if args.blank is not None:
+        specs = printouts.blank_badges(store, args.blank, event=args.event)
+    elif args.all:
+        specs = printouts.everyone_badges(store, event=args.event)
+    elif args.codes:
+        specs = printouts.people_badges(store, args.codes, event=args.event)
+    else:
+        raise ValueError("say whose badges: CODE..., --all or --blank N")
+    pages = printouts.print_badges(args.out, specs, layout=args.layout, skip=args.skip)
+    print(f"Wrote {_count(len(specs), 'badge')} on {_count(pages, 'page')}."
+          " Print at actual size (no fit to page):")
+    print(args.out)
+
+
+def print_cards(store: Store, config: HubConfig, args) -> None:
+    from hub.web import printouts
+
+    if args.setup:
+        printouts.print_setup_card(args.out, store, args.setup)
+        print(f"Wrote the set-up card for {args.setup}:")
+    else:
+        pages = printouts.print_cards(args.out, store)
+        print(f"Wrote {_count(len(printouts.card_roles(store)), 'role card')} and the undo card"
+              f" on {_count(pages, 'page')}:")
+    print(args.out)
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" + ("" if n == 1 else "s")
+
+
+def admin_set_password(store: Store, config: HubConfig, args) -> None:
+    import getpass
+
+    from hub.web.security import set_admin_password
+
+    if args.stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("New admin password: ")
+        if getpass.getpass("Type it again: ") != password:
+            raise ValueError("the two passwords differ; nothing changed")
+    set_admin_password(store, password)
+    print("Admin password set: sign in at /admin (everyone signed in before must sign in again).")
 
 
 def serve_hub(store: Store, config: HubConfig, args) -> int:

@@ -60,10 +60,11 @@ def blank_badges(store: Store, count: int, event: str | None = None) -> list[Bad
     return [BadgeSpec(code, event=event) for code in store.add_blank_badges(count)]
 
 
-def print_badges(out: PdfTarget, specs: Sequence[BadgeSpec], layout: str = "sheet") -> int:
+def print_badges(out: PdfTarget, specs: Sequence[BadgeSpec], layout: str = "sheet",
+                 skip: int = 0) -> int:
     if not specs:
         raise ValueError("no badges to print")
-    return badges_pdf(out, specs, layout=layout)
+    return badges_pdf(out, specs, layout=layout, skip=skip)
 
 
 def print_cards(out: PdfTarget, store: Store) -> int:
