@@ -29,7 +29,17 @@ import paho.mqtt.client as mqtt  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from turnout.local_broker import Broker, free_port  # noqa: E402
+from turnout.mqtt import set_nodelay  # noqa: E402
 from turnout.protocol import Scan, Topics  # noqa: E402
+
+
+class BenchBroker(Broker):
+    """The test broker plus set_tcp_nodelay, as docs/hub.md recommends for the hub's broker."""
+
+    def _write_conf(self) -> None:
+        super()._write_conf()
+        with open(self.conf, "a") as fh:
+            fh.write("set_tcp_nodelay true\n")
 
 
 def echo_main(port: int, base: str) -> None:
@@ -39,7 +49,10 @@ def echo_main(port: int, base: str) -> None:
     client.max_inflight_messages_set(0)
 
     def on_connect(c, u, f, rc, p):
+        set_nodelay(c)
         c.subscribe(topics.all_scans, qos=1)
+
+    def on_subscribe(c, u, mid, rcs, p):
         print("ready", flush=True)
 
     def on_message(c, u, msg):
@@ -47,7 +60,7 @@ def echo_main(port: int, base: str) -> None:
         scan_id = json.loads(msg.payload)["id"]
         c.publish(topics.ack(kiosk), json.dumps({"v": 1, "id": scan_id, "status": "accepted"}), qos=1)
 
-    client.on_connect, client.on_message = on_connect, on_message
+    client.on_connect, client.on_message, client.on_subscribe = on_connect, on_message, on_subscribe
     client.connect("127.0.0.1", port)
     client.loop_forever()
 
@@ -68,6 +81,7 @@ class Kiosks:
             client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{name}-{uuid.uuid4().hex[:6]}")
             client.max_inflight_messages_set(0)
             client.on_message = self._on_ack
+            client.on_connect = lambda c, *a: set_nodelay(c)  # as real kiosks do
             client.connect("127.0.0.1", port)
             client.loop_start()
             client.subscribe(self.topics.ack(name), qos=1)
@@ -128,6 +142,7 @@ def main() -> None:
     ap.add_argument("--people", type=int, default=2000)
     ap.add_argument("--paced", type=int, default=1000, help="scans in the 100/s latency run")
     ap.add_argument("--echo", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--profile", help="write a cProfile of the hub process to this file")
     args = ap.parse_args()
     if args.echo:
         return echo_main(args.echo, "echo")
@@ -135,7 +150,7 @@ def main() -> None:
     from hub.store import Store
 
     work = Path(tempfile.mkdtemp(prefix="turnout-bench-"))
-    broker = Broker(work / "mosquitto").start()
+    broker = BenchBroker(work / "mosquitto").start()
     rng = random.Random(1)
     try:
         # Phase 1: bare echo subscriber.
@@ -157,7 +172,8 @@ def main() -> None:
         store.close()
         http = free_port()
         log = open(work / "hub.log", "wb")
-        hub = subprocess.Popen([sys.executable, "-m", "hub.cli", "--db", str(db), "serve", "--broker",
+        profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
+        hub = subprocess.Popen([sys.executable, *profile, "-m", "hub.cli", "--db", str(db), "serve", "--broker",
                                 broker.url, "--http", f"127.0.0.1:{http}"], cwd=ROOT,
                                stdout=log, stderr=log)
         import httpx

@@ -12,8 +12,8 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from hub.scoring import newly_reached
-from hub.store import Store, utc_now
+from hub.scoring import CountedScan, counted_triples, newly_reached, score_person
+from hub.store import Store, StoredAnswer, utc_now
 from hub.validate import Refusal, check_annulment, check_scan, read_scan
 from turnout.protocol import (Ack, AckStatus, Availability, PersonSummary, Scan, Topics,
                               is_kiosk_id)
@@ -37,18 +37,24 @@ class Answer:
 
 
 class _KnownEvents:
-    """Event ids the hub knows, asking the database about ones it has not seen yet."""
+    """Event ids (and dates) the hub knows, asking the database about ones not seen yet."""
 
     def __init__(self, store: Store):
-        self.store, self.known = store, set()
+        self.store, self.dates = store, {}
 
     def __contains__(self, event_id: object) -> bool:
-        if event_id in self.known:
-            return True
-        if isinstance(event_id, str) and self.store.has_event(event_id):
-            self.known.add(event_id)
-            return True
-        return False
+        return isinstance(event_id, str) and self.date(event_id) is not None
+
+    def date(self, event_id: str) -> str | None:
+        if event_id not in self.dates:
+            found = self.store.event_date(event_id)
+            if found is None:
+                return None
+            self.dates[event_id] = found
+        return self.dates[event_id]
+
+    def forget(self) -> None:
+        self.dates.clear()  # an organiser may have changed a date
 
 
 class Intake:
@@ -65,17 +71,30 @@ class Intake:
         """Store a batch in one transaction and return one answer per message, in order."""
         messages = list(messages)
         self.store.reload_rules()  # roles edited elsewhere apply from the next batch
-        answers = []
-        self._seen_kiosks = {}
-        with self.store.transaction():
-            for message in messages:
-                answers.append(self._one(message))
-            for kiosk, seen_at in self._seen_kiosks.items():  # once per kiosk, not per scan
-                self.store.ensure_kiosk(kiosk)
-                self.store.kiosk_seen(kiosk, seen_at)
+        try:
+            answers = self._store_batch(messages, guarded=False)
+        except Exception:  # something in the batch tripped a bug: redo it one message at a time
+            log.warning("a batch of %d scans failed; storing them one by one", len(messages))
+            answers = self._store_batch(messages, guarded=True)
         if len(messages) > 1 or not log.isEnabledFor(logging.DEBUG):
             self._log_batch(answers)
         return answers
+
+    def _store_batch(self, messages: list[Message], guarded: bool) -> list[Answer]:
+        self._seen_kiosks = {}
+        self._events.forget()
+        with self.store.transaction():
+            answers = [self._one(m) if guarded else self._scan(*self._place(m)) for m in messages]
+            for kiosk, seen_at in self._seen_kiosks.items():  # once per kiosk, not per scan
+                self.store.ensure_kiosk(kiosk)
+                self.store.kiosk_seen(kiosk, seen_at)
+        return answers
+
+    def _place(self, message: Message) -> tuple[str | None, Message, str]:
+        """Which kiosk sent it (from the topic) and when it arrived."""
+        where = self.topics.kiosk_of(message.topic)
+        kiosk = where[0] if where and where[1] == "scan" and is_kiosk_id(where[0]) else None
+        return kiosk, message, message.received_at or utc_now()
 
     @staticmethod
     def _log_batch(answers: list[Answer]) -> None:
@@ -89,9 +108,8 @@ class Intake:
                      ", ".join(kiosks))
 
     def _one(self, message: Message) -> Answer:
-        where = self.topics.kiosk_of(message.topic)
-        kiosk = where[0] if where and where[1] == "scan" and is_kiosk_id(where[0]) else None
-        received_at = message.received_at or utc_now()
+        """One message in its own savepoint, so a bug costs that message and not the batch."""
+        kiosk, message, received_at = self._place(message)
         try:
             with self.store.db.savepoint():
                 return self._scan(kiosk, message, received_at)
@@ -107,28 +125,39 @@ class Intake:
         if isinstance(read, Refusal):
             return self._refuse(kiosk, message, received_at, read)
         scan = read
-        prior = self.store.scan_answer(scan.id)
+        history = self.store.badge_history(scan.badge)
+        prior = history[2].get(scan.id)
         if prior is not None:  # a re-send: same answer as the first time
-            return Answer(kiosk, Ack(scan.id, AckStatus(prior.status), person=self._summary(prior.badge),
-                                     milestone=prior.milestone))
+            return Answer(kiosk, self._answer_again(scan.id, prior))
         reason = check_scan(scan, self.store.rules().roles, self._events)
         if reason is None and scan.annuls is not None:
             target = self.store.scan_target(scan.annuls)
             reason = check_annulment(scan, *(target or (None, None)))
         if reason is not None:
             return self._refuse(kiosk, message, received_at, Refusal(reason, scan.id))
-        return Answer(kiosk, self._store_scan(scan, received_at))
+        return Answer(kiosk, self._store_scan(scan, received_at, history))
 
-    def _store_scan(self, scan: Scan, received_at: str) -> Ack:
+    def _answer_again(self, scan_id: str, prior: StoredAnswer) -> Ack:
+        return Ack(scan_id, AckStatus(prior.status), person=self._summary(prior.badge),
+                   milestone=prior.milestone)
+
+    def _store_scan(self, scan: Scan, received_at: str,
+                    history: tuple[list[CountedScan], dict[str, str], dict]) -> Ack:
         store = self.store
-        self._seen_kiosks[scan.kiosk] = received_at
+        scans, dates, _ = history
         person = store.person(scan.badge)
         if person is None:
             store.ensure_badge(scan.badge)
-        counted_already = scan.annuls is None and store.is_counted(scan.event, scan.badge, scan.role)
+        counted_already = scan.annuls is None and \
+            (scan.event, scan.badge, scan.role) in counted_triples(scans)
         status = AckStatus.DUPLICATE if counted_already else AckStatus.ACCEPTED
-        store.insert_scan(scan, received_at, str(status))
-        standing = store.standing(scan.badge, person)
+        if not store.insert_scan(scan, received_at, str(status)):  # the id was used by another badge
+            return self._answer_again(scan.id, store.scan_answer(scan.id))
+        self._seen_kiosks[scan.kiosk] = received_at
+        scans.append(CountedScan(scan.id, scan.event, scan.badge, scan.role, scan.annuls))
+        dates[scan.event] = self._events.date(scan.event)
+        standing = score_person(scan.badge, scans, dates, store.rules(),
+                                junior=bool(person and person.junior))
         milestone = None
         if status is AckStatus.ACCEPTED:
             store.save_standing(standing)

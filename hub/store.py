@@ -692,22 +692,37 @@ class Store:
             " AND annulled = 0 LIMIT 1", (event, badge, role)).fetchone() is not None
 
     def insert_scan(self, scan: Scan, received_at: str, status: str,
-                    milestone: str | None = None) -> None:
-        """Store a scan (or an undo). An undo marks its target, even one that arrives later."""
-        undone = scan.annuls is None and self.db.execute(
-            "SELECT 1 FROM scans WHERE annuls = ? AND badge = ? LIMIT 1",
-            (scan.id, scan.badge)).fetchone() is not None
-        self.db.execute(
+                    milestone: str | None = None) -> bool:
+        """Store a scan (or an undo); False if its id is already stored. An undo marks its
+        target, and a scan whose undo arrived first is stored already undone."""
+        inserted = self.db.execute(
             "INSERT INTO scans (id, kiosk, event, badge, role, ts, seq, clock_ok, received_at,"
-            " annuls, annulled, status, milestone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " annuls, annulled, status, milestone) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            " CASE WHEN EXISTS (SELECT 1 FROM scans WHERE annuls = ? AND badge = ?) THEN 1 ELSE 0 END,"
+            " ?, ? WHERE TRUE ON CONFLICT (id) DO NOTHING",  # WHERE TRUE: SQLite's upsert-after-SELECT rule
             (scan.id, scan.kiosk, scan.event, scan.badge, scan.role, scan.ts, scan.seq,
-             int(scan.clock_ok), received_at, scan.annuls, int(undone), status, milestone))
-        if scan.annuls is not None:
+             int(scan.clock_ok), received_at, scan.annuls, scan.id if scan.annuls is None else None,
+             scan.badge, status, milestone)).rowcount == 1
+        if inserted and scan.annuls is not None:
             self.db.execute("UPDATE scans SET annulled = 1 WHERE id = ? AND badge = ?",
                             (scan.annuls, scan.badge))
+        return inserted
 
     def set_scan_milestone(self, scan_id: str, milestone: str) -> None:
         self.db.execute("UPDATE scans SET milestone = ? WHERE id = ?", (milestone, scan_id))
+
+    def badge_history(self, badge: str) -> tuple[list[CountedScan], dict[str, str], dict[str, StoredAnswer]]:
+        """A badge's scans, their events' dates, and how each scan id was answered."""
+        rows = self.db.execute(
+            "SELECT s.id, s.event, s.badge, s.role, s.annuls, s.status, s.milestone, e.date"
+            " FROM scans s JOIN events e ON e.id = s.event WHERE s.badge = ?", (badge,)).fetchall()
+        return ([CountedScan(r[0], r[1], r[2], r[3], r[4]) for r in rows],
+                {r[1]: r[7] for r in rows},
+                {r[0]: StoredAnswer(r[5], r[6], r[2], r[1]) for r in rows})
+
+    def event_date(self, event_id: str) -> str | None:
+        row = self.db.execute("SELECT date FROM events WHERE id = ?", (event_id,)).fetchone()
+        return row[0] if row else None
 
     def person_scans(self, badge: str) -> tuple[list[CountedScan], dict[str, str]]:
         """A badge's scans and the dates of their events, for scoring one person."""
