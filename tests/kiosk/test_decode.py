@@ -1,0 +1,138 @@
+"""The camera decoder chain on badges printed the way the hub prints them, and on real photos."""
+
+import io
+import json
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kiosk.scanner import decode as chain
+from kiosk.scanner.decode import Decoded, Read, decode, decode_files, merge
+from tests.kiosk.badge_images import badge_frame, render_symbol, scene
+from turnout.codes import badge_code
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "zxing-samples"
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")
+
+
+def frames(symbology, variant, count, seed):
+    rng = np.random.default_rng(seed)
+    return [badge_frame(badge_code(int(rng.integers(1, 100_000))), symbology, variant, rng)
+            for _ in range(count)]
+
+
+@pytest.mark.parametrize("symbology", ["code128", "qr"])
+def test_a_printed_badge_is_read_with_its_symbology(symbology):
+    symbol = render_symbol(badge_code(572), symbology)
+    padded = np.pad(symbol, 40, constant_values=255)
+    assert decode(padded) == [Decoded("T5724", symbology)]
+
+
+@pytest.mark.parametrize("symbology,variant,at_least", [
+    ("code128", "clean", 8), ("qr", "clean", 8),
+    ("code128", "noise", 8), ("qr", "noise", 8),
+    ("qr", "blur", 8), ("code128", "blur", 3),
+    ("qr", "rotation", 8), ("qr", "perspective", 8), ("code128", "perspective", 8),
+    ("code128", "glare", 8), ("code128", "low-contrast", 8),
+])
+def test_camera_like_badges_are_read_and_never_misread(symbology, variant, at_least):
+    batch = frames(symbology, variant, 8, seed=zlib.crc32(f"{symbology}-{variant}".encode()))
+    read = 0
+    for frame in batch:
+        texts = [c.text for c in decode(frame.image)]
+        assert set(texts) <= {frame.text}, f"misread {texts} for {frame.text}"
+        read += frame.text in texts
+    assert read >= at_least
+
+
+def test_tilted_code128_is_turned_upright_when_neither_decoder_reads_it():
+    batch = frames("code128", "rotation", 8, seed=3)
+    alone = sum(any(c.text == f.text for c in chain.decode_zxing(f.image) + chain.decode_pyzbar(f.image))
+                for f in batch)
+    together = sum(any(c.text == f.text for c in decode(f.image)) for f in batch)
+    assert together >= 7 and together > alone
+
+
+def test_an_empty_scene_yields_nothing_and_pyzbar_is_not_run_on_it(monkeypatch):
+    calls = []
+    monkeypatch.setattr(chain, "pyzbar_reads", lambda *a, **k: calls.append(1) or [])
+    rng = np.random.default_rng(9)
+    for _ in range(5):
+        assert decode(scene(rng)) == []
+    assert calls == []
+
+
+def test_decoders_disagreeing_about_a_symbol_report_nothing_for_it():
+    zx = Read("T5724", "code128", (100, 100, 300, 160), "zxing-cpp")
+    zb = Read("T5751", "code128", (104, 110, 298, 150), "pyzbar")
+    elsewhere = Read("T10019", "qr", (400, 300, 500, 400), "zxing-cpp")
+    assert merge([zx, zb, elsewhere]) == [elsewhere]
+
+
+def test_agreeing_reads_are_one_symbol_and_a_lone_read_counts():
+    zx = Read("T5724", "code128", (100, 100, 300, 160), "zxing-cpp")
+    zb = Read("T5724", "code128", (104, 110, 298, 150), "pyzbar")
+    assert merge([zx, zb]) == [zx]
+    assert merge([zb]) == [zb]
+
+
+def test_zbar_dropping_the_top_bit_of_extended_code128_is_not_a_disagreement():
+    zx = Read("óó12", "code128", (0, 0, 100, 40), "zxing-cpp")
+    zb = Read("ss12", "code128", (2, 0, 98, 40), "pyzbar")
+    assert merge([zx, zb]) == [zx]
+
+
+def test_the_chain_drops_a_symbol_when_pyzbar_contradicts_zxing_on_a_real_frame(monkeypatch):
+    frame = frames("code128", "clean", 1, seed=4)[0]
+    real = chain.pyzbar_reads
+
+    def contradicting(gray, symbologies=chain.BADGE_SYMBOLOGIES, offset=(0, 0)):
+        return [Read("T5751", r.type, r.box, r.decoder) for r in real(gray, symbologies, offset)]
+
+    assert [c.text for c in decode(frame.image)] == [frame.text]
+    monkeypatch.setattr(chain, "pyzbar_reads", contradicting)
+    assert decode(frame.image) == []
+
+
+def test_decode_files_prints_one_json_line_per_image(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.pad(render_symbol("T10019", "qr"), 30, constant_values=255)).save(
+        tmp_path / "badge.png")
+    Image.fromarray(scene(np.random.default_rng(1))).save(tmp_path / "empty.png")
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    out = io.StringIO()
+    status = decode_files([tmp_path / "badge.png", tmp_path / "empty.png",
+                           tmp_path / "broken.png"], out=out)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert lines[0]["codes"] == [{"text": "T10019", "type": "qr"}]
+    assert lines[0]["path"].endswith("badge.png") and lines[0]["ms"] >= 0
+    assert lines[1]["codes"] == []
+    assert lines[2]["codes"] == [] and "cannot read image" in lines[2]["error"]
+    assert status == 1
+
+
+def corpus_images(folder):
+    images = sorted(p for p in (CORPUS / folder).iterdir()
+                    if p.suffix.lower() in {".png", ".jpg", ".webp"})
+    return [(p, p.with_suffix(".txt")) for p in images]
+
+
+@needs_corpus
+@pytest.mark.parametrize("folder", ["falsepositives-1", "falsepositives-2"])
+def test_photos_without_barcodes_yield_nothing(folder):
+    for image, _ in corpus_images(folder):
+        assert decode(chain.load_gray(image)) == [], image.name
+
+
+@needs_corpus
+@pytest.mark.parametrize("folder,at_least", [("qrcode-1", 8), ("code128-1", 6), ("qrcode-5", 16)])
+def test_real_photos_of_badge_symbologies_are_read(folder, at_least):
+    read = 0
+    for image, txt in corpus_images(folder):
+        expected = txt.read_text(encoding="utf-8").replace("\r\n", "\n").strip()
+        texts = [c.text.replace("\r\n", "\n").strip() for c in decode(chain.load_gray(image))]
+        read += expected in texts
+    assert read >= at_least
