@@ -17,6 +17,36 @@ from turnout.codes import damm_valid
 from turnout.protocol import MAX_PAYLOAD_BYTES, SCAN_SCHEMA, VERSION, Scan
 
 _SCAN_VALIDATOR = Draft202012Validator(SCAN_SCHEMA)
+
+
+def _compiled_check():
+    """fastjsonschema's compiled yes/no, about 15 times quicker than jsonschema, when installed.
+    jsonschema stays the authority: it words every refusal, and tests check both agree."""
+    try:
+        import fastjsonschema
+    except ImportError:
+        return None
+    # The keywords used are the same in draft 7, which fastjsonschema compiles.
+    check = fastjsonschema.compile({k: v for k, v in SCAN_SCHEMA.items() if k != "$schema"})
+
+    def is_valid(data: dict) -> bool:
+        try:
+            check(data)
+            return True
+        except fastjsonschema.JsonSchemaException:
+            return False
+
+    return is_valid
+
+
+_quick_is_valid = _compiled_check()
+
+
+def schema_valid(data: dict) -> bool:
+    """Does this object follow SCAN_SCHEMA?"""
+    if _quick_is_valid is not None and _quick_is_valid(data):
+        return True
+    return _SCAN_VALIDATOR.is_valid(data)
 # Payloads this big are not even opened to look for an id to answer.
 _MAX_PEEK_BYTES = 256 * 1024
 _MAX_ID_LENGTH = 64
@@ -57,7 +87,7 @@ def read_scan(payload: bytes, topic_kiosk: str) -> Scan | Refusal:
     scan_id = _id_in(data)
     if data.get("v") != VERSION:
         return Refusal(f"{Reason.VERSION}: {str(data.get('v'))[:16]}", scan_id)
-    if not _SCAN_VALIDATOR.is_valid(data):  # the quick yes/no first; details only when it fails
+    if not schema_valid(data):  # the quick yes/no first; details only when it fails
         error = min(_SCAN_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.path)))
         where = ".".join(str(p) for p in error.absolute_path) or "scan"
         return Refusal(f"{Reason.SCHEMA}: {where}: {error.message[:120]}", scan_id)

@@ -53,3 +53,23 @@ def test_an_undo_must_match_the_badge_and_role_it_undoes():
     assert check_annulment(undo, GOOD.badge, "attend") is None
     assert check_annulment(undo, None, None) is None  # target not here yet: accepted
     assert check_annulment(undo, "T13", "attend").startswith(Reason.ANNUL_MISMATCH)
+
+
+# --- The quick schema check never accepts what jsonschema, the reference, refuses. ------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from hub import validate  # noqa: E402
+
+_values = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=False),
+                    st.text(max_size=40), st.sampled_from([GOOD.id, "hall-1", "T5724", "attend", "ev1"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(GOOD.to_dict()) + ["annuls", "extra"]), _values),
+       st.booleans())
+def test_quick_schema_check_agrees_with_jsonschema(changes, start_good):
+    data = {**GOOD.to_dict(), **changes} if start_good else changes
+    if validate._quick_is_valid is None:
+        pytest.skip("fastjsonschema is not installed; jsonschema alone is used")
+    assert validate._quick_is_valid(data) == validate._SCAN_VALIDATOR.is_valid(data)
