@@ -168,6 +168,14 @@ def source_from_spec(spec: str) -> FrameSource:
     raise ValueError(f"unknown camera {spec!r}: use images:DIR, picamera2 or v4l2:/dev/videoN")
 
 
+def open_camera_scanner(spec: str, on_code: Callable[[str], None],
+                        on_eof: Callable[[], None] | None = None) -> CameraScanner:
+    """A started camera scanner for ``images:DIR``, ``picamera2`` or ``v4l2:/dev/videoN``."""
+    scanner = CameraScanner(source_from_spec(spec), on_code, on_eof=on_eof)
+    log.info("camera scanner reading from %s", spec)
+    return scanner.start()
+
+
 # --- CPU discipline -------------------------------------------------------------------------
 
 @dataclass
@@ -233,6 +241,7 @@ class CameraScanner:
     confirmation: ReadConfirmation = field(default_factory=ReadConfirmation)
     backoff: IdleBackoff = field(default_factory=IdleBackoff)
     clock: Callable[[], float] = time.monotonic
+    on_eof: Callable[[], None] | None = None  # the source ran out (an image folder does)
     frames_seen: int = 0
     frames_decoded: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -248,6 +257,8 @@ class CameraScanner:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
         self.source.close()
+
+    close = stop
 
     def wait(self, timeout: float | None = None) -> bool:
         """Until the source runs out (an image folder does); True if it has."""
@@ -272,6 +283,8 @@ class CameraScanner:
                     break
         except Exception:
             log.exception("camera scanner stopped by an error; scanning by camera is off")
+        if not self._stop.is_set() and self.on_eof is not None:
+            self.on_eof()
 
     def step(self, frame: np.ndarray, decoder) -> list[str]:
         """One frame through gate, decoder and confirmation; returns the codes that counted."""

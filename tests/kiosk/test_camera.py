@@ -144,3 +144,18 @@ class frames_source:
 
     def close(self):
         self.closed = True
+
+
+def test_open_camera_scanner_reads_an_image_folder_and_reports_its_end(tmp_path):
+    import threading
+
+    from kiosk.scanner.camera import open_camera_scanner
+
+    save(tmp_path / "badge.png", np.pad(render_symbol("T5724", "code128"), 40, constant_values=255))
+    codes, ended = [], threading.Event()
+    scanner = open_camera_scanner(f"images:{tmp_path}", codes.append, on_eof=ended.set)
+    try:
+        assert ended.wait(timeout=30)
+        assert codes == ["T5724"]
+    finally:
+        scanner.close()
