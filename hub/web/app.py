@@ -62,6 +62,10 @@ class WebSettings:
     base_url: str = ""
     # Fixed "today" for tests and screenshots; None means the real date.
     today: Date | None = None
+    # Statistics pages reuse their figures for this many seconds after the data changes,
+    # rebuilding them in the background (results and personal pages are always live).
+    stats_min_interval: float = 10.0
+    stats_background: bool = True
 
     def now(self) -> Date:
         return self.today or Date.today()
@@ -81,15 +85,19 @@ def make_templates(settings: WebSettings) -> Jinja2Templates:
 
 def mount_web(app: FastAPI, store: Store, settings: WebSettings | None = None) -> Jinja2Templates:
     """Add the HTML pages, static files and HTML error pages to the API app; returns templates."""
+    from hub.reports import Reports
     from hub.web import ics, opendata, pages
 
     settings = settings or WebSettings()
     templates = make_templates(settings)
+    reports = Reports(store, min_interval=settings.stats_min_interval,
+                      background=settings.stats_background)
     app.state.templates = templates
     app.state.web_settings = settings
+    app.state.reports = reports
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    app.include_router(pages.router(store, templates, settings))
-    app.include_router(opendata.router(store, templates, settings))
+    app.include_router(pages.router(store, templates, settings, reports))
+    app.include_router(opendata.router(store, templates, settings, reports))
     app.include_router(ics.router(store, settings))
     for name in EXTRA_MODULES:
         try:

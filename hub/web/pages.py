@@ -1,19 +1,193 @@
-"""The public pages: home, events, people, leaderboards, impact, privacy."""
+"""The public pages: home, events and results, people, leaderboards, impact, privacy.
+
+Each route gathers plain values (from ``hub.reports`` or the store) and hands them to a template;
+no page needs JavaScript. Names are shown only as each person agreed (``Person.public_name``).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import re
+
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from hub.store import Store
+from hub.openness import MAX_STARS, STEPS, openness
+from hub.reports import Reports
+from hub.store import OUTCOME_KINDS, Store
+from hub.web import charts
+
+SEASON = re.compile(r"^\d{4}$")
 
 
-def router(store: Store, templates: Jinja2Templates, settings) -> APIRouter:
+def router(store: Store, templates: Jinja2Templates, settings, reports: Reports) -> APIRouter:
     pages = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
+
+    def render(request: Request, template: str, **context):
+        return templates.TemplateResponse(request, template, context)
+
+    def hours_per_role() -> dict[str, float]:
+        return {**store.rules().hours, **settings.hours_per_role}
 
     @pages.get("/")
     def home(request: Request):
-        return templates.TemplateResponse(request, "home.html", {})
+        today = settings.now().isoformat()
+        events = reports.events()
+        upcoming = [e for e in events if e.date >= today][:5]
+        past = [e for e in events if e.date < today][-3:][::-1]
+        return render(request, "home.html", totals=reports.totals(), upcoming=upcoming,
+                      recent=[(e, reports.event_counts(e.id)) for e in past],
+                      openness=openness)
+
+    @pages.get("/events")
+    def events(request: Request):
+        today = settings.now().isoformat()
+        all_events = reports.events()
+        upcoming = [e for e in all_events if e.date >= today]
+        seasons: dict[str, list] = {}
+        for e in reversed([e for e in all_events if e.date < today]):
+            seasons.setdefault(e.season, []).append((e, reports.event_counts(e.id),
+                                                     openness(e.openness)))
+        return render(request, "events.html", upcoming=upcoming, seasons=seasons,
+                      openness=openness)
+
+    @pages.get("/events/{event_id}")
+    def event(request: Request, event_id: str):
+        if not store.has_event(event_id):
+            raise HTTPException(404, "There is no event at this address.")
+        report = store.event_report(event_id)
+        named = sorted((r for r in report.present if r.name), key=lambda r: (r.name.lower(), r.badge))
+        unnamed = [r for r in report.present if not r.name]
+        attend = store.rules().attend_role
+        helpers: dict[str, list] = {}
+        for r in report.present:
+            for role in r.roles:
+                if role != attend:
+                    helpers.setdefault(role, []).append(r)
+        helpers = {role: sorted(people, key=lambda r: (not r.name, (r.name or "").lower()))
+                   for role, people in sorted(helpers.items())}
+        return render(
+            request, "event.html", event=report.event, named=named,
+            unnamed_count=len(unnamed), unnamed_first=sum(1 for r in unnamed if r.first_time),
+            present=len(report.present), first_timers=sum(1 for r in report.present if r.first_time),
+            volunteers=sum(1 for r in report.present if set(r.roles) - {attend}),
+            role_counts={k: v for k, v in report.role_counts.items() if k != attend},
+            helpers=helpers, attend=attend, openness=openness(report.event.openness),
+            max_stars=MAX_STARS, outcomes=store.outcomes(event_id), outcome_kinds=OUTCOME_KINDS,
+            upcoming=report.event.date >= settings.now().isoformat())
+
+    @pages.get("/people/{badge}")
+    def person(request: Request, badge: str):
+        found = store.person(badge)
+        if found is None or not found.claimed or found.name is None:
+            raise HTTPException(404, "There is no registered badge with that code.")
+        standing = store.standing(badge, found) if _takes_person(store) else store.standing(badge)
+        events = {e.id: e for e in reports.events()}
+        attended = [events[e] for e in reversed(standing.events) if e in events]
+        year = settings.now().year
+        history = reports.history_by_month(standing.events, year)
+        chart = charts.bar(
+            "history", f"Events attended each month, {year} and {year - 1}",
+            [m[:3] for m, _, _ in history],
+            {str(year): [h[1] for h in history], str(year - 1): [h[2] for h in history]},
+            ("Month", str(year), str(year - 1)),
+            f"{sum(h[1] for h in history)} events in {year}, {sum(h[2] for h in history)} in {year - 1}.",
+            row_labels=[m for m, _, _ in history])
+        nxt = standing.next_milestone
+        progress = None
+        if nxt:
+            done = nxt.target - nxt.to_go
+            progress = round(100 * done / nxt.target) if nxt.target else 100
+        return render(request, "person.html", person=found, name=found.public_name,
+                      standing=standing, attended=attended, history=history, chart=chart,
+                      year=year, events=events, next_milestone=nxt, progress=progress,
+                      this_year=sum(h[1] for h in history), last_year=sum(h[2] for h in history))
+
+    @pages.get("/leaderboard")
+    def leaderboard(request: Request, season: str | None = None, series: str | None = None):
+        seasons = store.seasons()
+        all_series = store.series()
+        season = season if season and SEASON.match(season) and season in seasons else None
+        series = series if series in all_series else None
+        month = settings.now().strftime("%Y-%m")
+        first, others = reports.first_timers(month)
+        return render(
+            request, "leaderboard.html", season=season, series=series, seasons=seasons,
+            all_series=all_series, rows=reports.leaderboard(season, series, 50),
+            helpful=reports.leaderboard(season, series, 20, by="helped"),
+            orgs=reports.organisations(season, series)[:25], month=month,
+            first_timers=first, first_others=others,
+            events={e.id: e for e in reports.events()})
+
+    def impact_context(request: Request, print_version: bool) -> dict:
+        totals = reports.totals()
+        months = reports.by_month()
+        seasons = reports.by_season()
+        hours = reports.volunteer_hours(hours_per_role())
+        costs = reports.costs()
+        snap = reports.snapshot()
+        chart_set = snap.memo(("impact-charts", tuple(sorted(hours_per_role().items()))),
+                              lambda: _impact_charts(months, hours))
+        total_cost = sum(c for _, c, _ in costs)
+        costed = sum(a for _, _, a in costs)
+        return dict(
+            totals=totals, months=months, seasons=seasons, hours=hours,
+            total_hours=sum(h for *_, h in hours), costs=costs,
+            cost_per_attendance=(total_cost / costed) if costed else None,
+            total_cost=total_cost, charts=chart_set,
+            orgs=reports.organisations()[:20], org_count=len(reports.organisations()),
+            outcomes=store.outcomes()[:6], outcome_kinds=OUTCOME_KINDS,
+            events={e.id: e for e in reports.events()}, steps=STEPS, max_stars=MAX_STARS,
+            print_version=print_version, today=settings.now())
+
+    @pages.get("/impact")
+    def impact(request: Request):
+        return templates.TemplateResponse(request, "impact.html", impact_context(request, False))
+
+    @pages.get("/impact/print")
+    def impact_print(request: Request):
+        return templates.TemplateResponse(request, "impact_print.html", impact_context(request, True))
+
+    @pages.get("/privacy")
+    def privacy(request: Request):
+        return render(request, "privacy.html")
 
     return pages
+
+
+def _takes_person(store: Store) -> bool:
+    """Store.standing accepts the person already read (saves a query) in newer hub cores."""
+    import inspect
+    return "person" in inspect.signature(store.standing).parameters
+
+
+def _impact_charts(months: list[dict], hours: list[tuple[str, int, float, float]]) -> list[charts.Chart]:
+    from hub.web.app import month_name
+
+    labels = [month_name(m["month"]) for m in months]
+    short = [f"{month_name(m['month'])[:3]} {m['month'][2:4]}" for m in months]
+    growth = charts.bar(
+        "growth", "Attendances and new people each month", short,
+        {"Attendances": [m["attendances"] for m in months],
+         "New people": [m["new_people"] for m in months]},
+        ("Month", "Attendances", "New people"),
+        f"From {labels[0] if labels else 'the start'} to {labels[-1] if labels else 'now'}, "
+        f"{sum(m['attendances'] for m in months):,} attendances and "
+        f"{sum(m['new_people'] for m in months):,} new people.", row_labels=labels)
+    people = charts.line(
+        "people", "People who have taken part, in total", short,
+        {"People so far": [m["people_so_far"] for m in months]},
+        ("Month", "People so far"),
+        f"{months[-1]['people_so_far'] if months else 0:,} people have taken part so far.",
+        row_labels=labels)
+    roles = charts.bar(
+        "roles", "Volunteer occasions by role", [r for r, *_ in hours],
+        {"Occasions": [n for _, n, _, _ in hours]}, ("Role", "Occasions"),
+        ", ".join(f"{r}: {n:,}" for r, n, _, _ in hours) + ".", horizontal=True)
+    opened = charts.line(
+        "openness", "How open events were: average stars each month", short,
+        {"Average stars": [round(m["average_stars"], 1) for m in months]},
+        ("Month", "Average stars (out of 5)"),
+        "Average openness stars per event, month by month.", range_=(0, MAX_STARS),
+        row_labels=labels)
+    return [growth, people, roles, opened]

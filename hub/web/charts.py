@@ -1,0 +1,97 @@
+"""Charts as server-side SVG (pygal), each with the same figures as an HTML table.
+
+The SVG is drawn without JavaScript, marked as one image with a text alternative, and the table
+beside it carries the numbers for screen readers, copying and printing. Colours are dark enough
+for 3:1 contrast against white.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pygal
+from markupsafe import Markup
+from pygal.style import Style
+
+FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif'
+STYLE = Style(
+    background="#ffffff", plot_background="#ffffff", foreground="#0b0c0c",
+    foreground_strong="#0b0c0c", foreground_subtle="#505a5f", opacity="1", opacity_hover=".85",
+    colors=("#005a74", "#d4351c", "#00703c", "#4c2c92", "#6f4e00", "#912b88"),
+    font_family=FONT, label_font_family=FONT, major_label_font_family=FONT,
+    value_font_family=FONT, value_label_font_family=FONT, title_font_family=FONT,
+    legend_font_family=FONT, tooltip_font_family=FONT,
+    label_font_size=14, major_label_font_size=14, legend_font_size=15, title_font_size=18,
+    value_font_size=13,
+)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart: an id for links, a caption, the SVG, and the table that says the same."""
+
+    id: str
+    caption: str
+    svg: Markup
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    summary: str  # one sentence for the image's text alternative
+
+
+def _config(**extra: Any) -> dict[str, Any]:
+    return {**dict(style=STYLE, js=[], disable_xml_declaration=True, explicit_size=False,
+                   width=900, height=420, show_legend=False, print_values=False,
+                   truncate_label=-1, x_label_rotation=0, margin=10), **extra}
+
+
+def _svg(chart: pygal.graph.graph.Graph, label: str) -> Markup:
+    svg = chart.render(is_unicode=True)
+    svg = re.sub(r"<!--.*?-->", "", svg)
+    # One image with one name: screen readers read the table that follows instead of every bar.
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(label)}" focusable="false" ', 1)
+    return Markup(svg)
+
+
+def _attr(text: str) -> str:
+    return (text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+            .replace(">", "&gt;"))
+
+
+def _thin_labels(labels: list[str], most: int = 12) -> list[str]:
+    """Every n-th label only, so a long run of months stays readable."""
+    if len(labels) <= most:
+        return labels
+    step = -(-len(labels) // most)
+    return [label if i % step == 0 else "" for i, label in enumerate(labels)]
+
+
+def bar(chart_id: str, caption: str, labels: list[str], series: dict[str, list[float]],
+        headers: tuple[str, ...], summary: str, horizontal: bool = False,
+        stacked: bool = False, row_labels: list[str] | None = None) -> Chart:
+    kind = pygal.HorizontalBar if horizontal else (pygal.StackedBar if stacked else pygal.Bar)
+    chart = kind(**_config(show_legend=len(series) > 1, legend_at_bottom=True))
+    chart.x_labels = labels if horizontal else _thin_labels(labels)
+    for name, values in series.items():
+        chart.add(name, values)
+    rows = _rows(row_labels or labels, series)
+    return Chart(chart_id, caption, _svg(chart, f"{caption}. {summary}"), headers, rows, summary)
+
+
+def line(chart_id: str, caption: str, labels: list[str], series: dict[str, list[float]],
+         headers: tuple[str, ...], summary: str, range_: tuple[float, float] | None = None,
+         row_labels: list[str] | None = None) -> Chart:
+    chart = pygal.Line(**_config(show_legend=len(series) > 1, legend_at_bottom=True,
+                                 dots_size=4, stroke_style={"width": 3},
+                                 **({"range": range_} if range_ else {})))
+    chart.x_labels = _thin_labels(labels)
+    for name, values in series.items():
+        chart.add(name, values)
+    rows = _rows(row_labels or labels, series)
+    return Chart(chart_id, caption, _svg(chart, f"{caption}. {summary}"), headers, rows, summary)
+
+
+def _rows(labels: list[str], series: dict[str, list[float]]) -> tuple[tuple[Any, ...], ...]:
+    """The table: one row per label (full names, where the chart's axis may abbreviate)."""
+    return tuple((label, *(values[i] for values in series.values())) for i, label in enumerate(labels))
