@@ -41,6 +41,16 @@ SERIES = [
     ("NHS Hack Day", ["Cardiff University", "Birmingham Library"]),
 ]
 AFTER = ["The Victoria, Leeds", "The Old Duke, Bristol", "Sandinista, Manchester", "Tiny Rebel, Cardiff"]
+OUTCOMES = [
+    ("project", "A shared map of warm spaces",
+     "Three councils and two charities pooled their lists of warm spaces into one open map."),
+    ("service", "Bin collection letters rewritten in plain English",
+     "A session on confusing letters led the waste team to rewrite them with residents."),
+    ("collaboration", "Two NHS trusts share their volunteer rota tool",
+     "People who met over cake found they were building the same thing, and now build it once."),
+    ("project", "Open data on public toilets",
+     "A pitch became a monthly open dataset of public toilets and their opening hours."),
+]
 
 
 def seed_sample(store: Store, seed: int = 2025, people: int = 120, events: int = 12,
@@ -49,7 +59,8 @@ def seed_sample(store: Store, seed: int = 2025, people: int = 120, events: int =
     rng = random.Random(seed)
     topics = Topics()
     intake = Intake(store, topics)
-    start = start or date(date.today().year - 1, 1, 18)
+    # The season ends a fortnight ago, so this year and last year both have events.
+    start = start or date.today() - timedelta(days=30 * events - 10)
     badges, regularity, juniors = [], {}, set()
     used = set()
     for _ in range(people):
@@ -80,10 +91,13 @@ def seed_sample(store: Store, seed: int = 2025, people: int = 120, events: int =
         event = store.add_event(f"{series} {day:%B %Y}", day.isoformat(), series=series,
                                 venue=rng.choice(venues), after_venue=rng.choice(AFTER),
                                 hashtag=f"#{series.replace(' ', '')}{day:%y%m}",
+                                notes_url=f"https://notes.example.org/{series.replace(' ', '-').lower()}/{day:%Y-%m}",
                                 cost_pence=rng.randint(20, 90) * 1000,
-                                openness=rng.sample(["agenda", "hashtag", "live", "remote", "ongoing"],
-                                                    rng.randint(1, 4)))
+                                openness=_openness(rng, n, events))
         made_events.append(event)
+        if n % 3 == 1:
+            kind, title, story = OUTCOMES[(n // 3) % len(OUTCOMES)]
+            store.add_outcome(event.id, kind, title, story)
         came = [b for b in badges if rng.random() < regularity[b]]
         messages, seq = [], 0
         for badge in came:
@@ -108,4 +122,22 @@ def seed_sample(store: Store, seed: int = 2025, people: int = 120, events: int =
         made_scans += len(messages)
     store.assign_kiosk(kiosks[0], made_events[-1].id)
     store.recompute()
+    # Two events still to come, for the home page and the calendar feed.
+    for n, ahead in enumerate((12, 40)):
+        series, venues = SERIES[(events + n) % len(SERIES)]
+        day = date.today() + timedelta(days=ahead)
+        store.add_event(f"{series} {day:%B %Y}", day.isoformat(), series=series, venue=venues[0],
+                        after_venue=AFTER[n], hashtag=f"#{series.replace(' ', '')}{day:%y%m}",
+                        notes_url=f"https://notes.example.org/{series.replace(' ', '-').lower()}/{day:%Y-%m}")
     return {"people": people, "events": events, "scans": made_scans}
+
+
+def _openness(rng: random.Random, n: int, events: int) -> list[str]:
+    """Organisers' ticks, more open as the season goes on (each star builds on the last)."""
+    from hub.openness import TICKS
+
+    reach = max(0, min(len(TICKS), 1 + (4 * n) // max(1, events - 1) + rng.choice([-1, 0, 0])))
+    ticks = list(TICKS[:reach])
+    if reach < len(TICKS) and rng.random() < 0.3:
+        ticks.append(TICKS[reach + 1] if reach + 1 < len(TICKS) else TICKS[-1])
+    return ticks
