@@ -165,9 +165,12 @@ def month_name(value: str) -> str:
     return f"{Date(int(year), int(month), 1):%B %Y}"
 
 
-def number(value: Any, places: int = 0) -> str:
+def number(value: Any, places: int | None = None) -> str:
+    """'1,234'; a fraction keeps one decimal place ('10.5') unless ``places`` says otherwise."""
     if value is None:
         return ""
+    if places is None:
+        places = 0 if float(value).is_integer() else 1
     return f"{value:,.{places}f}"
 
 

@@ -49,6 +49,7 @@ def _config(**extra: Any) -> dict[str, Any]:
 def _svg(chart: pygal.graph.graph.Graph, label: str) -> Markup:
     svg = chart.render(is_unicode=True)
     svg = re.sub(r"<!--.*?-->", "", svg)
+    svg = re.sub(r"<script\b.*?</script>", "", svg, flags=re.S)  # pygal's tooltip config: no JS here
     # One image with one name: screen readers read the table that follows instead of every bar.
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(label)}" focusable="false" ', 1)
     return Markup(svg)
