@@ -1,0 +1,62 @@
+"""The read-side figures agree with the pure scoring engine, and follow changes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from hub.reports import Reports
+from hub.sample import seed_sample
+from hub.store import Store
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    store = Store(tmp_path_factory.mktemp("reports") / "hub.sqlite")
+    seed_sample(store, people=60, events=8, start=date(2024, 9, 1))
+    return store
+
+
+def test_season_and_series_standings_match_the_scoring_engine(store):
+    reports = Reports(store, min_interval=0, background=False)
+    for season, series in [(None, None), ("2024", None), ("2025", None),
+                           (None, "CityCamp Bristol"), ("2025", "LocalGovCamp North")]:
+        sql = {b: (p, a, v) for b, p, a, v in reports.scoped_standings(season, series)}
+        pure = {p.badge: (s.points, s.attended, s.volunteered)
+                for p, s in store.leaderboard(season=season, series=series, limit=None,
+                                              include_hidden=True) if s.attended}
+        assert {b: v for b, v in sql.items() if b in pure} == pure
+        assert set(pure) <= set(sql)
+
+
+def test_leaderboard_leaves_out_hidden_people(store):
+    top = store.leaderboard(limit=1)[0][0]
+    store.update_person(top.badge, consent="hidden")
+    reports = Reports(store, min_interval=0, background=False)
+    hidden = {p.badge for p in store.people() if p.consent == "hidden"}
+    assert top.badge in hidden
+    shown = {r.badge for r in reports.leaderboard(limit=10_000)}
+    assert shown and not shown & hidden
+    assert shown == {p.badge for p, _ in store.leaderboard(limit=None)}
+
+
+def test_totals_add_up(store):
+    reports = Reports(store, min_interval=0, background=False)
+    totals = reports.totals()
+    per_event = [store.event_report(e.id) for e in store.events()]
+    assert totals["attendances"] == sum(len(r.present) for r in per_event)
+    assert totals["unique_people"] == len({p.badge for r in per_event for p in r.present})
+    assert totals["events_held"] == sum(1 for r in per_event if r.present)
+    firsts = sum(1 for r in per_event for p in r.present if p.first_time)
+    assert firsts == totals["unique_people"]
+    assert sum(m["new_people"] for m in reports.by_month()) == totals["unique_people"]
+
+
+def test_a_snapshot_is_reused_until_the_interval_passes(store):
+    reports = Reports(store, min_interval=3600, background=False)
+    before = reports.snapshot()
+    store.add_person("Someone New")
+    assert reports.snapshot() is before  # within the interval: the same figures
+    reports.min_interval = 0
+    assert reports.snapshot() is not before  # the people table changed: rebuilt
