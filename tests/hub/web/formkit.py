@@ -1,0 +1,79 @@
+"""What the form, admin and privacy tests share: a hub on a temporary database, a client that
+keeps its session cookie, the CSRF token from a page, scans sent through the real intake."""
+
+from __future__ import annotations
+
+import re
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hub.intake import Intake
+from hub.store import Store
+from turnout.protocol import Scan, Topics
+
+warnings.filterwarnings("ignore", message=".*httpx.*")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from hub.web import create_web_app  # noqa: E402
+from hub.web.security import set_admin_password  # noqa: E402
+
+PASSWORD = "correct horse battery staple"
+HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
+
+
+@dataclass
+class Hub:
+    store: Store
+    app: object
+    published: list[str] = field(default_factory=list)
+
+    def client(self, https: bool = False) -> TestClient:
+        base = "https://testserver" if https else "http://testserver"
+        return TestClient(self.app, base_url=base, raise_server_exceptions=False)
+
+    def admin(self) -> TestClient:
+        client = self.client()
+        page = client.get("/admin/login")
+        response = client.post("/admin/login", data={"csrf_token": token(page), "password": PASSWORD},
+                               follow_redirects=False)
+        assert response.status_code == 303, response.text
+        return client
+
+
+def make_hub(tmp_path: Path, password: bool = True, publish=None) -> Hub:
+    store = Store(tmp_path / "hub.sqlite")
+    if password:
+        set_admin_password(store, PASSWORD)
+    hub = Hub(store, None)
+    hub.app = create_web_app(store, publish_config=publish or hub.published.append)
+    return hub
+
+
+def token(page) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def post_form(client: TestClient, page_path: str, data: dict, action: str | None = None,
+              **kwargs):
+    """Open a form's page, then send it back with its CSRF token, as a browser would."""
+    page = client.get(page_path)
+    return client.post(action or page_path, data={"csrf_token": token(page), **data}, **kwargs)
+
+
+def scan(store: Store, event: str, badge: str, role: str = "attend", kiosk: str = "door-1"):
+    """One scan through the real intake, as if a kiosk had sent it."""
+    s = Scan(id=str(uuid.uuid4()), kiosk=kiosk, event=event, badge=badge, role=role,
+             ts="2025-01-01T09:00:00Z", seq=1, clock_ok=True)
+    return Intake(store, Topics()).receive(Topics().scan(kiosk), s.to_json())
+
+
+def errors_in(page) -> list[str]:
+    """The error summary's links, as (href) text pairs flattened to 'href message'."""
+    block = re.search(r'<div class="error-summary".*?</ul>', page.text, re.S)
+    if not block:
+        return []
+    return [f"{href} {text}" for href, text in re.findall(r'<a href="([^"]+)">([^<]+)</a>', block.group(0))]
