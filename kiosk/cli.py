@@ -19,6 +19,7 @@ Simulated kiosk: type a code and press Enter, as a USB scanner would.
   T5724                 a badge (T + number + check digit)
   TURNOUT:ROLE:cake     a role card (or ':press cake' to press the cake button)
   TURNOUT:UNDO          undo the last scan (within 60 s)
+  :hold pitch cake      hold two role buttons for 3 s: set-up mode (then TURNOUT:SETUP:<event>, WIFI:…)
 The screen is drawn below and saved to {png}. Ctrl-D or Ctrl-C to stop.
 """
 
@@ -75,38 +76,50 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
     from kiosk.daemon import KioskDaemon
     from kiosk.hardware import build_parts, start_scanner
     from kiosk.link import KioskLink
-    from kiosk.machine import ButtonPressed, CodeRead, KioskMachine
+    from kiosk.machine import ButtonPressed, CodeRead, KioskMachine, SetupChord
+    from kiosk.setup_mode import SetupMode
     from kiosk.store import ScanStore
+    from kiosk.wifi import join_wifi
     from turnout.broker_url import BrokerURL
 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
+    store = ScanStore(settings.db_path)
     try:
-        broker = BrokerURL.parse(settings.broker)
+        broker = BrokerURL.parse(store.load_broker() or settings.broker)
     except ValueError as exc:
         print(f"turnout-kiosk: {exc}", file=sys.stderr)
         return 2
-    store = ScanStore(settings.db_path)
     saved = store.load_config()
     event = saved.event if saved else settings.event
     if settings.event and (not saved or not saved.event):
         event = settings.event
     roles = tuple(saved.roles) if saved and saved.roles else settings.roles
+    clock = KioskClock(True if settings.sim else None)
     machine = KioskMachine(kiosk_id=settings.kiosk_id, event=event,
                            event_name=(saved.event_name if saved else None) or settings.event_name,
                            roles=roles, labels=settings.label, next_seq=store.next_seq(),
-                           seen=store.seen_keys())
+                           seen=store.seen_keys(),
+                           setup=SetupMode(clock().mono, event_configured=bool(event)))
     daemon_ref: list = []
     post = lambda event: daemon_ref[0].post(event)  # noqa: E731 (parts exist before the daemon)
-    parts = build_parts(settings, on_press=lambda role: post(ButtonPressed(role)), out=stdout)
-    link = KioskLink(settings.kiosk_id, broker, post, settings.base_topic,
-                     settings.broker_username, settings.broker_password)
-    daemon = KioskDaemon(machine, store, link, parts.feedback, KioskClock(True if settings.sim else None))
+    parts = build_parts(settings, on_press=lambda role: post(ButtonPressed(role)),
+                        on_setup_chord=lambda: post(SetupChord()), out=stdout)
+
+    def make_link(url: str | BrokerURL) -> KioskLink:
+        return KioskLink(settings.kiosk_id, url if isinstance(url, BrokerURL) else BrokerURL.parse(url),
+                         post, settings.base_topic, settings.broker_username, settings.broker_password)
+
+    link = make_link(broker)
+    daemon = KioskDaemon(machine, store, link, parts.feedback, clock,
+                         join_wifi=_simulated_join if settings.sim else join_wifi, relink=make_link)
     daemon_ref.append(daemon)
 
     def on_code(text: str) -> None:
         if settings.sim and text.startswith(":press "):
             _press(parts, settings, text.split(None, 1)[1].strip())
+        elif settings.sim and text.startswith(":hold "):
+            _hold(parts, settings, text.split()[1:])
         else:
             daemon.post(CodeRead(text))
 
@@ -127,7 +140,7 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
         pass
     finally:
         scanner.close()
-        link.stop()
+        daemon.link.stop()
         parts.close()
         store.close()
     return 0
@@ -142,6 +155,22 @@ def _press(parts, settings: Settings, role: str) -> None:
     mock = parts.pin_factory.pin(pin)
     mock.drive_low()
     mock.drive_high()
+
+
+def _hold(parts, settings: Settings, roles: list[str]) -> None:
+    """Simulation: hold role buttons together (two of them for 3 s is the set-up chord)."""
+    pins = [parts.pin_factory.pin(settings.button_pins[r]) for r in roles
+            if parts.pin_factory is not None and r in settings.button_pins]
+    for pin in pins:
+        pin.drive_low()
+    threading.Timer(3.5, lambda: [pin.drive_high() for pin in pins]).start()
+
+
+def _simulated_join(credentials):
+    """Simulation never touches the machine's real network."""
+    from kiosk.wifi import WifiResult
+    log.info("simulation: would join wi-fi %s", credentials.ssid)
+    return WifiResult(True, credentials.ssid, f"Joined {credentials.ssid} (simulated)")
 
 
 def _decode(paths: list[str]) -> int:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import logging
 import queue
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
-from kiosk.machine import (AckReceived, KioskMachine, LinkChanged, Light, Now, Play,
-                           QueueChanged, SaveConfig, Send, Show, Store, Tick)
+from kiosk.machine import (AckReceived, JoinWifi, KioskMachine, LinkChanged, Light, Now, Play,
+                           QueueChanged, SaveConfig, SaveSetup, Send, Show, Store, Tick, WifiJoined)
+from kiosk.wifi import WifiCredentials, WifiResult
+from turnout.protocol import KioskConfig
 from kiosk.outbox import SendTimes, StatusThrottle
 from kiosk.store import ScanStore
 from kiosk.buzzer.tunes import Tone
@@ -54,7 +57,10 @@ class Feedback:
 
 class KioskDaemon:
     def __init__(self, machine: KioskMachine, store: ScanStore, link: Link, feedback: Feedback,
-                 clock: Callable[[], Now]):
+                 clock: Callable[[], Now], join_wifi: Callable[[WifiCredentials], WifiResult] | None = None,
+                 relink: Callable[[str], Link] | None = None):
+        self.join_wifi = join_wifi
+        self.relink = relink  # builds a link to another broker (a set-up card named a hub)
         self.machine = machine
         self.store = store
         self.link = link
@@ -135,10 +141,36 @@ class KioskDaemon:
                     self.feedback.light(role)
                 case Send(scan_id):
                     self._send(scan_id)
+                case SaveSetup(event, hub):
+                    self._save_setup(event, hub)
+                case JoinWifi(credentials):
+                    self._join_wifi(credentials)
                 case SaveConfig(config):
                     self.store.save_config(config)
                     log.info("config from hub: event %s (%s), roles %s", config.event,
                              config.event_name, ", ".join(config.roles))
+
+    # -- set-up cards --
+
+    def _save_setup(self, event: str, hub: str | None) -> None:
+        self.store.save_config(KioskConfig(event, None, self.machine.roles))
+        log.info("set-up card: this kiosk now counts for event %s", event)
+        if hub and self.relink:
+            broker = f"mqtt://{hub}"
+            self.store.save_broker(broker)
+            log.info("set-up card: switching to the hub at %s", broker)
+            self.link.stop()
+            self.link = self.relink(broker)
+            self.machine.online = False
+            self.send_times.reconnected()
+            self.link.start()
+
+    def _join_wifi(self, credentials: WifiCredentials) -> None:
+        if self.join_wifi is None:
+            return
+        join = self.join_wifi  # nmcli can take a minute: never on the scan loop
+        threading.Thread(target=lambda: self.post(WifiJoined(join(credentials))),
+                         name="wifi", daemon=True).start()
 
     # -- the outbox --
 

@@ -14,6 +14,8 @@ from typing import Callable
 
 from kiosk import screens
 from kiosk.buzzer.tunes import Tone
+from kiosk.setup_mode import SetupMode
+from kiosk.wifi import WifiCardError, WifiCredentials, WifiResult, joining_message, parse_wifi
 from turnout import codes
 from turnout.protocol import Ack, AckStatus, KioskConfig, Scan
 
@@ -68,7 +70,18 @@ class ConfigReceived:
     config: KioskConfig
 
 
-Event = CodeRead | ButtonPressed | Tick | AckReceived | LinkChanged | QueueChanged | ConfigReceived
+@dataclass(frozen=True)
+class SetupChord:
+    """Two role buttons held together: an organiser wants set-up mode."""
+
+
+@dataclass(frozen=True)
+class WifiJoined:
+    result: WifiResult
+
+
+Event = (CodeRead | ButtonPressed | Tick | AckReceived | LinkChanged | QueueChanged | ConfigReceived
+         | SetupChord | WifiJoined)
 
 
 # --- What to do (actions out) --------------------------------------------------------------
@@ -107,7 +120,22 @@ class SaveConfig:
     config: KioskConfig
 
 
-Action = Store | Send | Play | Show | Light | SaveConfig
+@dataclass(frozen=True)
+class SaveSetup:
+    """A set-up card was accepted: keep the event (and hub address) across restarts."""
+
+    event: str
+    hub: str | None
+
+
+@dataclass(frozen=True)
+class JoinWifi:
+    """Join this network (slow: the daemon does it off the loop and posts WifiJoined)."""
+
+    credentials: WifiCredentials
+
+
+Action = Store | Send | Play | Show | Light | SaveConfig | SaveSetup | JoinWifi
 
 
 # --- The machine ---------------------------------------------------------------------------
@@ -136,6 +164,7 @@ class KioskMachine:
     online: bool = False
     queued: int = 0
     new_id: Callable[[], str] = lambda: str(uuid.uuid4())
+    setup: SetupMode = field(default_factory=lambda: SetupMode(0.0))
 
     armed: _Armed | None = None
     last_code: tuple[str, float] | None = None
@@ -161,6 +190,11 @@ class KioskMachine:
                 return self._refresh_idle(now)
             case ConfigReceived(config):
                 return self._config(config, now)
+            case SetupChord():
+                return self._enter_setup(now)
+            case WifiJoined(result):
+                tone = Tone.OK if result.joined else Tone.ERROR
+                return [Play(tone), self._result(screens.Notice("Wi-fi", result.message), now)]
         return []
 
     # -- scanning --
@@ -179,8 +213,12 @@ class KioskMachine:
                 return self._arm_or_cancel(role, now)
             case codes.UndoCard():
                 return self._undo(now)
-            case codes.SetupCard() | codes.WifiCard():
-                return self._problem("Set-up card", "needs set-up mode", now)
+            case codes.SetupCard() | codes.WifiCard() as card:
+                verdict = self.setup.accepts(card, now.mono)
+                if not verdict.accepted:
+                    return self._problem("Set-up card", verdict.message or "not now", now)
+                self.setup.touch(now.mono)
+                return self._setup_card(card, now)
             case codes.Misread():
                 return self._problem("Try again", "badge misread", now)
             case codes.Foreign(_, reason):
@@ -238,6 +276,28 @@ class KioskMachine:
         self.result_until = None
         return [Light(role), Play(Tone.ARMED), Show(screens.Armed(self.labels(role), int(ARM_SECONDS)))]
 
+    # -- set-up mode --
+
+    def _enter_setup(self, now: Now) -> list[Action]:
+        self.setup.enter(now.mono)
+        self.armed = None  # the chord's own button presses armed a role: forget it
+        return [Light(None), Play(Tone.ARMED),
+                self._result(screens.Notice("Set-up mode", "Show a set-up or wi-fi card"), now)]
+
+    def _setup_card(self, card: codes.SetupCard | codes.WifiCard, now: Now) -> list[Action]:
+        if isinstance(card, codes.SetupCard):
+            self.event, self.event_name = card.event, None
+            self.setup.configured()
+            detail = card.event + (f" via {card.hub}" if card.hub else "")
+            return [SaveSetup(card.event, card.hub), Play(Tone.OK),
+                    self._result(screens.Notice("Event set", detail), now)]
+        try:
+            credentials = parse_wifi(card.text)
+        except WifiCardError as exc:
+            return self._problem("Wi-fi card", str(exc), now)
+        return [JoinWifi(credentials), Play(Tone.OK),
+                self._result(screens.Notice(joining_message(credentials), "This can take a minute"), now)]
+
     # -- the hub's answers and the link --
 
     def _ack(self, ack: Ack, now: Now) -> list[Action]:
@@ -259,6 +319,8 @@ class KioskMachine:
         return actions
 
     def _config(self, config: KioskConfig, now: Now) -> list[Action]:
+        if config.event:
+            self.setup.configured()
         self.event = config.event
         self.event_name = config.event_name
         if config.roles:
@@ -291,7 +353,8 @@ class KioskMachine:
 
     def _idle(self, now: Now) -> screens.Idle:
         clock = now.wall.astimezone().strftime("%H:%M") if now.clock_ok else "--:--"
-        return screens.Idle(self.event_name or self.event or "", clock, self.online, self.queued)
+        title = "Set-up mode" if self.setup.active(now.mono) else (self.event_name or self.event or "")
+        return screens.Idle(title, clock, self.online, self.queued)
 
     def _result(self, screen: screens.Screen, now: Now) -> Show:
         self.result_until = now.mono + RESULT_SECONDS

@@ -92,6 +92,15 @@ class ScanStore:
         data = json.loads(rows[0]["value"])
         return KioskConfig(data.get("event"), data.get("event_name"), tuple(data.get("roles") or ()))
 
+    def save_broker(self, url: str) -> None:
+        """A hub address from a set-up card; it wins over the settings file from now on."""
+        with self.db.conn:
+            self.db["settings"].upsert({"key": "broker", "value": url}, pk="key")
+
+    def load_broker(self) -> str | None:
+        rows = list(self.db.query("select value from settings where key = 'broker'"))
+        return rows[0]["value"] if rows else None
+
     def close(self) -> None:
         self.db.close()
 

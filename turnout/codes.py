@@ -2,7 +2,8 @@
 
 A person badge is ``T`` + digits whose last digit is a Damm check digit over the others
 (number 572 -> ``T5724``). Cards are ``TURNOUT:ROLE:<role>``, ``TURNOUT:UNDO`` and
-``TURNOUT:SETUP:<token>``; a standard wi-fi QR code starts ``WIFI:``. Everything else is foreign.
+``TURNOUT:SETUP:<event>[@<host>[:<port>]]``; a standard wi-fi QR code starts ``WIFI:``.
+Everything else is foreign.
 Pure: no I/O, so both the kiosk and the hub classify codes the same way.
 """
 
@@ -37,7 +38,8 @@ WIFI_PREFIX = "WIFI:"
 
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _BADGE_SHAPE = re.compile(r"^T[0-9]{2,18}$")
-_SETUP_TOKEN = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
+# A set-up card names the event (the hub's event id) and optionally the hub's broker.
+_SETUP_CARD = re.compile(r"^(?P<event>[A-Za-z0-9_.-]{1,64})(?:@(?P<hub>[A-Za-z0-9.-]{1,100}(?::[0-9]{1,5})?))?$")
 
 
 def damm_digit(digits: str) -> int:
@@ -94,7 +96,14 @@ class UndoCard:
 
 @dataclass(frozen=True)
 class SetupCard:
-    token: str
+    """Points a kiosk (in set-up mode) at an event, and at a hub if ``hub`` is given."""
+
+    event: str
+    hub: str | None = None  # "host" or "host:port" of the hub's broker
+
+    @property
+    def text(self) -> str:
+        return f"{SETUP_CARD_PREFIX}{self.event}" + (f"@{self.hub}" if self.hub else "")
 
 
 @dataclass(frozen=True)
@@ -149,8 +158,10 @@ def _classify_card(text: str) -> Code:
         role = text[len(ROLE_CARD_PREFIX):]
         return RoleCard(role) if is_role_name(role) else Foreign(text, "bad role name")
     if text.startswith(SETUP_CARD_PREFIX):
-        token = text[len(SETUP_CARD_PREFIX):]
-        return SetupCard(token) if _SETUP_TOKEN.match(token) else Foreign(text, "bad setup token")
+        match = _SETUP_CARD.match(text[len(SETUP_CARD_PREFIX):])
+        if not match:
+            return Foreign(text, "bad set-up card")
+        return SetupCard(match["event"], match["hub"])
     return Foreign(text, "unknown Turnout card")
 
 

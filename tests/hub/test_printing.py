@@ -285,7 +285,7 @@ def test_setup_card_carries_the_token_event_and_instructions():
 
 
 def test_setup_card_with_a_long_token_is_qr_only():
-    token = "x" * 100
+    token = "x" * 64 + "@" + "hub-" + "h" * 40 + ".example.org:1883"  # an event and a hub address
     found = scan(render(make_pdf(setup_card_pdf, token, "Camp", "14 June"))[0])
     assert found == [("QRCODE", f"TURNOUT:SETUP:{token}")]
 

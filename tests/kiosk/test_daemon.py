@@ -22,10 +22,10 @@ def kiosks():
         k.close() if k.proc.poll() is None else None
 
 
-def start(kiosks, broker, data_dir, **kw):
+def start(kiosks, broker, data_dir, extra_args=(), **kw):
     # A fresh kiosk id per test: retained status/config on the shared broker must not leak.
     kw.setdefault("kiosk_id", f"k-{data_dir.name[-20:].replace('_', '-')}-{uuid.uuid4().hex[:6]}")
-    k = KioskProcess(broker.url, data_dir, extra=["-v"], **kw)
+    k = KioskProcess(broker.url, data_dir, extra=["-v", *extra_args], **kw)
     kiosks.append(k)
     return k
 
@@ -187,4 +187,55 @@ def test_config_from_the_hub_sets_the_event(broker, tmp_path, kiosks):
     db = sqlite3.connect(tmp_path / "kiosk.db")
     assert json.loads(db.execute("select value from settings where key='config'").fetchone()[0])["event"] == "autumn-camp"
     hub.client.publish(Topics().config(kid), b"", retain=True).wait_for_publish(5)
+    hub.close()
+
+
+def test_first_boot_kiosk_is_set_up_by_showing_it_a_card(broker, tmp_path, kiosks):
+    hub = StandInHub(broker.port)
+    k = start(kiosks, broker, tmp_path, event=None)
+    k.type("TURNOUT:SETUP:spring-camp")
+    k.expect_tone("ok")
+    k.type("WIFI:T:WPA;S:venue-guest;P:secret;;")
+    k.expect_tone("ok")
+    wait_for(lambda: any("would join wi-fi venue-guest" in e for e in k.errors), "simulated join")
+    assert not any("secret" in e for e in k.errors), "the wi-fi password must never be logged"
+    k.type("T5724")
+    k.expect_tone("ok")
+    wait_for(lambda: hub.scans, "scan")
+    assert hub.scans[0]["event"] == "spring-camp"
+    hub.close()
+
+
+def test_configured_kiosk_needs_the_two_button_chord_for_set_up_cards(broker, tmp_path, kiosks):
+    hub = StandInHub(broker.port)
+    k = start(kiosks, broker, tmp_path)
+    k.type("TURNOUT:SETUP:hijack")
+    k.expect_tone("error")
+    k.type(":hold pitch cake")  # both mock pins low for 3.5 s: gpiozero's own hold timer fires
+    k.expect(lambda line: "screen: Notice(title='Set-up mode'" in line or line == "♪ armed", "set-up mode")
+    wait_for(lambda: any("screen: Notice(title='Set-up mode'" in e for e in k.errors), "set-up mode screen")
+    k.type("TURNOUT:SETUP:autumn-camp")
+    k.expect_tone("ok")
+    k.type("T5724")
+    k.expect_tone("ok")
+    wait_for(lambda: hub.scans, "scan")
+    assert hub.scans[-1]["event"] == "autumn-camp"
+    hub.close()
+
+
+def test_camera_kiosk_reads_badges_from_image_frames(broker, tmp_path, kiosks):
+    """The camera path end to end: frames from a folder, decoded by the chain, confirmed, sent."""
+    import numpy as np
+    from PIL import Image as PILImage
+
+    from tests.kiosk.badge_images import badge_frame
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    rng = np.random.default_rng(7)
+    PILImage.fromarray(badge_frame("T10019", "qr", "clean", rng).image).save(frames / "01-badge.png")
+    PILImage.fromarray(badge_frame("T5724", "code128", "perspective", rng).image).save(frames / "02-badge.png")
+    hub = StandInHub(broker.port)
+    k = start(kiosks, broker, tmp_path / "kiosk", extra_args=["--scanner", f"images:{frames}"])
+    wait_for(lambda: hub.badges() == {"T10019", "T5724"}, "both badges read by the camera", timeout=30)
+    assert len(hub.scans) == 2, "a badge held in view counts once"
     hub.close()

@@ -245,3 +245,61 @@ def test_config_from_hub_sets_event_and_roles(machine, clock):
     clock.advance(4)
     assert Light("juggle") in machine.handle(ButtonPressed("juggle"), clock.now())
     assert machine.handle(ButtonPressed("cake"), clock.now()) == []
+
+
+# --- set-up mode (step 4) ----------------------------------------------------------------
+
+from kiosk.machine import JoinWifi, SaveSetup, SetupChord, WifiJoined  # noqa: E402
+from kiosk.setup_mode import SETUP_MODE_SECONDS, SetupMode  # noqa: E402
+from kiosk.wifi import WifiResult  # noqa: E402
+
+
+def test_a_configured_kiosk_refuses_set_up_and_wifi_cards(machine, clock):
+    for card in ("TURNOUT:SETUP:other-event", "WIFI:T:WPA;S:evil;P:x;;"):
+        actions = machine.handle(CodeRead(card), clock.now())
+        assert Play(Tone.ERROR) in actions and not of(actions, SaveSetup) and not of(actions, JoinWifi)
+        assert of(actions, Show)[0].screen.detail == "Set-up cards need set-up mode"
+        clock.advance(4)
+    assert machine.event == "barcamp"
+
+
+def test_chord_enters_set_up_mode_and_a_setup_card_sets_the_event(machine, clock):
+    machine.handle(ButtonPressed("pitch"), clock.now())
+    actions = machine.handle(SetupChord(), clock.now())
+    assert Light(None) in actions and machine.armed is None
+    assert of(actions, Show)[0].screen.title == "Set-up mode"
+    actions = machine.handle(CodeRead("TURNOUT:SETUP:autumn-camp@hub.local:1883"), clock.now())
+    assert SaveSetup("autumn-camp", "hub.local:1883") in actions and Play(Tone.OK) in actions
+    clock.advance(4)
+    assert stored(machine.handle(CodeRead("T5724"), clock.now()))[0].event == "autumn-camp"
+
+
+def test_set_up_mode_ends_after_its_time(machine, clock):
+    machine.handle(SetupChord(), clock.now())
+    clock.advance(SETUP_MODE_SECONDS + 1)
+    actions = machine.handle(CodeRead("TURNOUT:SETUP:late"), clock.now())
+    assert Play(Tone.ERROR) in actions and machine.event == "barcamp"
+
+
+def test_first_boot_without_an_event_accepts_a_setup_card(clock):
+    m = KioskMachine(kiosk_id="new", event=None, event_name=None, roles=Settings().roles,
+                     labels=Settings().label, setup=SetupMode(clock.t, event_configured=False))
+    [show] = m.handle(Tick(), clock.now())
+    assert show.screen.event_name == "Set-up mode"
+    assert SaveSetup("barcamp", None) in m.handle(CodeRead("TURNOUT:SETUP:barcamp"), clock.now())
+
+
+def test_wifi_card_joins_off_the_loop_and_shows_the_result(machine, clock):
+    machine.handle(SetupChord(), clock.now())
+    actions = machine.handle(CodeRead(r"WIFI:T:WPA;S:Venue\;Guest;P:pa\:ss;;"), clock.now())
+    [join] = of(actions, JoinWifi)
+    assert (join.credentials.ssid, join.credentials.password) == ("Venue;Guest", "pa:ss")
+    assert of(actions, Show)[0].screen.title == "Joining Venue;Guest…"
+    actions = machine.handle(WifiJoined(WifiResult(False, "Venue;Guest", "Wrong password")), clock.now())
+    assert Play(Tone.ERROR) in actions and of(actions, Show)[0].screen.detail == "Wrong password"
+
+
+def test_a_broken_wifi_card_is_an_error(machine, clock):
+    machine.handle(SetupChord(), clock.now())
+    actions = machine.handle(CodeRead("WIFI:T:WPA;P:nossid;;"), clock.now())
+    assert Play(Tone.ERROR) in actions and not of(actions, JoinWifi)

@@ -52,7 +52,8 @@ def test_damm_digit_table_is_a_quasigroup_with_zero_diagonal():
 @pytest.mark.parametrize("text, expected", [
     ("TURNOUT:ROLE:cake", RoleCard("cake")),
     ("TURNOUT:UNDO", UndoCard()),
-    ("TURNOUT:SETUP:abc123", SetupCard("abc123")),
+    ("TURNOUT:SETUP:2026-11-28-barcamp", SetupCard("2026-11-28-barcamp")),
+    ("TURNOUT:SETUP:barcamp@hub.local:1883", SetupCard("barcamp", "hub.local:1883")),
     ("WIFI:T:WPA;S:venue;P:secret;;", WifiCard("WIFI:T:WPA;S:venue;P:secret;;")),
     ("  T5724 ", Badge("T5724")),
 ])
@@ -67,6 +68,8 @@ def test_cards_and_badges(text, expected):
     "T" + "1" * 70,  # over 64 characters
     "TURNOUT:ROLE:Cake!",  # not a role name
     "TURNOUT:SELFDESTRUCT",
+    "TURNOUT:SETUP:bad event",
+    "TURNOUT:SETUP:ev@evil/host",
     "",
     "t5724",
 ])
@@ -83,3 +86,8 @@ def test_classify_never_raises(text):
 def test_badge_numbers_start_at_one():
     with pytest.raises(ValueError):
         badge_code(0)
+
+
+def test_setup_card_text_round_trips():
+    card = SetupCard("barcamp", "10.0.0.2:1883")
+    assert classify(card.text) == card
