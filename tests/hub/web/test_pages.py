@@ -170,7 +170,7 @@ def test_most_helpful_and_first_timers(tmp_path):
 
 def test_impact_headlines_tables_and_charts(client):
     html = assert_page(client.get("/impact"), "3 events held", "8 attendances", "4 different people",
-                       "75% came back at least once", "3 volunteer occasions",
+                       "75% came more than once", "3 volunteer occasions",
                        "10.5 volunteer hours (estimated)", "2 organisations represented",
                        "£128.57 cost per attendance", "Season by season",
                        "Volunteer occasions by role", "A map of <b>warm spaces</b>")
