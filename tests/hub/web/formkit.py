@@ -17,7 +17,14 @@ warnings.filterwarnings("ignore", message=".*httpx.*")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from hub.web import create_web_app  # noqa: E402
+from argon2 import PasswordHasher  # noqa: E402
+
+from hub.web import security  # noqa: E402
 from hub.web.security import set_admin_password  # noqa: E402
+
+# Argon2 with its recommended cost takes ~0.25 s here per hash or check; tests sign in dozens of
+# times, so they use the same algorithm (argon2id) at its lowest cost.
+security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 PASSWORD = "correct horse battery staple"
 HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
