@@ -132,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     cards = sub.add_parser("cards", help="role cards and the undo card (or a set-up card) as a PDF")
     cards.add_argument("--out", required=True, help="the PDF file to write")
     cards.add_argument("--setup", metavar="EVENT", help="print this event's set-up card instead")
+    cards.add_argument("--hub", metavar="HOST[:PORT]", help="with --setup: the broker kiosks should use")
     cards.set_defaults(run=print_cards)
     admin = sub.add_parser("admin", help="the web admin").add_subparsers(metavar="ACTION")
     password = admin.add_parser("set-password", help="set the /admin password (asked for twice)")
@@ -317,7 +318,7 @@ def print_cards(store: Store, config: HubConfig, args) -> None:
     from hub.web import printouts
 
     if args.setup:
-        printouts.print_setup_card(args.out, store, args.setup)
+        printouts.print_setup_card(args.out, store, args.setup, hub=args.hub)
         print(f"Wrote the set-up card for {args.setup}:")
     else:
         pages = printouts.print_cards(args.out, store)

@@ -260,13 +260,15 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         return event
 
     def event_page(request: Request, event: Event, form: FormState | None = None,
-                   outcome_form: FormState | None = None, status_code: int = 200):
+                   outcome_form: FormState | None = None, setup_form: FormState | None = None,
+                   status_code: int = 200):
         return show(request, "admin/event_form.html", {
             "event": event, "form": form or FormState(values=event_values(event)), "steps": STEPS,
             "series": store.series(), "outcomes": store.outcomes(event.id),
             "outcome_form": outcome_form or FormState(values={"kind": "project"}),
             "outcome_kinds": OUTCOME_KINDS,
-            "outcome_choices": [(kind, label, None) for kind, label in OUTCOME_KINDS.items()]},
+            "outcome_choices": [(kind, label, None) for kind, label in OUTCOME_KINDS.items()],
+            "setup_form": setup_form or FormState()},
             status_code=status_code)
 
     @admin.get("/events/{event_id}")
@@ -313,11 +315,18 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         return done(request, f"/admin/events/{quote(event_id)}#outcomes", "Outcome removed")
 
     @admin.get("/events/{event_id}/setup-card.pdf")
-    def setup_card(request: Request, event_id: str):
+    def setup_card(request: Request, event_id: str, hub: str = ""):
         signed_in(request)
+        event = one_event(event_id)
         out = io.BytesIO()
-        printouts.print_setup_card(out, store, one_event(event_id).id)
-        return _pdf(out, f"setup-card-{event_id}.pdf")
+        try:
+            printouts.print_setup_card(out, store, event.id, hub=clean_text(hub) or None)
+        except ValueError:
+            state = FormState(values={"hub": clean_text(hub)[:100]},
+                              errors={"hub": "Enter the hub's address as a host name or IP address,"
+                                             " with :port if it is not 1883, like hub.local:1883"})
+            return event_page(request, event, setup_form=state, status_code=400)
+        return _pdf(out, f"setup-card-{event.id}.pdf")
 
     # -- kiosks --
 

@@ -12,6 +12,7 @@ from hub.printing.badges import BadgeSpec, badges_pdf
 from hub.printing.cards import cards_pdf, setup_card_pdf
 from hub.printing.pages import PdfTarget
 from hub.store import NotFound, Person, Store
+from turnout.codes import SETUP_CARD_PREFIX, SetupCard, classify
 
 # Words printed on the role cards for the default roles; other roles print their own name.
 ROLE_LABELS = {
@@ -72,9 +73,15 @@ def print_cards(out: PdfTarget, store: Store) -> int:
     return cards_pdf(out, card_roles(store))
 
 
-def print_setup_card(out: PdfTarget, store: Store, event_id: str) -> int:
-    """The card that points a kiosk in set-up mode at this event (its token is the event id)."""
+def print_setup_card(out: PdfTarget, store: Store, event_id: str, hub: str | None = None) -> int:
+    """The card that points a kiosk in set-up mode at this event, and at the hub's broker if given.
+
+    Its code is ``TURNOUT:SETUP:<event>[@<host>[:<port>]]`` (docs/protocol.md).
+    """
     event = store.event(event_id)
     if event is None:
         raise NotFound(f"no event {event_id}")
-    return setup_card_pdf(out, event.id, event.name, event.date)
+    token = event.id + (f"@{hub}" if hub else "")
+    if hub and not isinstance(classify(SETUP_CARD_PREFIX + token), SetupCard):
+        raise ValueError(f"{hub!r} is not a hub address a kiosk can use (HOST or HOST:PORT)")
+    return setup_card_pdf(out, token, event.name, event.date)
