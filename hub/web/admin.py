@@ -323,7 +323,7 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
             printouts.print_setup_card(out, store, event.id, hub=clean_text(hub) or None)
         except ValueError:
             state = FormState(values={"hub": clean_text(hub)[:100]},
-                              errors={"hub": "Enter the hub's address as a host name or IP address,"
+                              errors={"hub": "Enter the hub address as a host name or IP address,"
                                              " with :port if it is not 1883, like hub.local:1883"})
             return event_page(request, event, setup_form=state, status_code=400)
         return _pdf(out, f"setup-card-{event.id}.pdf")

@@ -222,7 +222,7 @@ def test_the_setup_card_carries_the_event(hub, admin):
     image = pdfium.PdfDocument(with_hub.content)[0].render(scale=150 / 72).to_pil()
     assert {r.data.decode() for r in pyzbar.decode(image)} == {f"TURNOUT:SETUP:{event.id}@hub.local:1884"}
     bad = admin.get(f"/admin/events/{event.id}/setup-card.pdf?hub=not a host!")
-    assert bad.status_code == 400 and errors_in(bad)[0].startswith("#hub Enter the hub's address")
+    assert bad.status_code == 400 and errors_in(bad)[0].startswith("#hub Enter the hub address")
 
 
 # -- kiosks and the quarantine --
