@@ -25,7 +25,7 @@ from typing import Any
 
 from hub.openness import stars
 from hub.people import HIDDEN, public_name
-from hub.store import Event, Store
+from hub.store import Event, RollEntry, Store
 
 log = logging.getLogger("turnout.hub.reports")
 
@@ -195,6 +195,24 @@ class Reports:
         snap = self.snapshot()
         firsts = snap.memo("firsts_by_event", lambda: Counter(e for _, e in snap.first_seen.values()))
         return snap.present.get(event_id, 0), snap.volunteers.get(event_id, 0), firsts.get(event_id, 0)
+
+    def event_roll(self, event_id: str) -> list[RollEntry]:
+        """Everyone present at an event with their roles, live, in one query.
+
+        First-timers come from the snapshot's first visits; a badge the snapshot has not seen
+        yet (scanned since it was taken) is new by definition.
+        """
+        snap = self.snapshot()
+        roll = []
+        for badge, roles, name, consent, claimed in self.db.execute(
+                "SELECT s.badge, GROUP_CONCAT(DISTINCT s.role), p.name, p.consent, p.claimed"
+                " FROM scans s LEFT JOIN people p ON p.badge = s.badge"
+                f" WHERE s.event = ? AND s.{COUNTED.replace(' AND ', ' AND s.')}"
+                " GROUP BY s.badge", (event_id,)):
+            first = snap.first_seen.get(badge)
+            roll.append(RollEntry(badge, public_name(name, consent) if claimed else None,
+                                  tuple(sorted(roles.split(","))), first is None or first[1] == event_id))
+        return roll
 
     # -- leaderboards --
 

@@ -55,26 +55,31 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
     def event(request: Request, event_id: str):
         if not store.has_event(event_id):
             raise HTTPException(404, "There is no event at this address.")
-        report = store.event_report(event_id)
-        named = sorted((r for r in report.present if r.name), key=lambda r: (r.name.lower(), r.badge))
-        unnamed = [r for r in report.present if not r.name]
+        event = store.event(event_id)
+        present = reports.event_roll(event_id)
         attend = store.rules().attend_role
+        named = sorted((r for r in present if r.name), key=lambda r: (r.name.lower(), r.badge))
+        unnamed = [r for r in present if not r.name]
         helpers: dict[str, list] = {}
-        for r in report.present:
+        role_counts: dict[str, int] = {}
+        for r in present:
             for role in r.roles:
                 if role != attend:
                     helpers.setdefault(role, []).append(r)
+                    role_counts[role] = role_counts.get(role, 0) + 1
         helpers = {role: sorted(people, key=lambda r: (not r.name, (r.name or "").lower()))
                    for role, people in sorted(helpers.items())}
+        did = {r.badge: ", ".join(x for x in r.roles if x != attend).capitalize() or "Came"
+               for r in named}
         return render(
-            request, "event.html", event=report.event, named=named,
+            request, "event.html", event=event, named=named, did=did,
             unnamed_count=len(unnamed), unnamed_first=sum(1 for r in unnamed if r.first_time),
-            present=len(report.present), first_timers=sum(1 for r in report.present if r.first_time),
-            volunteers=sum(1 for r in report.present if set(r.roles) - {attend}),
-            role_counts={k: v for k, v in report.role_counts.items() if k != attend},
-            helpers=helpers, attend=attend, openness=openness(report.event.openness),
-            max_stars=MAX_STARS, outcomes=store.outcomes(event_id), outcome_kinds=OUTCOME_KINDS,
-            upcoming=report.event.date >= settings.now().isoformat())
+            present=len(present), first_timers=sum(1 for r in present if r.first_time),
+            volunteers=sum(1 for r in present if set(r.roles) - {attend}),
+            role_counts=role_counts, helpers=helpers, attend=attend,
+            openness=openness(event.openness), max_stars=MAX_STARS,
+            outcomes=store.outcomes(event_id), outcome_kinds=OUTCOME_KINDS,
+            upcoming=event.date >= settings.now().isoformat())
 
     @pages.get("/people/{badge}")
     def person(request: Request, badge: str):
