@@ -63,6 +63,7 @@ class Intake:
         self.topics = topics or Topics()
         self._events = _KnownEvents(store)
         self._seen_kiosks: dict[str, str] = {}  # kiosk -> last scan time, written once per batch
+        self._details: list[str] = []  # one readable line per stored scan, for the log
 
     def receive(self, topic: str, payload: bytes, received_at: str | None = None) -> Answer:
         return self.receive_batch([Message(topic, payload, received_at or utc_now())])[0]
@@ -76,12 +77,11 @@ class Intake:
         except Exception:  # something in the batch tripped a bug: redo it one message at a time
             log.warning("a batch of %d scans failed; storing them one by one", len(messages))
             answers = self._store_batch(messages, guarded=True)
-        if len(messages) > 1 or not log.isEnabledFor(logging.DEBUG):
-            self._log_batch(answers)
+        self._log_batch(answers)
         return answers
 
     def _store_batch(self, messages: list[Message], guarded: bool) -> list[Answer]:
-        self._seen_kiosks = {}
+        self._seen_kiosks, self._details = {}, []
         self._events.forget()
         with self.store.transaction():
             answers = [self._one(m) if guarded else self._scan(*self._place(m)) for m in messages]
@@ -96,8 +96,14 @@ class Intake:
         kiosk = where[0] if where and where[1] == "scan" and is_kiosk_id(where[0]) else None
         return kiosk, message, message.received_at or utc_now()
 
-    @staticmethod
-    def _log_batch(answers: list[Answer]) -> None:
+    def _log_batch(self, answers: list[Answer]) -> None:
+        """A line per scan when they come one by one; a summary per batch in a rush."""
+        if len(self._details) <= 3:
+            for line in self._details:
+                log.info(line)
+            return
+        for line in self._details:
+            log.debug(line)
         counts: dict[str, int] = {}
         for a in answers:
             if a.ack is not None and a.ack.status is not AckStatus.REJECTED:
@@ -170,7 +176,7 @@ class Intake:
                     store.set_scan_milestone(scan.id, milestone)
                     log.info("%s reached the %s at %s", scan.badge, milestone, scan.event)
         what = f"undo of {scan.annuls}" if scan.annuls else scan.role
-        log.debug("kiosk %s: %s %s at %s, %s", scan.kiosk, scan.badge, what, scan.event, status)
+        self._details.append(f"kiosk {scan.kiosk}: {scan.badge} {what} at {scan.event}, {status}")
         return Ack(scan.id, status, person=self._summary_of(person, standing), milestone=milestone)
 
     def _summary(self, badge: str) -> PersonSummary | None:
