@@ -46,6 +46,15 @@ def _config(**extra: Any) -> dict[str, Any]:
                    truncate_label=-1, x_label_rotation=0, margin=10), **extra}
 
 
+def _whole_numbers(chart, series: dict[str, list[float]]) -> None:
+    """Counts get whole-number gridlines (pygal would label 0.1, 0.2… for small counts)."""
+    values = [v for vs in series.values() for v in vs if v is not None]
+    if values and all(float(v).is_integer() for v in values):
+        top = max(1, int(max(values)))
+        step = max(1, -(-top // 8))
+        chart.y_labels = list(range(0, top + step, step))
+
+
 def _svg(chart: pygal.graph.graph.Graph, label: str) -> Markup:
     svg = chart.render(is_unicode=True)
     svg = re.sub(r"<!--.*?-->", "", svg)
@@ -76,6 +85,7 @@ def bar(chart_id: str, caption: str, labels: list[str], series: dict[str, list[f
     chart.x_labels = labels if horizontal else _thin_labels(labels)
     for name, values in series.items():
         chart.add(name, values)
+    _whole_numbers(chart, series)
     rows = _rows(row_labels or labels, series)
     return Chart(chart_id, caption, _svg(chart, f"{caption}. {summary}"), headers, rows, summary)
 
@@ -89,6 +99,8 @@ def line(chart_id: str, caption: str, labels: list[str], series: dict[str, list[
     chart.x_labels = _thin_labels(labels)
     for name, values in series.items():
         chart.add(name, values)
+    if range_ is None:
+        _whole_numbers(chart, series)
     rows = _rows(row_labels or labels, series)
     return Chart(chart_id, caption, _svg(chart, f"{caption}. {summary}"), headers, rows, summary)
 

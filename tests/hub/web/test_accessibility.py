@@ -79,15 +79,15 @@ def test_axe_finds_no_serious_or_critical_violations(browser, base_url, site, ax
 
 
 @pytest.mark.parametrize("name", ["home", "event", "person", "leaderboard", "impact", "data"])
-def test_pages_reflow_at_320_pixels(browser, base_url, site, axe, name):
+def test_pages_reflow_at_320_pixels(browser, base_url, site, name):
     """WCAG 1.4.10: no sideways scrolling of the page at 320 CSS px (wide tables scroll alone)."""
     page = browser.new_page(viewport={"width": 320, "height": 640})
     try:
         page.goto(base_url + url_of(site, name))
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 320, f"{name} is {width}px wide at a 320px viewport"
-        serious = [v for v in run_axe(page, axe) if v["impact"] in ("serious", "critical")]
-        assert not serious, describe(serious)
+        font = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+        assert font >= 16, "body text stays at least 16px on a small screen"
     finally:
         page.close()
 
