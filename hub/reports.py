@@ -124,9 +124,16 @@ class Reports:
                 threading.Thread(target=self._refresh_in_background, args=(fingerprint,),
                                  daemon=True, name="reports-refresh").start()
             return current
-        with self._refreshing:
-            self._snapshot = self._take(fingerprint)
+        with self._refreshing:  # waits for a build already under way (the warm-up) and uses it
+            if self._snapshot is None or self._snapshot.fingerprint != fingerprint:
+                self._snapshot = self._take(fingerprint)
         return self._snapshot
+
+    def warm(self) -> None:
+        """Build the first snapshot in the background, so the first visitor need not wait."""
+        if self._snapshot is None and self._refreshing.acquire(blocking=False):
+            threading.Thread(target=self._refresh_in_background, args=(self.fingerprint(),),
+                             daemon=True, name="reports-warm").start()
 
     def _refresh_in_background(self, fingerprint: tuple) -> None:
         try:

@@ -95,6 +95,8 @@ def mount_web(app: FastAPI, store: Store, settings: WebSettings | None = None) -
     app.state.templates = templates
     app.state.web_settings = settings
     app.state.reports = reports
+    if settings.stats_background:
+        reports.warm()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages.router(store, templates, settings, reports))
     app.include_router(opendata.router(store, templates, settings, reports))

@@ -60,3 +60,18 @@ def test_a_snapshot_is_reused_until_the_interval_passes(store):
     assert reports.snapshot() is before  # within the interval: the same figures
     reports.min_interval = 0
     assert reports.snapshot() is not before  # the people table changed: rebuilt
+
+
+def test_background_rebuild_keeps_serving_the_last_figures(store):
+    import time
+
+    reports = Reports(store, min_interval=0, background=True)
+    reports.warm()
+    first = reports.snapshot()  # waits for the warm-up rather than building twice
+    assert first is reports._snapshot
+    store.add_person("Yet Another")
+    assert reports.snapshot() is first  # changed: rebuilt in the background meanwhile
+    deadline = time.monotonic() + 30
+    while reports._snapshot is first and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert reports.snapshot() is not first
