@@ -21,7 +21,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from fastapi.templating import Jinja2Templates
 
 from hub.openness import STEPS
-from hub.people import CONSENTS
 from hub.store import OUTCOME_KINDS, Event, NotFound, Store
 from hub.web import printouts
 from hub.web.forms import CONSENT_CHOICES, FormState, clean_text, normalise_code, read_person
@@ -237,16 +236,13 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
     async def new_event(request: Request):
         signed_in(request)
         state = read_event(await checked_form(request), new=True)
+        if state.values["id"] and store.has_event(state.values["id"]):
+            state.errors["id"] = "There is already an event with that id: choose another"
         if state.ok:
-            try:
-                changes = event_changes(state.values)
-                event = store.add_event(changes.pop("name"), changes.pop("date"),
-                                        series=changes.pop("series"), venue=changes.pop("venue"),
-                                        id=state.values["id"] or None, **changes)
-            except Exception as exc:  # sqlite3.IntegrityError: the id is taken
-                if "UNIQUE" not in str(exc) and not isinstance(exc, ValueError):
-                    raise
-                state.errors["id"] = "There is already an event with that id: choose another"
+            changes = event_changes(state.values)
+            event = store.add_event(changes.pop("name"), changes.pop("date"),
+                                    series=changes.pop("series"), venue=changes.pop("venue"),
+                                    id=state.values["id"] or None, **changes)
         if not state.ok:
             return show(request, "admin/event_form.html", {"form": state, "event": None, "steps": STEPS,
                                                            "series": store.series()}, status_code=400)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from markupsafe import escape
-import io
 import re
 
 import pypdfium2 as pdfium
 import pytest
+from markupsafe import escape
 from pyzbar import pyzbar
-
-from turnout.codes import badge_code
 
 from hub.web.forms import normalise_code
 from tests.hub.web.formkit import HOSTILE, errors_in, make_hub, post_form, scan, token
+from turnout.codes import badge_code
 
 PERSON = {"name": "  Ada   Lovelace ", "organisation": "Analytical Engines", "email": "ada@example.org",
           "junior": "yes", "consent": "full"}
