@@ -24,7 +24,8 @@ def make_client(client_id: str, broker: BrokerURL, will_topic: str, will_payload
     if broker.tls:
         client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
     client.will_set(will_topic, will_payload, qos=1, retain=True)
-    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    # Back within seconds of the venue wi-fi returning, without hammering a broker that is down.
+    client.reconnect_delay_set(min_delay=1, max_delay=10)
     # paho's own queue is in memory only; our outboxes are the truth, so don't let it grow.
     client.max_queued_messages_set(0)
     client.max_inflight_messages_set(100)
