@@ -14,14 +14,14 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
+from kiosk.buzzer.tunes import Tone
 from kiosk.machine import (AckReceived, JoinWifi, KioskMachine, LinkChanged, Light, Now, Play,
                            QueueChanged, SaveConfig, SaveSetup, Send, Show, Store, Tick, WifiJoined)
+from kiosk.outbox import SendTimes, StatusThrottle
+from kiosk.screens import Problem, Screen
+from kiosk.store import ScanStore
 from kiosk.wifi import WifiCredentials, WifiResult
 from turnout.protocol import KioskConfig
-from kiosk.outbox import SendTimes, StatusThrottle
-from kiosk.store import ScanStore
-from kiosk.buzzer.tunes import Tone
-from kiosk.screens import Problem, Screen
 
 log = logging.getLogger("turnout.kiosk")
 
@@ -48,7 +48,7 @@ class Link(Protocol):
 
 @dataclass
 class Feedback:
-    """The kiosk's outputs, each a small adapter (or None where not fitted)."""
+    """The kiosk's outputs, each a small adapter (a no-op where the part is not fitted)."""
 
     show: Callable[[Screen], None]
     play: Callable[[Tone], None]
