@@ -30,6 +30,11 @@ from hub.store import Event, RollEntry, Store
 log = logging.getLogger("turnout.hub.reports")
 
 COUNTED = "annuls IS NULL AND annulled = 0"
+# Every event field in one string: cheap for hundreds of events, and it changes with any edit.
+EVENTS_KEY = ("SELECT COUNT(*), GROUP_CONCAT(id || '|' || date || '|' || name || '|'"
+              " || COALESCE(series, '') || '|' || COALESCE(venue, '') || '|' || COALESCE(after_venue, '')"
+              " || '|' || COALESCE(hashtag, '') || '|' || COALESCE(notes_url, '') || '|'"
+              " || COALESCE(cost_pence, '') || '|' || openness, '/') FROM events")
 
 REPORTS_SCHEMA = """
 CREATE INDEX IF NOT EXISTS scans_counted ON scans (event, badge, role)
@@ -97,6 +102,7 @@ class Reports:
         self.min_interval = min_interval
         self.background = background
         self._snapshot: Snapshot | None = None
+        self._events: tuple[tuple, list[Event], dict[str, Event]] | None = None
         self._refreshing = threading.Lock()
         self.db.script(REPORTS_SCHEMA)
 
@@ -108,8 +114,7 @@ class Reports:
         return (q("SELECT MAX(rowid) FROM scans").fetchone()[0],
                 tuple(q("SELECT COUNT(*), MAX(updated_at) FROM standings").fetchone()),
                 tuple(q("SELECT COUNT(*), MAX(rowid) FROM people").fetchone()),
-                tuple(q("SELECT COUNT(*), MAX(rowid), TOTAL(LENGTH(date || name || COALESCE(series, '')"
-                        " || openness || COALESCE(cost_pence, ''))) FROM events").fetchone()))
+                tuple(q(EVENTS_KEY).fetchone()))
 
     def snapshot(self) -> Snapshot:
         current = self._snapshot
@@ -180,10 +185,25 @@ class Reports:
     # -- headline numbers --
 
     def events(self) -> list[Event]:
-        return self.store.events()
+        """Every event in date order, live (re-read only when any event changed)."""
+        return self._events_now()[1]
 
-    def totals(self, until: str | None = None) -> dict[str, Any]:
+    def events_by_id(self) -> dict[str, Event]:
+        return self._events_now()[2]
+
+    def _events_now(self) -> tuple[tuple, list[Event], dict[str, Event]]:
+        key = tuple(self.db.execute(EVENTS_KEY).fetchone())
+        cached = self._events
+        if cached is None or cached[0] != key:
+            events = self.store.events()
+            cached = self._events = (key, events, {e.id: e for e in events})
+        return cached
+
+    def totals(self) -> dict[str, Any]:
         snap = self.snapshot()
+        return snap.memo("totals", lambda: self._totals(snap))
+
+    def _totals(self, snap: Snapshot) -> dict[str, Any]:
         held = [e for e in self.events() if snap.present.get(e.id)]
         unique = len(snap.first_seen)
         returning = sum(1 for n in snap.visits.values() if n >= 2)
@@ -256,8 +276,10 @@ class Reports:
         snap = self.snapshot()
         return snap.memo(("standings", season, series), lambda: self._standings(season, series))
 
-    def _standings(self, season: str | None, series: str | None) -> list[tuple[str, int, int, int]]:
-        if season is None and series is None:
+    def _standings(self, season: str | None, series: str | None,
+                   kept: bool = True) -> list[tuple[str, int, int, int]]:
+        """From the kept standings table for all time (``kept``), else scored here in SQL."""
+        if season is None and series is None and kept:
             return [tuple(r) for r in self.db.execute(
                 "SELECT badge, points, attended, volunteered FROM standings WHERE attended > 0")]
         rules = self.store.rules()
@@ -301,6 +323,10 @@ class Reports:
         """People whose first event was in ``month`` (YYYY-MM): (badge, name, event) of those
         shown by consent, and how many others there were."""
         snap = self.snapshot()
+        return snap.memo(("first_timers", month), lambda: self._first_timers(snap, month))
+
+    @staticmethod
+    def _first_timers(snap: Snapshot, month: str) -> tuple[list[tuple[str, str, str]], int]:
         shown, others = [], 0
         for badge, (day, event) in snap.first_seen.items():
             if day.startswith(month):
@@ -452,10 +478,10 @@ class Reports:
 
     def history_by_month(self, event_ids: tuple[str, ...], year: int) -> list[tuple[str, int, int]]:
         """(month name, events this year, events the year before) for a person's events."""
-        dates = {e.id: e.date for e in self.events()}
+        events = self.events_by_id()
         this, last = Counter(), Counter()
         for event in event_ids:
-            day = dates.get(event)
+            day = events[event].date if event in events else None
             if day and day.startswith(str(year)):
                 this[int(day[5:7])] += 1
             elif day and day.startswith(str(year - 1)):

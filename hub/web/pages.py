@@ -7,6 +7,7 @@ no page needs JavaScript. Names are shown only as each person agreed (``Person.p
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
@@ -87,17 +88,11 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
         if found is None or not found.claimed or found.name is None:
             raise HTTPException(404, "There is no registered badge with that code.")
         standing = store.standing(badge, found) if _takes_person(store) else store.standing(badge)
-        events = {e.id: e for e in reports.events()}
+        events = reports.events_by_id()
         attended = [events[e] for e in reversed(standing.events) if e in events]
         year = settings.now().year
         history = reports.history_by_month(standing.events, year)
-        chart = charts.bar(
-            "history", f"Events attended each month, {year} and {year - 1}",
-            [m[:3] for m, _, _ in history],
-            {str(year): [h[1] for h in history], str(year - 1): [h[2] for h in history]},
-            ("Month", str(year), str(year - 1)),
-            f"{sum(h[1] for h in history)} events in {year}, {sum(h[2] for h in history)} in {year - 1}.",
-            row_labels=[m for m, _, _ in history])
+        chart = _history_chart(year, tuple(history))
         nxt = standing.next_milestone
         progress = None
         if nxt:
@@ -122,7 +117,7 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
             helpful=reports.leaderboard(season, series, 20, by="helped"),
             orgs=reports.organisations(season, series)[:25], month=month,
             first_timers=first, first_others=others,
-            events={e.id: e for e in reports.events()})
+            events=reports.events_by_id())
 
     def impact_context(request: Request, print_version: bool) -> dict:
         totals = reports.totals()
@@ -142,7 +137,7 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
             total_cost=total_cost, charts=chart_set,
             orgs=reports.organisations()[:20], org_count=len(reports.organisations()),
             outcomes=store.outcomes()[:6], outcome_kinds=OUTCOME_KINDS,
-            events={e.id: e for e in reports.events()}, steps=STEPS, max_stars=MAX_STARS,
+            events=reports.events_by_id(), steps=STEPS, max_stars=MAX_STARS,
             print_version=print_version, today=settings.now())
 
     @pages.get("/impact")
@@ -158,6 +153,18 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
         return render(request, "privacy.html")
 
     return pages
+
+
+@lru_cache(maxsize=256)
+def _history_chart(year: int, history: tuple[tuple[str, int, int], ...]) -> charts.Chart:
+    """A person's months, this year against last; many people share the same shape."""
+    return charts.bar(
+        "history", f"Events attended each month, {year} and {year - 1}",
+        [m[:3] for m, _, _ in history],
+        {str(year): [h[1] for h in history], str(year - 1): [h[2] for h in history]},
+        ("Month", str(year), str(year - 1)),
+        f"{sum(h[1] for h in history)} events in {year}, {sum(h[2] for h in history)} in {year - 1}.",
+        row_labels=[m for m, _, _ in history])
 
 
 def _takes_person(store: Store) -> bool:
