@@ -105,8 +105,9 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
 
     @pages.get("/leaderboard")
     def leaderboard(request: Request, season: str | None = None, series: str | None = None):
-        seasons = store.seasons()
-        all_series = store.series()
+        events = reports.events()
+        seasons = sorted({e.season for e in events})
+        all_series = sorted({e.series for e in events if e.series})
         season = season if season and SEASON.match(season) and season in seasons else None
         series = series if series in all_series else None
         month = settings.now().strftime("%Y-%m")

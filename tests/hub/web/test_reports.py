@@ -74,6 +74,7 @@ def test_background_rebuild_keeps_serving_the_last_figures(store):
     store.add_person("Yet Another")
     assert reports.snapshot() is first  # changed: rebuilt in the background meanwhile
     deadline = time.monotonic() + 30
-    while reports._snapshot is first and time.monotonic() < deadline:
+    while reports.snapshot() is first and time.monotonic() < deadline:
         time.sleep(0.05)
     assert reports.snapshot() is not first
+    assert reports.snapshot().fingerprint == reports.fingerprint()
