@@ -17,6 +17,7 @@ from tests.hub.web.sitekit import sample_site
 pytestmark = pytest.mark.browser
 
 playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("axe_playwright_python", reason="axe-core comes from axe-playwright-python")
 if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
     pytest.skip("Debian's chromium is not installed (make test installs it)", allow_module_level=True)
 
