@@ -173,7 +173,7 @@ def main() -> int:
             print(f"{url:34} {page_ms:9.1f} {sql_ms:12.1f} {page_ms / sql_ms:9.2f}")
         else:
             print(f"{url:34} {page_ms:9.1f} {'(as above)':>12} {'':>9}")
-    print(f"\ncold: first /impact after start (snapshot built in the request): {cold:.0f} ms")
+    print(f"\ncold: first /impact after start (waits for the start-up snapshot): {cold:.0f} ms")
     started = time.perf_counter()
     app.state.reports._take(app.state.reports.fingerprint())
     print(f"snapshot rebuild (background, after data changes): "
