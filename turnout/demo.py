@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
 HUB_DB = VAR / "hub.db"
 KIOSK_ID = "demo-kiosk"
+DEMO_ADMIN_PASSWORD = "turnout-demo"  # demo only: a real hub sets one with `turnout-hub admin set-password`
 
 
 def hub(*args: str, capture: bool = True) -> str:
@@ -73,9 +74,11 @@ def main() -> int:
             print("Creating a sample hub with a season of events…", flush=True)
             hub("seed-sample", capture=False)
         event = todays_event()
+        env = {**os.environ}
+        env.setdefault("TURNOUT_HUB_ADMIN_PASSWORD", DEMO_ADMIN_PASSWORD)
         hub_proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "--db", str(HUB_DB), "serve",
                                      "--broker", broker_url, "--http", f"127.0.0.1:{http_port}"],
-                                    cwd=ROOT)
+                                    cwd=ROOT, env=env)
         wait_for_http(http_port, hub_proc)
         hub("assign", KIOSK_ID, event, "--broker", broker_url)
         people = [line.split("\t") for line in hub("person", "list").splitlines()[:4]]
@@ -84,6 +87,7 @@ def main() -> int:
   Turnout demo
   ────────────
   Hub web pages : {web}/
+  Admin         : {web}/admin   (password: {env["TURNOUT_HUB_ADMIN_PASSWORD"]})
   JSON API      : {web}/api/v1/people/{people[0][0] if people else 'T5724'}   (OpenAPI: {web}/docs)
   Broker        : {broker_url}{'  (started for this demo)' if broker else ''}
   Hub database  : {HUB_DB.relative_to(ROOT)}   (delete it for a fresh sample)
