@@ -152,16 +152,28 @@ def beeps(tune: Sequence[Note]) -> list[Note]:
     return out
 
 
-class TextPlayer(TunePlayer):
-    """Simulation: each tone becomes a line such as "♪ ok" on `stream`."""
+class TextPlayer:
+    """Simulation: each tone becomes a line such as "♪ ok" on `stream`.
+
+    Writing a line never blocks, so unlike a buzzer it needs no worker thread: the line is
+    written by the caller, the moment the tone is issued (which is what the latency bench times).
+    """
 
     def __init__(self, stream: TextIO, tunes: Mapping[Tone, Sequence[Note]] = TUNES) -> None:
         self.stream = stream
-        super().__init__(tunes)
+        self.tunes = tunes
+        self._lock = threading.Lock()
+        self._closed = False
 
-    def _perform(self, tone: Tone) -> None:
-        self.stream.write(f"♪ {tone.value}\n")  # one write: never split by other output
-        self.stream.flush()
+    def play(self, tone: Tone) -> None:
+        with self._lock:
+            if not self._closed:
+                self.stream.write(f"♪ {Tone(tone).value}\n")  # one write: never split by other output
+                self.stream.flush()
 
-    def _sound(self, note: str | None) -> None:
-        pass
+    def wait(self, timeout: float | None = None) -> bool:
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
