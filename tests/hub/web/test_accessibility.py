@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from tests.hub.web.browser import CHROMIUM, CHROMIUM_ARGS, axe_source, describe, run_axe, serve
+from tests.hub.web.browser import CHROMIUM, describe, run_axe, serve
 from tests.hub.web.sitekit import sample_site
 
 pytestmark = pytest.mark.browser
@@ -48,17 +48,6 @@ def base_url(site):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def axe():
-    return axe_source()
 
 
 def url_of(site, name: str) -> str:

@@ -10,7 +10,7 @@ import pypdfium2 as pdfium
 import pytest
 from pyzbar import pyzbar
 
-from tests.hub.web.browser import CHROMIUM, CHROMIUM_ARGS, axe_source, describe, run_axe, serve
+from tests.hub.web.browser import CHROMIUM, describe, run_axe, serve
 from tests.hub.web.formkit import HOSTILE, PASSWORD, make_hub, scan
 
 pytestmark = pytest.mark.browser
@@ -44,17 +44,6 @@ def base_url(hub):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def axe():
-    return axe_source()
 
 
 def focused_id(page) -> str:
