@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date as Date, datetime, timezone
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -818,34 +820,56 @@ class Store:
         return standing
 
     def recompute(self) -> int:
-        """Rebuild every standing and milestone from the stored scans. Returns people scored."""
+        """Rebuild every standing and milestone from the stored scans. Returns people scored.
+
+        Scans are read once, in badge order, and each badge is scored by the pure scoring
+        functions; only rows that differ are written, so a second run changes nothing and a
+        club keeps the time it was first awarded. One transaction: scans arriving meanwhile wait.
+        """
         rules = self.reload_rules()
-        rows = self.db.execute(
-            "SELECT s.id, s.event, s.badge, s.role, s.annuls, e.date FROM scans s"
-            " JOIN events e ON e.id = s.event").fetchall()
-        scans = [CountedScan(r["id"], r["event"], r["badge"], r["role"], r["annuls"]) for r in rows]
-        dates = {e.id: e.date for e in self.events()}
-        people = {p.badge: p for p in self.people(claimed=None)}
-        juniors = [b for b, p in people.items() if p.junior]
-        standings = score_people(scans, dates, rules, juniors)
-        awarded_at = {(r["badge"], r["name"]): r["awarded_at"]
-                      for r in self.db.execute("SELECT badge, name, awarded_at FROM milestones")}
-        now = utc_now()
+        q = self.db.execute
         with self.db.transaction():
-            self.db.execute("UPDATE scans SET annulled = 0 WHERE annulled = 1")
-            self.db.execute(
-                "UPDATE scans SET annulled = 1 WHERE id IN (SELECT u.annuls FROM scans u"
-                " WHERE u.annuls IS NOT NULL AND u.badge = scans.badge)")
-            self.db.execute("DELETE FROM standings")
-            self.db.execute("DELETE FROM milestones")
-            for standing in standings.values():
-                self.save_standing(standing)
-                if people.get(standing.badge) and people[standing.badge].claimed:
-                    self.db.executemany(
-                        "INSERT INTO milestones (badge, name, kind, target, reached_on, event,"
-                        " awarded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [(standing.badge, m.name, m.kind, m.target, m.reached_on, m.event,
-                          awarded_at.get((standing.badge, m.name), now)) for m in standing.milestones])
+            dates = dict(q("SELECT id, date FROM events").fetchall())
+            people = {b: (bool(junior), bool(claimed))
+                      for b, junior, claimed in q("SELECT badge, junior, claimed FROM people")}
+            old_standings = {r[0]: tuple(r[1:]) for r in q(
+                "SELECT badge, points, attended, volunteered FROM standings")}
+            old_clubs = {(r[0], r[1]): tuple(r[2:]) for r in q(
+                "SELECT badge, name, kind, target, reached_on, event FROM milestones")}
+            standings, clubs, flips = {}, {}, []
+            scans = q("SELECT badge, id, event, role, annuls, annulled FROM scans ORDER BY badge")
+            for badge, rows in groupby(scans, key=itemgetter(0)):
+                rows = list(rows)
+                undone = {r[4] for r in rows if r[4]}  # an undo only ever undoes its own badge's scan
+                flips += [(int(r[1] in undone), r[1]) for r in rows if (r[1] in undone) != bool(r[5])]
+                junior, claimed = people.get(badge, (False, False))
+                standing = score_person(badge, [CountedScan(i, e, badge, role, a)
+                                                for _, i, e, role, a, _ in rows if e in dates],
+                                        dates, rules, junior)
+                if not standing.attended:  # nothing counts: no standing, as score_people
+                    continue
+                standings[badge] = (standing.points, standing.attended, standing.volunteered)
+                if claimed:
+                    clubs.update({(badge, m.name): (m.kind, m.target, m.reached_on, m.event)
+                                  for m in standing.milestones})
+            now = utc_now()
+            self.db.executemany("UPDATE scans SET annulled = ? WHERE id = ?", flips)
+            self.db.executemany("DELETE FROM standings WHERE badge = ?",
+                                [(b,) for b in old_standings.keys() - standings.keys()])
+            self.db.executemany(
+                "INSERT INTO standings (badge, points, attended, volunteered, updated_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (badge) DO UPDATE SET points = excluded.points,"
+                " attended = excluded.attended, volunteered = excluded.volunteered,"
+                " updated_at = excluded.updated_at",
+                [(b, *s, now) for b, s in standings.items() if old_standings.get(b) != s])
+            self.db.executemany("DELETE FROM milestones WHERE badge = ? AND name = ?",
+                                old_clubs.keys() - clubs.keys())
+            self.db.executemany(
+                "INSERT INTO milestones (badge, name, kind, target, reached_on, event, awarded_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (badge, name) DO UPDATE SET"
+                " kind = excluded.kind, target = excluded.target, reached_on = excluded.reached_on,"
+                " event = excluded.event",  # awarded_at stays: when the club was first awarded
+                [(*key, *club, now) for key, club in clubs.items() if old_clubs.get(key) != club])
         return len(standings)
 
     # -- what pages and the API read --
