@@ -1032,28 +1032,39 @@ class Store:
         """Remove a person's name and contact; keep their scans only as anonymous counts.
 
         Each event's scans move to a fresh random id, different at every event, so the event
-        totals stay right but nothing links them to each other or to the badge. Returns how
-        many scans were anonymised.
+        totals stay right but nothing links them to each other or to the badge. Badges merged
+        into this one are the same person and go the same way, and their open-data pseudonyms
+        are forgotten: records already published keep an id that nothing here leads to, and a
+        badge scanned again gets a new one. Returns how many scans were anonymised.
         """
         import secrets
 
         with self.db.transaction():
             self._person_or_raise(badge)
+            badges = [badge]
+            for known in badges:  # and badges merged into those, however deep
+                badges += [b for b in self.merged_from(known) if b not in badges]
+            marks = ",".join("?" * len(badges))
             events = [r[0] for r in self.db.execute(
-                "SELECT DISTINCT event FROM scans WHERE badge = ?", (badge,))]
+                f"SELECT DISTINCT event FROM scans WHERE badge IN ({marks})", badges)]
             moved = 0
             for event_id in events:
                 anonymous = "anon-" + secrets.token_hex(8)
-                moved += self.db.execute("UPDATE scans SET badge = ? WHERE badge = ? AND event = ?",
-                                         (anonymous, badge, event_id)).rowcount
-            self.db.execute("DELETE FROM standings WHERE badge = ?", (badge,))
-            self.db.execute("DELETE FROM milestones WHERE badge = ?", (badge,))
+                moved += self.db.execute(
+                    f"UPDATE scans SET badge = ? WHERE badge IN ({marks}) AND event = ?",
+                    (anonymous, *badges, event_id)).rowcount
+            for table in ("standings", "milestones"):
+                self.db.execute(f"DELETE FROM {table} WHERE badge IN ({marks})", badges)
+            if self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                               " AND name = 'pseudonyms'").fetchone():  # made by hub.reports
+                self.db.execute(f"DELETE FROM pseudonyms WHERE badge IN ({marks})", badges)
             self.db.execute(
                 "UPDATE people SET name = NULL, org = NULL, email = NULL, junior = 0,"
                 " consent = 'hidden', claimed = 1, claimed_at = COALESCE(claimed_at, ?)"
                 " WHERE badge = ?", (utc_now(), badge))
-            self.db.execute("UPDATE quarantine SET payload = REPLACE(payload, ?, '\"erased\"')"
-                            " WHERE payload LIKE ?", (f'"{badge}"', f'%"{badge}"%'))
+            for each in badges:
+                self.db.execute("UPDATE quarantine SET payload = REPLACE(payload, ?, '\"erased\"')"
+                                " WHERE payload LIKE ?", (f'"{each}"', f'%"{each}"%'))
             self.db.execute("INSERT INTO erasures (badge, erased_at) VALUES (?, ?)"
                             " ON CONFLICT DO NOTHING", (badge, utc_now()))
             self.db.execute("UPDATE privacy_requests SET resolved_at = ?, resolution = 'erased'"
