@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from hub.scoring import CountedScan, counted_triples, newly_reached, score_person
 from hub.store import Store, StoredAnswer, utc_now
-from hub.validate import Refusal, check_annulment, check_scan, read_scan
+from hub.validate import Reason, Refusal, check_annulment, check_day, check_scan, read_scan
 from turnout.protocol import (Ack, AckStatus, Availability, PersonSummary, Scan, Topics,
                               is_kiosk_id)
 
@@ -136,6 +136,12 @@ class Intake:
         if prior is not None:  # a re-send: same answer as the first time
             return Answer(kiosk, self._answer_again(scan.id, prior))
         reason = check_scan(scan, self.store.rules().roles, self._events)
+        if reason is None and self.store.person(scan.badge) is None:
+            # Only badges this hub issued (registered, or printed blank for the door) count: a
+            # stray code with a valid check digit must not become a person or move the numbering.
+            reason = f"{Reason.NOT_ISSUED}: {scan.badge}"
+        if reason is None:
+            reason = check_day(scan, self._events.date(scan.event))
         if reason is None and scan.annuls is not None:
             target = self.store.scan_target(scan.annuls)
             reason = check_annulment(scan, *(target or (None, None)))
@@ -151,9 +157,7 @@ class Intake:
                     history: tuple[list[CountedScan], dict[str, str], dict]) -> Ack:
         store = self.store
         scans, dates, _ = history
-        person = store.person(scan.badge)
-        if person is None:
-            store.ensure_badge(scan.badge)
+        person = store.person(scan.badge)  # issued: checked in _scan
         counted_already = scan.annuls is None and \
             (scan.event, scan.badge, scan.role) in counted_triples(scans)
         status = AckStatus.DUPLICATE if counted_already else AckStatus.ACCEPTED

@@ -473,9 +473,9 @@ class Store:
             existing = self.person(badge)
             if existing is not None and existing.claimed:
                 raise ValueError(f"badge {badge} is already claimed by {existing.name}")
-            if existing is None:
-                self.db.execute("INSERT INTO people (badge, number, created_at) VALUES (?, ?, ?)",
-                                (badge, badge_number(badge), now))
+            if existing is None:  # only badges this hub issued: numbering stays the hub's own
+                raise NotFound(f"badge {badge} was not issued by this hub "
+                               "(print blank badges with `turnout-hub badges --blank N`)")
             self.db.execute(
                 "UPDATE people SET name = ?, org = ?, email = ?, junior = ?, consent = ?, claimed = 1,"
                 " claimed_at = ? WHERE badge = ?",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Container
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from jsonschema import Draft202012Validator
 
@@ -65,6 +66,8 @@ class Reason:
     NO_EVENT = "no event assigned"
     UNKNOWN_EVENT = "unknown event"
     ANNUL_MISMATCH = "undo does not match the scan"
+    NOT_ISSUED = "badge not issued by this hub"
+    TOO_EARLY = "event has not started"
 
 
 @dataclass(frozen=True)
@@ -133,4 +136,20 @@ def _id_in(data: dict) -> str | None:
     scan_id = data.get("id")
     if isinstance(scan_id, str) and 0 < len(scan_id) <= _MAX_ID_LENGTH and scan_id.isprintable():
         return scan_id
+    return None
+
+
+def check_day(scan: Scan, event_date: str | None) -> str | None:
+    """A scan made (by a kiosk with a synchronised clock) more than a day before its event's
+    date is counted at the wrong event: a set-up card for a future event, most likely.
+    Later scans pass: events can run over several days, and kiosks sync days afterwards."""
+    if not scan.clock_ok or not event_date:
+        return None
+    try:
+        scanned = date.fromisoformat(scan.ts[:10])
+        day = date.fromisoformat(event_date)
+    except ValueError:
+        return None
+    if scanned < day - timedelta(days=1):
+        return f"{Reason.TOO_EARLY}: {scan.event} is on {event_date}, scanned {scanned.isoformat()}"
     return None

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import urllib.request
 import uuid
+from datetime import date
 
 import pytest
 
@@ -22,7 +23,8 @@ def hub_cli(db, *args):
 @pytest.fixture
 def running_hub(broker, tmp_path):
     db = tmp_path / "hub.db"
-    event = hub_cli(db, "event", "add", "Barcamp Leeds", "--date", "2026-11-28", "--venue", "Leeds")
+    today = date.today().isoformat()  # a kiosk's scans count only from the day before its event
+    event = hub_cli(db, "event", "add", "Barcamp Leeds", "--date", today, "--venue", "Leeds")
     http = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "--db", str(db), "serve", "--broker", broker.url,
                              "--http", f"127.0.0.1:{http}", "--client-id", f"hub-{uuid.uuid4().hex[:8]}"],

@@ -37,7 +37,10 @@ SETUP_CARD_PREFIX = "TURNOUT:SETUP:"
 WIFI_PREFIX = "WIFI:"
 
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
-_BADGE_SHAPE = re.compile(r"^T[0-9]{2,18}$")
+# No leading zero: T021 and T21 would otherwise be two codes for one person.
+_BADGE_SHAPE = re.compile(r"^T[1-9][0-9]{1,17}$")
+_BADGE_LIKE = re.compile(r"^T[0-9]{2,18}$")  # shaped like a badge: a failure here is a misread
+MAX_BADGE_NUMBER = 10**17 - 1  # 17 digits plus the check digit fill the 18 a badge may have
 # A set-up card names the event (the hub's event id) and optionally the hub's broker.
 _SETUP_CARD = re.compile(r"^(?P<event>[A-Za-z0-9_.-]{1,64})(?:@(?P<hub>[A-Za-z0-9.-]{1,100}(?::[0-9]{1,5})?))?$")
 
@@ -57,8 +60,8 @@ def damm_valid(digits: str) -> bool:
 
 def badge_code(number: int) -> str:
     """The printed badge code for a person number: ``badge_code(572) == "T5724"``."""
-    if number < 1:
-        raise ValueError("badge numbers start at 1")
+    if not 1 <= number <= MAX_BADGE_NUMBER:
+        raise ValueError(f"badge numbers run from 1 to {MAX_BADGE_NUMBER}")
     digits = str(number)
     return f"{BADGE_PREFIX}{digits}{damm_digit(digits)}"
 
@@ -144,8 +147,10 @@ def classify(text: str) -> Code:
         return _classify_card(text)
     if len(text) > MAX_CODE_LENGTH:
         return Foreign(text[:MAX_CODE_LENGTH], "too long")
-    if _BADGE_SHAPE.match(text):
-        return Badge(text) if damm_valid(text[1:]) else Misread(text)
+    if text[:1] == "t" and text[1:].isdigit():
+        text = "T" + text[1:]  # a scanner with Caps Lock on sends a lower-case t
+    if _BADGE_LIKE.match(text):
+        return Badge(text) if is_badge(text) else Misread(text)
     return Foreign(text, "not a Turnout code")
 
 

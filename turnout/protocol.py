@@ -123,9 +123,9 @@ class NextMilestone:
     to_go: int
 
     def phrase(self) -> str:
-        """What the kiosk screen says: "3 more to your 25", "Volunteer 2 more"."""
+        """What the kiosk screen says: "3 more to your 25", "Helped 8 of 10"."""
         if self.kind == "volunteer":
-            return f"Volunteer {self.to_go} more"  # fits the 128 px screen
+            return f"Helped {self.target - self.to_go} of {self.target}"  # fits the 128 px screen
         return f"{self.to_go} more to your {self.target}"
 
 
@@ -271,7 +271,7 @@ SCAN_SCHEMA: dict[str, Any] = {
         "id": {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"},
         "kiosk": {"type": "string", "pattern": KIOSK_ID.pattern},
         "event": {"type": ["string", "null"], "pattern": EVENT_ID.pattern},
-        "badge": {"type": "string", "pattern": "^T[0-9]{2,18}$"},
+        "badge": {"type": "string", "pattern": "^T[1-9][0-9]{1,17}$"},
         "role": {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,31}$"},
         "ts": {"type": "string", "minLength": 10, "maxLength": 40},
         "seq": {"type": "integer", "minimum": 0},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -17,8 +18,10 @@ TOPICS = Topics()
 
 def make_scan(kiosk: str, event: str | None, badge: str, role: str = "attend", seq: int = 1,
               annuls: str | None = None, scan_id: str | None = None) -> Scan:
+    # Scanned on the event's own day (event ids start with their date), as a real kiosk would.
+    day = event[:10] if event and re.match(r"\d{4}-\d{2}-\d{2}", event) else "2025-03-14"
     return Scan(id=scan_id or str(uuid.uuid4()), kiosk=kiosk, event=event, badge=badge, role=role,
-                ts="2025-03-14T10:00:00Z", seq=seq, clock_ok=True, annuls=annuls)
+                ts=f"{day}T10:00:00Z", seq=seq, clock_ok=True, annuls=annuls)
 
 
 class FakeKiosk:

@@ -5,6 +5,7 @@ import pytest
 from hub.intake import Intake, Message
 from hub.store import Store
 from hub.validate import Reason
+from turnout.protocol import Scan
 from tests.hub.kiosks import TOPICS, make_scan
 
 
@@ -91,12 +92,27 @@ def test_unregistered_badge_is_stored_and_counts_once_claimed(hub):
     assert send(intake, make_scan("hall-1", event.id, code)).person.name == "Grace"
 
 
-def test_a_badge_seen_before_registration_is_never_given_to_someone_else(hub):
+def test_a_badge_this_hub_never_issued_is_refused_and_does_not_move_the_numbering(hub):
     store, intake = hub
     event = store.add_event("Camp", "2025-03-14")
     from turnout.codes import badge_code
-    send(intake, make_scan("hall-1", event.id, badge_code(5)))
-    assert store.add_person("New Person").number == 6
+    ack = send(intake, make_scan("hall-1", event.id, badge_code(10**15)))
+    assert ack.status == "rejected" and ack.reason.startswith(Reason.NOT_ISSUED)
+    assert [q.reason for q in store.quarantined()] == [ack.reason], "kept for an organiser"
+    assert store.add_person("New Person").number == 1
+
+
+def test_a_scan_made_before_its_event_day_is_refused(hub):
+    store, intake = hub
+    ada = store.add_person("Ada Lovelace")
+    december = store.add_event("December camp", "2025-12-05")
+    early = Scan(**{**make_scan("hall-1", december.id, ada.badge).__dict__, "ts": "2025-03-14T10:00:00Z"})
+    ack = send(intake, early)
+    assert ack.status == "rejected" and ack.reason.startswith(Reason.TOO_EARLY)
+    late = Scan(**{**early.__dict__, "id": "5b9e4a52-8c1d-4c43-9f7e-2d1b9b3c4d5e", "ts": "2025-12-07T10:00:00Z"})
+    assert send(intake, late).status == "accepted", "a later day is fine: events run on, kiosks sync late"
+    unsure = Scan(**{**early.__dict__, "id": "6b9e4a52-8c1d-4c43-9f7e-2d1b9b3c4d5e", "clock_ok": False})
+    assert send(intake, unsure).status == "duplicate", "an unsynchronised clock is not held against it"
 
 
 def test_every_refusal_is_quarantined_and_none_stops_the_hub(hub):

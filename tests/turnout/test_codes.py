@@ -56,6 +56,7 @@ def test_damm_digit_table_is_a_quasigroup_with_zero_diagonal():
     ("TURNOUT:SETUP:barcamp@hub.local:1883", SetupCard("barcamp", "hub.local:1883")),
     ("WIFI:T:WPA;S:venue;P:secret;;", WifiCard("WIFI:T:WPA;S:venue;P:secret;;")),
     ("  T5724 ", Badge("T5724")),
+    ("t5724", Badge("T5724")),  # Caps Lock on
 ])
 def test_cards_and_badges(text, expected):
     assert classify(text) == expected
@@ -71,11 +72,16 @@ def test_cards_and_badges(text, expected):
     "TURNOUT:SETUP:bad event",
     "TURNOUT:SETUP:ev@evil/host",
     "",
-    "t5724",
 ])
 def test_foreign_codes_are_rejected_with_a_reason(text):
     result = classify(text)
     assert isinstance(result, Foreign) and result.reason
+
+
+@pytest.mark.parametrize("text", ["T021", "T00", "T5742"])
+def test_leading_zeros_and_bad_check_digits_are_misreads(text):
+    # T021 is T21 with a leading zero: the same check digit, so it must not pass as a second badge
+    assert classify(text) == Misread(text)
 
 
 @given(st.text(max_size=300))
@@ -83,9 +89,13 @@ def test_classify_never_raises(text):
     assert isinstance(classify(text), (Badge, RoleCard, UndoCard, SetupCard, WifiCard, Misread, Foreign))
 
 
-def test_badge_numbers_start_at_one():
+def test_badge_numbers_start_at_one_and_fit_18_digits():
     with pytest.raises(ValueError):
         badge_code(0)
+    assert len(badge_code(codes.MAX_BADGE_NUMBER)) == 19  # T + 18 digits
+    assert classify(badge_code(codes.MAX_BADGE_NUMBER)) == Badge(badge_code(codes.MAX_BADGE_NUMBER))
+    with pytest.raises(ValueError):
+        badge_code(codes.MAX_BADGE_NUMBER + 1)
 
 
 def test_setup_card_text_round_trips():

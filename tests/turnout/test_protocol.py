@@ -40,7 +40,7 @@ def test_ack_round_trip():
     decoded = decode_ack(ack.to_json())
     assert decoded == ack
     assert decoded.person.next_milestone.phrase() == "3 more to your 10"
-    assert NextMilestone("volunteer 10 club", "volunteer", 10, 2).phrase() == "Volunteer 2 more"
+    assert NextMilestone("volunteer 10 club", "volunteer", 10, 2).phrase() == "Helped 8 of 10"
 
 
 @pytest.mark.parametrize("payload", [b"not json", b"[]", b'{"v":1}', b'{"v":1,"id":"x","status":"maybe"}',

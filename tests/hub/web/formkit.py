@@ -4,14 +4,14 @@ keeps its session cookie, the CSRF token from a page, scans sent through the rea
 from __future__ import annotations
 
 import re
-import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hub.intake import Intake
 from hub.store import Store
-from turnout.protocol import Scan, Topics
+from tests.hub.kiosks import make_scan
+from turnout.protocol import Topics
 
 warnings.filterwarnings("ignore", message=".*httpx.*")
 from fastapi.testclient import TestClient  # noqa: E402
@@ -73,8 +73,7 @@ def post_form(client: TestClient, page_path: str, data: dict, action: str | None
 
 def scan(store: Store, event: str, badge: str, role: str = "attend", kiosk: str = "door-1"):
     """One scan through the real intake, as if a kiosk had sent it."""
-    s = Scan(id=str(uuid.uuid4()), kiosk=kiosk, event=event, badge=badge, role=role,
-             ts="2025-01-01T09:00:00Z", seq=1, clock_ok=True)
+    s = make_scan(kiosk, event, badge, role=role)
     return Intake(store, Topics()).receive(Topics().scan(kiosk), s.to_json())
 
 

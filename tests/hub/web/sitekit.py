@@ -6,7 +6,6 @@ intake. ``sample_site`` is ``seed-sample``'s season, for the browser and screens
 
 from __future__ import annotations
 
-import uuid
 import warnings
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,7 +14,8 @@ from pathlib import Path
 from hub.intake import Intake, Message
 from hub.store import Store
 from hub.web import WebSettings, create_web_app
-from turnout.protocol import Scan, Topics
+from tests.hub.kiosks import make_scan
+from turnout.protocol import Topics
 
 warnings.filterwarnings("ignore", message=".*httpx.*")
 from fastapi.testclient import TestClient  # noqa: E402
@@ -52,8 +52,7 @@ class Scanner:
 
     def scan(self, event: str, badge: str, role: str = "attend") -> str:
         self.seq += 1
-        scan = Scan(id=str(uuid.uuid4()), kiosk="door-1", event=event, badge=badge, role=role,
-                    ts="2025-01-01T09:00:00Z", seq=self.seq, clock_ok=True)
+        scan = make_scan("door-1", event, badge, role=role, seq=self.seq)
         answer = self.intake.receive(self.topics.scan("door-1"), scan.to_json())
         assert answer.ack.status == "accepted", answer
         return scan.id
