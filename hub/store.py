@@ -837,7 +837,8 @@ class Store:
             old_clubs = {(r[0], r[1]): tuple(r[2:]) for r in q(
                 "SELECT badge, name, kind, target, reached_on, event FROM milestones")}
             standings, clubs, flips = {}, {}, []
-            scans = q("SELECT badge, id, event, role, annuls, annulled FROM scans ORDER BY badge")
+            # Sorted, not read through the badge index: that order jumps all over the file (2x slower).
+            scans = q("SELECT badge, id, event, role, annuls, annulled FROM scans ORDER BY badge || ''")
             for badge, rows in groupby(scans, key=itemgetter(0)):
                 rows = list(rows)
                 undone = {r[4] for r in rows if r[4]}  # an undo only ever undoes its own badge's scan
