@@ -7,8 +7,10 @@ Names follow each person's consent: people who asked not to be shown appear with
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from hub import __version__
@@ -87,12 +89,45 @@ class KioskOut(BaseModel):
 def create_app(store: Store, publish_config: Callable[[str], None] | None = None,
                title: str = "Turnout hub") -> FastAPI:
     """The hub's web app. ``publish_config(kiosk)`` is how pages tell a kiosk its new event."""
-    app = FastAPI(title=title, version=__version__,
+    # FastAPI's own /docs loads Swagger UI from a CDN: blank on a venue network with no
+    # internet. /docs here is a plain page drawn from the same OpenAPI schema.
+    app = FastAPI(title=title, version=__version__, docs_url=None, redoc_url=None,
                   description="Points, milestones and turnout from Turnout kiosks.")
     app.state.store = store
     app.state.publish_config = publish_config
     app.include_router(api_router(store))
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def api_docs() -> str:
+        return api_docs_page(app.openapi())
+
     return app
+
+
+def api_docs_page(spec: dict) -> str:
+    """The API's endpoints as one self-contained HTML page (no scripts, no CDN)."""
+    rows = []
+    for path, methods in spec.get("paths", {}).items():
+        for method, op in methods.items():
+            params = ", ".join(p["name"] for p in op.get("parameters", []))
+            summary = op.get("description") or op.get("summary") or ""
+            rows.append(f"<tr><td><code>{escape(method.upper())} {escape(path)}</code></td>"
+                        f"<td>{escape(params)}</td><td>{escape(summary)}</td></tr>")
+    info = spec.get("info", {})
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(info.get('title', 'API'))} API</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
+        "line-height:1.5}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ccc;"
+        "padding:.5rem;text-align:left;vertical-align:top}code{font-size:1rem}</style></head><body><main>"
+        f"<h1>{escape(info.get('title', 'API'))} JSON API {escape(str(info.get('version', '')))}</h1>"
+        f"<p>{escape(info.get('description', ''))} The machine-readable description is "
+        "<a href='/openapi.json'>/openapi.json</a> (OpenAPI); field-by-field documentation is in "
+        "docs/api.md in the source.</p>"
+        "<table><thead><tr><th scope='col'>Endpoint</th><th scope='col'>Parameters</th>"
+        "<th scope='col'>What it returns</th></tr></thead><tbody>" + "".join(rows) +
+        "</tbody></table><p><a href='/'>Back to the hub</a></p></main></body></html>")
 
 
 def api_router(store: Store) -> APIRouter:

@@ -93,3 +93,16 @@ def test_kiosks_and_openapi(hub):
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/api/v1/people/{badge}", "/api/v1/leaderboard", "/api/v1/events/{event_id}",
             "/api/v1/kiosks"} <= set(paths)
+
+
+def test_api_docs_page_works_offline(tmp_path):
+    """/docs is self-contained: no Swagger UI from a CDN, so it shows on a venue network."""
+    from fastapi.testclient import TestClient
+
+    from hub.api import create_app
+    from hub.store import Store
+    client = TestClient(create_app(Store(tmp_path / "hub.db")))
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "/api/v1/people/{badge}" in page.text and "<script" not in page.text
+    assert "http" not in page.text.split("<body>")[1], "nothing loaded from elsewhere"
