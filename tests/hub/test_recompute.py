@@ -22,8 +22,9 @@ def build_varied_hub(store: Store, seed: int) -> None:
     and derived tables left stale or wrong on purpose."""
     rng = random.Random(seed)
     intake = Intake(store)
-    events = [store.add_event(f"Camp {n}", f"2025-{1 + n // 3:02d}-{1 + (n % 3) // 2:02d}",
-                              id=f"camp-{rng.randrange(10**6):06d}-{n}").id for n in range(36)]
+    days = [f"2025-{1 + n // 3:02d}-{1 + (n % 3) // 2:02d}" for n in range(36)]
+    events = [store.add_event(f"Camp {n}", day, id=f"{day}-camp-{rng.randrange(10**6):06d}").id
+              for n, day in enumerate(days)]
     people = [store.add_person(f"Person {n}", junior=n % 4 == 0).badge for n in range(10)]
     blanks = store.add_blank_badges(5)
     stranger = badge_code(5000)  # scanned at a kiosk, never registered nor claimed
