@@ -85,7 +85,9 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
     @pages.get("/people/{badge}")
     def person(request: Request, badge: str):
         found = store.person(badge)
-        if found is None or not found.claimed or found.name is None:
+        if found is not None and not found.claimed:  # a blank badge from the door: say how to claim it
+            return templates.TemplateResponse(request, "unclaimed.html", {"badge": badge}, status_code=404)
+        if found is None or found.name is None:
             raise HTTPException(404, "There is no registered badge with that code.")
         standing = store.standing(badge, found) if _takes_person(store) else store.standing(badge)
         events = reports.events_by_id()
