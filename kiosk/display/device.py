@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -14,7 +15,7 @@ from luma.core.render import canvas
 from PIL import Image
 
 from kiosk.display.render import HEIGHT, WIDTH, render
-from kiosk.screens import Screen
+from kiosk.screens import Armed, Idle, Screen
 
 log = logging.getLogger(__name__)
 
@@ -83,18 +84,30 @@ class SimDisplay(Display):
         self.png_path = Path(png_path) if png_path is not None else None
         self.stream = stream
         self.terminal_style = terminal_style or _style_for_terminal()
+        self._drawn_in_terminal: object = None
 
     def _shown(self, screen: Screen) -> None:
         image = self.device.image
         if self.png_path is not None:
             save_png_atomically(image, self.png_path)
-        if self.stream is not None:
+        # A countdown second or the idle clock ticking is not worth 34 terminal lines each time.
+        key = _without_ticking(screen)
+        if self.stream is not None and key != self._drawn_in_terminal:
+            self._drawn_in_terminal = key
             # One write per frame, so other output never lands inside the picture.
             self.stream.write(terminal_picture(image, self.terminal_style) + "\n")
             self.stream.flush()
 
     def close(self) -> None:
         pass  # nothing to blank: keep the last screen.png for whoever is looking at it
+
+
+def _without_ticking(screen: Screen) -> object:
+    if isinstance(screen, Armed):
+        return replace(screen, seconds_left=0)
+    if isinstance(screen, Idle):
+        return replace(screen, clock="")
+    return screen
 
 
 def save_png_atomically(image: Image.Image, path: Path) -> None:

@@ -122,3 +122,23 @@ def test_an_i2c_error_is_survived_and_the_screen_retried(caplog):
     assert "display not answering" in caplog.text
     device.broken = False
     assert display.show(IDLE) is True and device.frames == 1
+
+
+def test_terminal_skips_redraws_for_a_ticking_countdown_but_the_png_follows(tmp_path):
+    import io
+
+    from PIL import Image as PILImage
+
+    from kiosk.display.device import SimDisplay
+    from kiosk.screens import Armed, CheckedIn
+    out = io.StringIO()
+    display = SimDisplay(tmp_path / "screen.png", stream=out, terminal_style="half")
+    display.show(Armed("Cake", 15))
+    first = out.getvalue()
+    display.show(Armed("Cake", 14))
+    assert out.getvalue() == first, "a countdown tick is not redrawn in the terminal"
+    png_14 = PILImage.open(tmp_path / "screen.png").tobytes()
+    display.show(Armed("Cake", 13))
+    assert PILImage.open(tmp_path / "screen.png").tobytes() != png_14, "screen.png shows every second"
+    display.show(CheckedIn(None, False))
+    assert len(out.getvalue()) > len(first), "a new screen is drawn"
