@@ -86,8 +86,8 @@ def build(path: Path, people: int, scans: int, seed: int = 7) -> None:
           f" in {time.perf_counter() - started:.1f} s", flush=True)
     started = time.perf_counter()
     # Standings by the same SQL the season leaderboards use (tests/hub/web/test_reports.py checks
-    # it against the pure scoring engine): Store.recompute() scores in Python and takes many
-    # minutes on a million scans, which is not what this benchmark measures.
+    # it against the pure scoring engine): quicker to build than Store.recompute() (~13 s on a
+    # million scans, see bench/hub_recompute.py), which is not what this benchmark measures.
     reports = Reports(store, background=False)  # also creates its indexes
     with store.transaction():
         db.executemany("INSERT INTO standings (badge, points, attended, volunteered, updated_at)"
