@@ -91,9 +91,7 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
         print(f"turnout-kiosk: {exc}", file=sys.stderr)
         return 2
     saved = store.load_config()
-    event = saved.event if saved else settings.event
-    if settings.event and (not saved or not saved.event):
-        event = settings.event
+    event = (saved.event if saved else None) or settings.event  # the hub's (or a card's) wins
     roles = tuple(saved.roles) if saved and saved.roles else settings.roles
     clock = KioskClock(True if settings.sim else None)
     machine = KioskMachine(kiosk_id=settings.kiosk_id, event=event,

@@ -22,7 +22,6 @@ log = logging.getLogger("turnout.kiosk")
 @dataclass
 class Parts:
     feedback: Feedback
-    buttons: object | None
     pin_factory: object | None
     closers: list[Callable[[], None]]
 
@@ -44,7 +43,6 @@ def build_parts(settings: Settings, on_press: Callable[[str], None],
 
     show = _display(settings, out, closers)
     play = _player(settings, pin_factory, out, closers)
-    buttons = None
     light: Callable[[str | None], None] = lambda role: None
     pins = {r: p for r, p in settings.button_pins.items() if r in settings.roles}
     if pins:
@@ -57,7 +55,7 @@ def build_parts(settings: Settings, on_press: Callable[[str], None],
             closers.append(buttons.close)
         except Exception as exc:  # no GPIO (not a Pi): the kiosk still scans
             log.warning("role buttons unavailable (%s); role cards still work", exc)
-    return Parts(Feedback(show=show, play=play, light=light), buttons, pin_factory, closers)
+    return Parts(Feedback(show=show, play=play, light=light), pin_factory, closers)
 
 
 def _display(settings: Settings, out: TextIO, closers: list) -> Callable:

@@ -10,7 +10,6 @@ network the kiosk had before stays as a fallback. The password is never logged o
 from __future__ import annotations
 
 import logging
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -137,9 +136,11 @@ def nmcli_arguments(creds: WifiCredentials) -> list[str]:
     return args
 
 
-def join_wifi(creds: WifiCredentials,
-              run: Callable[..., subprocess.CompletedProcess] = subprocess.run) -> WifiResult:
-    """Join the venue's network through NetworkManager; the previous network stays saved."""
+def join_wifi(creds: WifiCredentials, run: Callable | None = None) -> WifiResult:
+    """Join the venue's network through NetworkManager; the previous network stays saved.
+    ``run`` defaults to subprocess.run, imported here so the parser above stays pure."""
+    import subprocess
+    run = run or subprocess.run
     log.info("joining wi-fi %s (%s%s)", creds.ssid, creds.security,
              ", hidden" if creds.hidden else "")
     try:
