@@ -12,9 +12,10 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from hub.scoring import CountedScan, counted_triples, newly_reached, score_person
-from hub.store import Store, StoredAnswer, utc_now
-from hub.validate import Reason, Refusal, check_annulment, check_day, check_scan, read_scan
+from hub.rules import Rules
+from hub.scoring import Standing, club_changes, score_roles
+from hub.store import ERASED_PREFIX, Person, Store, StoredScan, utc_now
+from hub.validate import Reason, Refusal, check_annulment, check_day, check_scan, peek_id, read_scan
 from turnout.protocol import (Ack, AckStatus, Availability, PersonSummary, Scan, Topics,
                               is_kiosk_id)
 
@@ -57,11 +58,100 @@ class _KnownEvents:
         self.dates.clear()  # an organiser may have changed a date
 
 
+@dataclass(frozen=True)
+class _Arrival:
+    """One message, where it came from and what it says (a Scan, or why it is not one)."""
+
+    kiosk: str | None
+    message: Message
+    received_at: str
+    read: Scan | Refusal
+
+
+class _BatchView:
+    """What a batch needs to know about its badges, read in a few queries up front and kept
+    current in memory as the batch goes, instead of several round trips per scan. It lives
+    inside the batch's transaction, so nothing else writes these rows meanwhile.
+
+    A badge's standing needs only its tally: how many scans that still count it has per
+    (event, role). Scans named by the batch (its own ids, and what its undos undo) are read too,
+    to answer re-sends and to take an undone scan out of the tally."""
+
+    def __init__(self, store: Store, rules: Rules, scans: list[Scan]):
+        badges = {scan.badge for scan in scans}
+        self.store, self.rules = store, rules
+        self.tallies = store.badge_tallies(badges)
+        self.people = store.people_by_badge(badges)
+        self.awarded = store.awarded_by_badge(badges)
+        self.stored = store.stored_scans([s.id for s in scans] + [s.annuls for s in scans if s.annuls])
+        self.undone = store.undone_scans(s.id for s in scans if s.annuls is None)  # (id, badge)
+        self._standings: dict[str, Standing] = {}
+
+    def person(self, badge: str) -> Person | None:
+        return self.people[badge] if badge in self.people else self.store.person(badge)
+
+    def standing(self, badge: str) -> Standing:
+        if badge not in self.tallies:
+            return self.store.standing(badge)
+        person, tally = self.person(badge), self.tallies[badge]
+        return score_roles(badge, tally.counts, tally.dates, self.rules,
+                           junior=bool(person and person.junior))
+
+    def counted(self, scan: Scan) -> bool:
+        """Does a scan that still counts already record this badge doing this role here?"""
+        return (scan.event, scan.role) in self.tallies[scan.badge].counts
+
+    def add(self, scan: Scan, received_at: str, status: AckStatus, event_date: str) -> None:
+        """Store a scan (its id is new) and bring the tally up to date."""
+        tally = self.tallies[scan.badge]
+        undone = scan.annuls is None and (scan.id, scan.badge) in self.undone  # its undo came first
+        if not self.store.insert_scan(scan, received_at, str(status), undone):
+            raise RuntimeError(f"scan {scan.id} was stored meanwhile")  # redone one by one
+        if scan.annuls is None:
+            if not undone:
+                tally.add(scan.event, scan.role, event_date)
+        else:
+            self.undone.add((scan.annuls, scan.badge))
+            target = self.stored.get(scan.annuls)
+            if target and target.badge == scan.badge and target.annuls is None and not target.annulled:
+                tally.remove(target.event, target.role)
+                self.stored[scan.annuls] = target._replace(annulled=True)
+        self.stored[scan.id] = StoredScan(scan.badge, scan.event, scan.role, scan.annuls, undone,
+                                          str(status), None)
+
+    def keep_standing(self, standing: Standing) -> None:
+        self._standings[standing.badge] = standing  # written once per badge, at the end
+
+    def settle_clubs(self, scan: Scan, standing: Standing) -> str | None:
+        """Bring the badge's clubs on record in line with its standing; the club to announce
+        on the kiosk, if this scan reached one."""
+        awarded = self.awarded[scan.badge]
+        changes = club_changes(standing, awarded)
+        if not (changes.fresh or changes.moved or changes.lost):
+            return None
+        self.store.settle_clubs(scan.badge, changes)
+        for name in changes.lost:
+            del awarded[name]
+        awarded.update((m.name, m) for m in changes.fresh + changes.moved)
+        if not changes.fresh:
+            return None
+        milestone = ([m for m in changes.fresh if m.event == scan.event] or changes.fresh)[0].name
+        self.store.set_scan_milestone(scan.id, milestone)
+        self.stored[scan.id] = self.stored[scan.id]._replace(milestone=milestone)
+        return milestone
+
+    def flush(self) -> None:
+        if self._standings:
+            self.store.save_standings(self._standings.values())
+            self._standings.clear()
+
+
 class Intake:
     def __init__(self, store: Store, topics: Topics | None = None):
         self.store = store
         self.topics = topics or Topics()
         self._events = _KnownEvents(store)
+        self._rules = store.rules()
         self._seen_kiosks: dict[str, str] = {}  # kiosk -> last scan time, written once per batch
         self._details: list[str] = []  # one readable line per stored scan, for the log
 
@@ -71,7 +161,7 @@ class Intake:
     def receive_batch(self, messages: Iterable[Message]) -> list[Answer]:
         """Store a batch in one transaction and return one answer per message, in order."""
         messages = list(messages)
-        self.store.reload_rules()  # roles edited elsewhere apply from the next batch
+        self._rules = self.store.reload_rules()  # roles edited elsewhere apply from the next batch
         try:
             answers = self._store_batch(messages, guarded=False)
         except Exception:  # something in the batch tripped a bug: redo it one message at a time
@@ -84,17 +174,31 @@ class Intake:
         self._seen_kiosks, self._details = {}, []
         self._events.forget()
         with self.store.transaction():
-            answers = [self._one(m) if guarded else self._scan(*self._place(m)) for m in messages]
+            if guarded:
+                answers = [self._one(m) for m in messages]
+            else:
+                arrivals = [self._arrival(m) for m in messages]
+                view = self._view([a.read for a in arrivals])
+                answers = [self._scan(a, view) for a in arrivals]
+                view.flush()
             for kiosk, seen_at in self._seen_kiosks.items():  # once per kiosk, not per scan
                 self.store.ensure_kiosk(kiosk)
                 self.store.kiosk_seen(kiosk, seen_at)
         return answers
 
-    def _place(self, message: Message) -> tuple[str | None, Message, str]:
-        """Which kiosk sent it (from the topic) and when it arrived."""
+    def _view(self, reads: list[Scan | Refusal]) -> _BatchView:
+        return _BatchView(self.store, self._rules, [r for r in reads if isinstance(r, Scan)])
+
+    def _arrival(self, message: Message) -> _Arrival:
+        """Which kiosk sent it (from the topic), when it arrived, and what it says."""
         where = self.topics.kiosk_of(message.topic)
         kiosk = where[0] if where and where[1] == "scan" and is_kiosk_id(where[0]) else None
-        return kiosk, message, message.received_at or utc_now()
+        read = read_scan(message.payload, kiosk) if kiosk is not None \
+            else Refusal("not a kiosk scan topic", None)
+        received_at = message.received_at or utc_now()
+        if kiosk is not None:  # a kiosk shows up for organisers even when nothing it sends counts
+            self._seen_kiosks[kiosk] = received_at
+        return _Arrival(kiosk, message, received_at, read)
 
     def _log_batch(self, answers: list[Answer]) -> None:
         """A line per scan when they come one by one; a summary per batch in a rush."""
@@ -115,79 +219,78 @@ class Intake:
 
     def _one(self, message: Message) -> Answer:
         """One message in its own savepoint, so a bug costs that message and not the batch."""
-        kiosk, message, received_at = self._place(message)
+        kiosk, received_at = None, message.received_at or utc_now()
         try:
             with self.store.db.savepoint():
-                return self._scan(kiosk, message, received_at)
+                arrival = self._arrival(message)
+                kiosk = arrival.kiosk
+                view = self._view([arrival.read])
+                answer = self._scan(arrival, view)
+                view.flush()
+                return answer
         except Exception as exc:  # a bug must cost one message, never the hub
             log.exception("could not process a message from kiosk %s; it is kept in quarantine", kiosk)
             reason = f"hub could not process it ({type(exc).__name__})"
-            return self._refuse(kiosk, message, received_at, Refusal(reason, None))
+            # Answered all the same, so the kiosk stops re-sending what can never be stored.
+            return self._refuse(kiosk, message, received_at, Refusal(reason, peek_id(message.payload)))
 
-    def _scan(self, kiosk: str | None, message: Message, received_at: str) -> Answer:
-        if kiosk is None:
-            return self._refuse(None, message, received_at, Refusal("not a kiosk scan topic", None))
-        read = read_scan(message.payload, kiosk)
-        if isinstance(read, Refusal):
-            return self._refuse(kiosk, message, received_at, read)
-        scan = read
-        history = self.store.badge_history(scan.badge)
-        prior = history[2].get(scan.id)
-        if prior is not None:  # a re-send: same answer as the first time
-            return Answer(kiosk, self._answer_again(scan.id, prior))
-        reason = check_scan(scan, self.store.rules().roles, self._events)
-        if reason is None and self.store.person(scan.badge) is None:
+    def _scan(self, arrival: _Arrival, view: _BatchView) -> Answer:
+        kiosk, message, received_at, scan = arrival.kiosk, arrival.message, arrival.received_at, arrival.read
+        if isinstance(scan, Refusal):
+            return self._refuse(kiosk, message, received_at, scan)
+        prior = view.stored.get(scan.id)
+        if prior is not None:
+            if self._same_scan(scan, prior):  # a re-send: the same answer as the first time
+                return Answer(kiosk, Ack(scan.id, AckStatus(prior.status),
+                                         person=self._summary(prior.badge, view),
+                                         milestone=prior.milestone))
+            reason = f"{Reason.ID_REUSED}: {scan.id}"
+        else:
+            reason = check_scan(scan, self._rules.roles, self._events)
+        if reason is None and view.person(scan.badge) is None:
             # Only badges this hub issued (registered, or printed blank for the door) count: a
             # stray code with a valid check digit must not become a person or move the numbering.
             reason = f"{Reason.NOT_ISSUED}: {scan.badge}"
         if reason is None:
             reason = check_day(scan, self._events.date(scan.event))
         if reason is None and scan.annuls is not None:
-            target = self.store.scan_target(scan.annuls)
-            reason = check_annulment(scan, *(target or (None, None)))
+            target = view.stored.get(scan.annuls)
+            reason = check_annulment(scan, *((target.badge, target.role) if target else (None, None)))
         if reason is not None:
             return self._refuse(kiosk, message, received_at, Refusal(reason, scan.id))
-        return Answer(kiosk, self._store_scan(scan, received_at, history))
+        return Answer(kiosk, self._store_scan(scan, received_at, view))
 
-    def _answer_again(self, scan_id: str, prior: StoredAnswer) -> Ack:
-        return Ack(scan_id, AckStatus(prior.status), person=self._summary(prior.badge),
-                   milestone=prior.milestone)
+    def _same_scan(self, scan: Scan, prior: StoredScan) -> bool:
+        """Is this the scan stored under its id (sent again), not another one reusing the id?
+        Its badge may since have been merged into another, or erased."""
+        if (scan.event, scan.role, scan.annuls) != (prior.event, prior.role, prior.annuls):
+            return False
+        return prior.badge == scan.badge or prior.badge.startswith(ERASED_PREFIX) \
+            or self.store.merged_into(scan.badge) == prior.badge
 
-    def _store_scan(self, scan: Scan, received_at: str,
-                    history: tuple[list[CountedScan], dict[str, str], dict]) -> Ack:
-        store = self.store
-        scans, dates, _ = history
-        person = store.person(scan.badge)  # issued: checked in _scan
-        counted_already = scan.annuls is None and \
-            (scan.event, scan.badge, scan.role) in counted_triples(scans)
+    def _store_scan(self, scan: Scan, received_at: str, view: _BatchView) -> Ack:
+        person = view.person(scan.badge)  # issued: checked in _scan
+        counted_already = scan.annuls is None and view.counted(scan)
         status = AckStatus.DUPLICATE if counted_already else AckStatus.ACCEPTED
-        if not store.insert_scan(scan, received_at, str(status)):  # the id was used by another badge
-            return self._answer_again(scan.id, store.scan_answer(scan.id))
-        self._seen_kiosks[scan.kiosk] = received_at
-        scans.append(CountedScan(scan.id, scan.event, scan.badge, scan.role, scan.annuls))
-        dates[scan.event] = self._events.date(scan.event)
-        standing = score_person(scan.badge, scans, dates, store.rules(),
-                                junior=bool(person and person.junior))
+        view.add(scan, received_at, status, self._events.date(scan.event))
+        standing = view.standing(scan.badge)
         milestone = None
         if status is AckStatus.ACCEPTED:
-            store.save_standing(standing)
-            if person is not None and person.claimed and standing.milestones:
-                fresh = newly_reached(standing, store.awarded(scan.badge))
-                if fresh:
-                    store.award(scan.badge, fresh)
-                    here = [m for m in fresh if m.event == scan.event] or fresh
-                    milestone = here[0].name
-                    store.set_scan_milestone(scan.id, milestone)
+            view.keep_standing(standing)
+            if person is not None and person.claimed:
+                milestone = view.settle_clubs(scan, standing)
+                if milestone:
                     log.info("%s reached the %s at %s", scan.badge, milestone, scan.event)
         what = f"undo of {scan.annuls}" if scan.annuls else scan.role
         self._details.append(f"kiosk {scan.kiosk}: {scan.badge} {what} at {scan.event}, {status}")
         return Ack(scan.id, status, person=self._summary_of(person, standing), milestone=milestone)
 
-    def _summary(self, badge: str) -> PersonSummary | None:
-        person = self.store.person(badge)
+    @staticmethod
+    def _summary(badge: str, view: _BatchView) -> PersonSummary | None:
+        person = view.person(badge)
         if person is None or not person.claimed:
             return None
-        return self._summary_of(person, self.store.standing(badge))
+        return Intake._summary_of(person, view.standing(badge))
 
     @staticmethod
     def _summary_of(person, standing) -> PersonSummary | None:

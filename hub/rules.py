@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -48,14 +49,18 @@ class Rules:
                      attend_role=self.attend_role, attend_clubs=self.attend_clubs,
                      junior_clubs=self.junior_clubs, volunteer_clubs=self.volunteer_clubs)
 
-    def milestones(self, junior: bool) -> list[Milestone]:
+    def milestones(self, junior: bool) -> tuple[Milestone, ...]:
         """Every club open to this person, smallest target first within each kind."""
-        clubs = [Milestone(f"{n} club", ATTEND, n) for n in self.attend_clubs]
-        if junior:
-            clubs += [Milestone(f"junior {n} club", ATTEND, n, juniors_only=True)
-                      for n in self.junior_clubs]
-        clubs += [Milestone(f"volunteer {n} club", VOLUNTEER, n) for n in self.volunteer_clubs]
-        return sorted(clubs, key=lambda m: (m.kind, m.target, m.name))
+        return _clubs(self.attend_clubs, self.junior_clubs if junior else (), self.volunteer_clubs)
+
+
+@lru_cache(maxsize=64)  # asked once per scan scored: build each club list once
+def _clubs(attend: tuple[int, ...], junior: tuple[int, ...],
+           volunteer: tuple[int, ...]) -> tuple[Milestone, ...]:
+    clubs = [Milestone(f"{n} club", ATTEND, n) for n in attend]
+    clubs += [Milestone(f"junior {n} club", ATTEND, n, juniors_only=True) for n in junior]
+    clubs += [Milestone(f"volunteer {n} club", VOLUNTEER, n) for n in volunteer]
+    return tuple(sorted(clubs, key=lambda m: (m.kind, m.target, m.name)))
 
 
 def default_rules() -> Rules:

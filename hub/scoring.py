@@ -15,14 +15,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from hub.rules import ATTEND, VOLUNTEER, Milestone, Rules
 from turnout.protocol import NextMilestone
 
 
-@dataclass(frozen=True)
-class CountedScan:
-    """The parts of a stored scan that scoring looks at."""
+class CountedScan(NamedTuple):
+    """The parts of a stored scan that scoring looks at (a tuple: the hub builds one for every
+    stored scan of each badge it scores, and a frozen dataclass costs several times more)."""
 
     id: str
     event: str | None
@@ -69,6 +70,14 @@ def score_person(badge: str, scans: Iterable[CountedScan], event_dates: Mapping[
     return _standing(badge, triples, event_dates, rules, junior)
 
 
+def score_roles(badge: str, done: Iterable[tuple[str, str]], event_dates: Mapping[str, str],
+                rules: Rules, junior: bool = False) -> Standing:
+    """One person's standing from the (event, role) pairs their counted scans record: the
+    same as ``score_person`` on those scans, for a caller that keeps counts instead."""
+    triples = {(event, badge, role) for event, role in done if event in event_dates}
+    return _standing(badge, triples, event_dates, rules, junior)
+
+
 def score_people(scans: Iterable[CountedScan], event_dates: Mapping[str, str], rules: Rules,
                  juniors: Iterable[str] = ()) -> dict[str, Standing]:
     """Everyone's standing. ``event_dates`` also limits scoring: pass a season's events only
@@ -84,20 +93,21 @@ def score_people(scans: Iterable[CountedScan], event_dates: Mapping[str, str], r
 
 def _standing(badge: str, triples: set[tuple[str, str, str]], event_dates: Mapping[str, str],
               rules: Rules, junior: bool) -> Standing:
-    def in_date_order(events: Iterable[str]) -> list[str]:
-        return sorted(events, key=lambda e: (event_dates[e], e))
-
-    present = in_date_order({event for event, _, _ in triples})
-    helped = in_date_order({event for event, _, role in triples if role != rules.attend_role})
-    roles: dict[str, int] = defaultdict(int)
-    points = len(present) * rules.points(rules.attend_role)
-    for _, _, role in triples:
-        if role != rules.attend_role:
+    attend = rules.attend_role
+    present, helped, roles = set(), set(), defaultdict(int)
+    points = 0
+    for event, _, role in triples:
+        present.add(event)
+        if role != attend:
+            helped.add(event)
             roles[role] += 1
             points += rules.points(role)
+    points += len(present) * rules.points(attend)
+    by_date = {ATTEND: _in_date_order(present, event_dates),
+               VOLUNTEER: _in_date_order(helped, event_dates)}
     reached, upcoming = [], []
     for club in rules.milestones(junior):
-        done = present if club.kind == ATTEND else helped
+        done = by_date[club.kind]
         if len(done) >= club.target:
             event = done[club.target - 1]
             reached.append(Reached(club.name, club.kind, club.target, event_dates[event], event))
@@ -105,8 +115,12 @@ def _standing(badge: str, triples: set[tuple[str, str, str]], event_dates: Mappi
             upcoming.append((club.target - len(done), club))
     reached.sort(key=lambda r: (r.reached_on, r.event, r.kind, r.target))
     return Standing(badge=badge, points=points, attended=len(present), volunteered=len(helped),
-                    roles=dict(sorted(roles.items())), events=tuple(present),
+                    roles=dict(sorted(roles.items())), events=tuple(by_date[ATTEND]),
                     milestones=tuple(reached), next_milestone=_nearest(upcoming))
+
+
+def _in_date_order(events: set[str], event_dates: Mapping[str, str]) -> list[str]:
+    return sorted(events, key=lambda e: (event_dates[e], e))
 
 
 def _nearest(upcoming: list[tuple[int, Milestone]]) -> NextMilestone | None:
@@ -121,6 +135,23 @@ def newly_reached(standing: Standing, already_awarded: Iterable[str]) -> list[Re
     """Clubs in this standing that have not been awarded before (each is awarded once)."""
     awarded = set(already_awarded)
     return [m for m in standing.milestones if m.name not in awarded]
+
+
+@dataclass(frozen=True)
+class ClubChanges:
+    """How the clubs on record must change to match a standing (what ``recompute`` would write)."""
+
+    fresh: list[Reached]  # reached now for the first time: announce these
+    moved: list[Reached]  # still reached, at another date or event (a late scan from before)
+    lost: list[str]  # no longer reached (an undo took the person back below them)
+
+
+def club_changes(standing: Standing, awarded: Mapping[str, Reached]) -> ClubChanges:
+    reached = {m.name: m for m in standing.milestones}
+    return ClubChanges(fresh=[m for m in standing.milestones if m.name not in awarded],
+                       moved=[m for m in standing.milestones
+                              if m.name in awarded and awarded[m.name] != m],
+                       lost=[name for name in awarded if name not in reached])
 
 
 def ranked(standings: Iterable[Standing], limit: int | None = None) -> list[Standing]:
@@ -139,4 +170,5 @@ def event_roll(scans: Iterable[CountedScan], event: str) -> dict[str, list[str]]
 
 
 __all__ = ["ATTEND", "VOLUNTEER", "CountedScan", "Reached", "Standing", "counted_triples",
-           "score_person", "score_people", "newly_reached", "ranked", "event_roll"]
+           "score_person", "score_roles", "score_people", "newly_reached", "ClubChanges",
+           "club_changes", "ranked", "event_roll"]

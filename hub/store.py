@@ -22,12 +22,12 @@ from datetime import date as Date, datetime, timezone
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from hub.people import CONSENTS, DEFAULT_CONSENT, first_name, public_name
 from hub.rules import Rules, default_rules
-from hub.scoring import (CountedScan, Reached, Standing, event_roll, ranked, score_people,
-                         score_person)
+from hub.scoring import (ClubChanges, CountedScan, Reached, Standing, club_changes, event_roll,
+                         ranked, score_people, score_person)
 from turnout.codes import badge_code, badge_number, is_badge
 from turnout.protocol import EVENT_ID, KioskConfig, Scan, is_kiosk_id
 
@@ -95,7 +95,9 @@ CREATE TABLE IF NOT EXISTS scans (
 );
 CREATE INDEX IF NOT EXISTS scans_by_badge ON scans (badge);
 CREATE INDEX IF NOT EXISTS scans_by_event ON scans (event, badge, role);
-CREATE INDEX IF NOT EXISTS scans_by_annuls ON scans (annuls);
+DROP INDEX IF EXISTS scans_by_annuls;
+-- Only undos name another scan: a partial index keeps the common insert free of it.
+CREATE INDEX IF NOT EXISTS scans_undoing ON scans (annuls) WHERE annuls IS NOT NULL;
 CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY,
     scan_id TEXT,
@@ -155,6 +157,9 @@ CREATE TABLE IF NOT EXISTS privacy_requests (
     resolution TEXT
 );
 """
+
+# An erased person's scans are kept under a badge like this, one per event, linked to nothing.
+ERASED_PREFIX = "anon-"
 
 # Quarantined payloads are kept for reading and reassigning, not as an archive of floods.
 MAX_QUARANTINE_PAYLOAD = 16 * 1024
@@ -222,14 +227,36 @@ class Kiosk:
     created_at: str
 
 
-@dataclass(frozen=True)
-class StoredAnswer:
-    """How the hub answered a scan id it has already stored."""
+class StoredScan(NamedTuple):
+    """A scan the hub has stored: what it says, and how it was answered (a tuple: there is one
+    per scan in a batch)."""
 
-    status: str
-    milestone: str | None
     badge: str
     event: str
+    role: str
+    annuls: str | None
+    annulled: bool
+    status: str
+    milestone: str | None
+
+
+@dataclass
+class Tally:
+    """One badge's scans that still count, as a count per (event, role), with the events' dates."""
+
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    dates: dict[str, str] = field(default_factory=dict)
+
+    def add(self, event: str, role: str, date: str) -> None:
+        self.counts[(event, role)] = self.counts.get((event, role), 0) + 1
+        self.dates[event] = date
+
+    def remove(self, event: str, role: str) -> None:
+        left = self.counts.get((event, role), 0) - 1
+        if left > 0:
+            self.counts[(event, role)] = left
+        else:
+            self.counts.pop((event, role), None)
 
 
 @dataclass(frozen=True)
@@ -677,15 +704,40 @@ class Store:
 
     # -- scans (used by hub.intake inside one transaction per batch) --
 
-    def scan_answer(self, scan_id: str) -> StoredAnswer | None:
-        row = self.db.execute("SELECT status, milestone, badge, event FROM scans WHERE id = ?",
-                              (scan_id,)).fetchone()
-        return StoredAnswer(row["status"], row["milestone"], row["badge"], row["event"]) if row else None
+    def stored_scans(self, scan_ids: Iterable[str]) -> dict[str, StoredScan]:
+        """Those of these scan ids already stored (under whatever badge), as stored."""
+        found: dict[str, StoredScan] = {}
+        for chunk in _chunks(list(set(scan_ids))):
+            for row in self.db.execute(
+                    "SELECT id, badge, event, role, annuls, annulled, status, milestone FROM scans"
+                    f" WHERE id IN ({_marks(chunk)})", chunk):
+                found[row[0]] = StoredScan(row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7])
+        return found
 
-    def scan_target(self, scan_id: str) -> tuple[str, str] | None:
-        """(badge, role) of a stored scan, for checking an undo against it."""
-        row = self.db.execute("SELECT badge, role FROM scans WHERE id = ?", (scan_id,)).fetchone()
-        return (row["badge"], row["role"]) if row else None
+    def stored_scan(self, scan_id: str) -> StoredScan | None:
+        return self.stored_scans([scan_id]).get(scan_id)
+
+    def undone_scans(self, scan_ids: Iterable[str]) -> set[tuple[str, str]]:
+        """(scan id, badge) for each of these ids that an undo already stored names."""
+        undone: set[tuple[str, str]] = set()
+        for chunk in _chunks(list(set(scan_ids))):
+            undone.update((annuls, badge) for annuls, badge in self.db.execute(
+                f"SELECT annuls, badge FROM scans WHERE annuls IN ({_marks(chunk)})", chunk))
+        return undone
+
+    def badge_tallies(self, badges: Iterable[str]) -> dict[str, Tally]:
+        """For each badge, how many scans that still count it has per (event, role), and those
+        events' dates: all scoring needs, in one query for a whole batch of badges."""
+        tallies = {badge: Tally() for badge in badges}
+        for chunk in _chunks(list(tallies)):
+            for badge, event, role, count, date in self.db.execute(
+                    "SELECT s.badge, s.event, s.role, COUNT(*), e.date FROM scans s"
+                    " JOIN events e ON e.id = s.event"
+                    f" WHERE s.badge IN ({_marks(chunk)}) AND s.annuls IS NULL AND s.annulled = 0"
+                    " GROUP BY s.badge, s.event, s.role, e.date", chunk):
+                tallies[badge].counts[(event, role)] = count
+                tallies[badge].dates[event] = date
+        return tallies
 
     def is_counted(self, event: str, badge: str, role: str) -> bool:
         """Does a scan that still counts already record this badge doing this role here?"""
@@ -693,18 +745,17 @@ class Store:
             "SELECT 1 FROM scans WHERE event = ? AND badge = ? AND role = ? AND annuls IS NULL"
             " AND annulled = 0 LIMIT 1", (event, badge, role)).fetchone() is not None
 
-    def insert_scan(self, scan: Scan, received_at: str, status: str,
+    def insert_scan(self, scan: Scan, received_at: str, status: str, annulled: bool = False,
                     milestone: str | None = None) -> bool:
         """Store a scan (or an undo); False if its id is already stored. An undo marks its
-        target, and a scan whose undo arrived first is stored already undone."""
+        target; ``annulled`` stores a scan whose undo arrived first as undone already."""
         inserted = self.db.execute(
             "INSERT INTO scans (id, kiosk, event, badge, role, ts, seq, clock_ok, received_at,"
-            " annuls, annulled, status, milestone) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " CASE WHEN EXISTS (SELECT 1 FROM scans WHERE annuls = ? AND badge = ?) THEN 1 ELSE 0 END,"
-            " ?, ? WHERE TRUE ON CONFLICT (id) DO NOTHING",  # WHERE TRUE: SQLite's upsert-after-SELECT rule
+            " annuls, annulled, status, milestone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO NOTHING",
             (scan.id, scan.kiosk, scan.event, scan.badge, scan.role, scan.ts, scan.seq,
-             int(scan.clock_ok), received_at, scan.annuls, scan.id if scan.annuls is None else None,
-             scan.badge, status, milestone)).rowcount == 1
+             int(scan.clock_ok), received_at, scan.annuls, int(annulled), status,
+             milestone)).rowcount == 1
         if inserted and scan.annuls is not None:
             self.db.execute("UPDATE scans SET annulled = 1 WHERE id = ? AND badge = ?",
                             (scan.annuls, scan.badge))
@@ -712,15 +763,6 @@ class Store:
 
     def set_scan_milestone(self, scan_id: str, milestone: str) -> None:
         self.db.execute("UPDATE scans SET milestone = ? WHERE id = ?", (milestone, scan_id))
-
-    def badge_history(self, badge: str) -> tuple[list[CountedScan], dict[str, str], dict[str, StoredAnswer]]:
-        """A badge's scans, their events' dates, and how each scan id was answered."""
-        rows = self.db.execute(
-            "SELECT s.id, s.event, s.badge, s.role, s.annuls, s.status, s.milestone, e.date"
-            " FROM scans s JOIN events e ON e.id = s.event WHERE s.badge = ?", (badge,)).fetchall()
-        return ([CountedScan(r[0], r[1], r[2], r[3], r[4]) for r in rows],
-                {r[1]: r[7] for r in rows},
-                {r[0]: StoredAnswer(r[5], r[6], r[2], r[1]) for r in rows})
 
     def event_date(self, event_id: str) -> str | None:
         row = self.db.execute("SELECT date FROM events WHERE id = ?", (event_id,)).fetchone()
@@ -790,23 +832,51 @@ class Store:
         scans, dates = self.person_scans(badge)
         return score_person(badge, scans, dates, self.rules(), junior=bool(person and person.junior))
 
-    def awarded(self, badge: str) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT name FROM milestones WHERE badge = ?", (badge,))}
+    def awarded(self, badge: str) -> dict[str, Reached]:
+        return self.awarded_by_badge([badge])[badge]
+
+    def awarded_by_badge(self, badges: Iterable[str]) -> dict[str, dict[str, Reached]]:
+        """The clubs already awarded to each of these badges, by name (empty for none)."""
+        awarded: dict[str, dict[str, Reached]] = {badge: {} for badge in badges}
+        for chunk in _chunks(list(awarded)):
+            for badge, name, kind, target, reached_on, event in self.db.execute(
+                    "SELECT badge, name, kind, target, reached_on, event FROM milestones"
+                    f" WHERE badge IN ({_marks(chunk)})", chunk):
+                awarded[badge][name] = Reached(name, kind, target, reached_on, event)
+        return awarded
 
     def award(self, badge: str, reached: Iterable[Reached]) -> None:
+        """Record clubs reached. One already awarded keeps the time it was first awarded but
+        takes the new date and event (a late scan from an earlier event moves them)."""
         now = utc_now()
         self.db.executemany(
             "INSERT INTO milestones (badge, name, kind, target, reached_on, event, awarded_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (badge, name) DO UPDATE SET"
+            " kind = excluded.kind, target = excluded.target, reached_on = excluded.reached_on,"
+            " event = excluded.event",
             [(badge, m.name, m.kind, m.target, m.reached_on, m.event, now) for m in reached])
 
+    def unaward(self, badge: str, names: Iterable[str]) -> None:
+        """Clubs no longer reached (an undo took the person back below them)."""
+        self.db.executemany("DELETE FROM milestones WHERE badge = ? AND name = ?",
+                            [(badge, name) for name in names])
+
     def save_standing(self, standing: Standing) -> None:
-        self.db.execute(
+        self.save_standings([standing])
+
+    def save_standings(self, standings: Iterable[Standing]) -> None:
+        """Keep these standings; one with nothing counted (all undone) is no standing at all."""
+        now = utc_now()
+        standings = list(standings)
+        self.db.executemany("DELETE FROM standings WHERE badge = ?",
+                            [(s.badge,) for s in standings if not s.attended])
+        standings = [s for s in standings if s.attended]
+        self.db.executemany(
             "INSERT INTO standings (badge, points, attended, volunteered, updated_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (badge) DO UPDATE SET points = excluded.points,"
             " attended = excluded.attended, volunteered = excluded.volunteered,"
             " updated_at = excluded.updated_at",
-            (standing.badge, standing.points, standing.attended, standing.volunteered, utc_now()))
+            [(s.badge, s.points, s.attended, s.volunteered, now) for s in standings])
 
     def refresh_person(self, badge: str, award: bool = False) -> Standing:
         """Re-score one badge and keep its standing (and, if asked, its new clubs) up to date."""
@@ -816,8 +886,13 @@ class Store:
             if award:
                 person = self.person(badge)
                 if person and person.claimed:
-                    self.award(badge, standing.milestones)
+                    self.settle_clubs(badge, club_changes(standing, self.awarded(badge)))
         return standing
+
+    def settle_clubs(self, badge: str, changes: ClubChanges) -> None:
+        """Make the clubs on record for a badge match its standing."""
+        self.award(badge, changes.fresh + changes.moved)
+        self.unaward(badge, changes.lost)
 
     def recompute(self) -> int:
         """Rebuild every standing and milestone from the stored scans. Returns people scored.
@@ -918,7 +993,7 @@ class Store:
         roll = event_roll([CountedScan(r["id"], r["event"], r["badge"], r["role"], r["annuls"])
                            for r in rows], event_id)
         firsts = self._first_timers(event, list(roll))
-        people = {p.badge: p for p in self._people_by_badge(list(roll))}
+        people = self.people_by_badge(roll)
         entries, counts = [], {}
         for badge, roles in roll.items():
             person = people.get(badge)
@@ -932,7 +1007,7 @@ class Store:
         """Badges with no counted scan at any earlier event."""
         if not badges:
             return set()
-        marks = ",".join("?" * len(badges))
+        marks = _marks(badges)
         earlier = {r[0] for r in self.db.execute(
             f"SELECT DISTINCT s.badge FROM scans s JOIN events e ON e.id = s.event"
             f" WHERE s.badge IN ({marks}) AND s.annuls IS NULL AND s.annulled = 0"
@@ -940,12 +1015,13 @@ class Store:
             (*badges, event.date, event.date, event.id))}
         return set(badges) - earlier
 
-    def _people_by_badge(self, badges: list[str]) -> list[Person]:
-        if not badges:
-            return []
-        marks = ",".join("?" * len(badges))
-        return [_person(r) for r in self.db.execute(
-            f"SELECT * FROM people WHERE badge IN ({marks})", badges)]
+    def people_by_badge(self, badges: Iterable[str]) -> dict[str, Person]:
+        """The people (claimed or not) holding these badges; unknown badges are left out."""
+        people: dict[str, Person] = {}
+        for chunk in _chunks(list(set(badges))):
+            people.update((r["badge"], _person(r)) for r in self.db.execute(
+                f"SELECT * FROM people WHERE badge IN ({_marks(chunk)})", chunk))
+        return people
 
     # -- organisers' records: settings, outcomes, merged badges, privacy --
 
@@ -1045,12 +1121,12 @@ class Store:
             badges = [badge]
             for known in badges:  # and badges merged into those, however deep
                 badges += [b for b in self.merged_from(known) if b not in badges]
-            marks = ",".join("?" * len(badges))
+            marks = _marks(badges)
             events = [r[0] for r in self.db.execute(
                 f"SELECT DISTINCT event FROM scans WHERE badge IN ({marks})", badges)]
             moved = 0
             for event_id in events:
-                anonymous = "anon-" + secrets.token_hex(8)
+                anonymous = ERASED_PREFIX + secrets.token_hex(8)
                 moved += self.db.execute(
                     f"UPDATE scans SET badge = ? WHERE badge IN ({marks}) AND event = ?",
                     (anonymous, *badges, event_id)).rowcount
@@ -1121,6 +1197,19 @@ class Store:
         """Refused messages that name this badge, for a person's copy of their data."""
         return [_quarantined(r) for r in self.db.execute(
             "SELECT * FROM quarantine WHERE payload LIKE ? ORDER BY id", (f'%"{badge}"%',))]
+
+
+# Bound parameters per IN (...) list: well inside SQLite's and PostgreSQL's limits.
+_IN_CHUNK = 500
+
+
+def _chunks(values: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start:start + _IN_CHUNK]
+
+
+def _marks(values: list[Any]) -> str:
+    return ",".join("?" * len(values))
 
 
 # --- Rows to values. ------------------------------------------------------------------------

@@ -68,6 +68,7 @@ class Reason:
     ANNUL_MISMATCH = "undo does not match the scan"
     NOT_ISSUED = "badge not issued by this hub"
     TOO_EARLY = "event has not started"
+    ID_REUSED = "scan id already used for another scan"
 
 
 @dataclass(frozen=True)

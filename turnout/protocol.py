@@ -138,6 +138,14 @@ class PersonSummary:
     events: int
     next_milestone: NextMilestone | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        # Spelled out rather than dataclasses.asdict: this is built for every ack, and asdict's
+        # deep copy cost more than the JSON encoding.
+        nm = self.next_milestone
+        return {"name": self.name, "points": self.points, "events": self.events,
+                "next_milestone": None if nm is None else
+                {"name": nm.name, "kind": nm.kind, "target": nm.target, "to_go": nm.to_go}}
+
 
 @dataclass(frozen=True)
 class Ack:
@@ -150,7 +158,7 @@ class Ack:
     def to_dict(self) -> dict[str, Any]:
         return {
             "v": VERSION, "id": self.id, "status": str(self.status), "reason": self.reason,
-            "person": asdict(self.person) if self.person else None, "milestone": self.milestone,
+            "person": self.person.to_dict() if self.person else None, "milestone": self.milestone,
         }
 
     def to_json(self) -> bytes:
@@ -274,7 +282,7 @@ SCAN_SCHEMA: dict[str, Any] = {
         "badge": {"type": "string", "pattern": "^T[1-9][0-9]{1,17}$"},
         "role": {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,31}$"},
         "ts": {"type": "string", "minLength": 10, "maxLength": 40},
-        "seq": {"type": "integer", "minimum": 0},
+        "seq": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},  # a 64-bit column
         "clock_ok": {"type": "boolean"},
         "annuls": {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"},
     },

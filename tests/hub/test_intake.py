@@ -169,3 +169,78 @@ def test_kiosk_status_is_recorded(hub):
     intake.receive_status(TOPICS.status("hall-2"), b'garbage')
     [kiosk] = store.kiosks()
     assert (kiosk.id, kiosk.state, kiosk.queued) == ("hall-1", "online", 3)
+
+
+# --- Whatever order, batching and repetition: the live tables are what recompute would write. ---
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+from hub.rules import Rules, default_rules  # noqa: E402
+
+SMALL_CLUBS = Rules(roles=default_rules().roles, attend_clubs=(2, 3), junior_clubs=(1,),
+                    volunteer_clubs=(1, 2))
+EVENT_DAYS = ["2025-01-10", "2025-02-10", "2025-03-10", "2025-04-10"]
+
+
+def _snapshot(store):
+    q = store.db.execute
+    return (sorted(tuple(r) for r in q("SELECT badge, points, attended, volunteered FROM standings")),
+            sorted(tuple(r) for r in q("SELECT badge, name, reached_on, event FROM milestones")),
+            # (an undo of another badge's scan is refused if it comes after it, kept if before:
+            # either way it undoes nothing, so only the scans themselves are compared)
+            sorted(tuple(r) for r in q("SELECT id, annulled FROM scans WHERE annuls IS NULL")))
+
+
+@st.composite
+def scan_streams(draw):
+    """Scans by 3 people at 4 events, undos (some of another badge's scan), then the whole
+    stream shuffled, partly re-sent, and cut into batches."""
+    n = draw(st.integers(1, 14))
+    made = []
+    for i in range(n):
+        who, at = draw(st.integers(0, 2)), draw(st.integers(0, 3))
+        role = draw(st.sampled_from(["attend", "attend", "cake", "pitch"]))
+        undo = draw(st.none() | st.integers(0, max(0, len(made) - 1))) if made else None
+        made.append((f"s{i:02d}", who, at, role, undo))
+    order = draw(st.permutations(range(n)))
+    resent = draw(st.lists(st.integers(0, n - 1), max_size=5))
+    cuts = sorted(draw(st.lists(st.integers(1, n + len(resent)), max_size=4)))
+    return made, list(order) + resent, cuts
+
+
+def _feed(tmp_path, name, made, order, cuts):
+    store = Store(tmp_path / f"{name}.sqlite", rules=SMALL_CLUBS)
+    people = [store.add_person("Ada Lovelace"), store.add_person("Kid Junior", junior=True),
+              store.add_person("Bo Baker")]
+    events = [store.add_event(f"Camp {d}", d).id for d in EVENT_DAYS]
+    ids = {key: f"00000000-0000-4000-8000-{n:012d}" for n, (key, *_ ) in enumerate(made)}
+    messages = []
+    for k in order:
+        key, who, at, role, undo = made[k]
+        target = made[undo] if undo is not None else None
+        # An undo names its target's id; it is made by the target's badge, or by another (refused).
+        scan = make_scan("hall-1", events[at], people[who].badge, target[3] if target else role,
+                         scan_id=ids[key], annuls=ids[target[0]] if target else None)
+        messages.append(Message(TOPICS.scan("hall-1"), scan.to_json(), "2025-05-01T00:00:00.000Z"))
+    intake = Intake(store)
+    for start, end in zip([0, *cuts], [*cuts, len(messages)]):
+        answers = intake.receive_batch(messages[start:end])
+        assert all(a.ack is not None for a in answers)  # every message with an id is answered
+    return store
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stream=scan_streams(), other_order=st.randoms(use_true_random=False))
+def test_live_scores_match_recompute_whatever_the_order_batching_or_resends(tmp_path_factory, stream, other_order):
+    tmp_path = tmp_path_factory.mktemp("hub")
+    made, order, cuts = stream
+    live = _feed(tmp_path, "a", made, order, cuts)
+    before = _snapshot(live)
+    live.recompute()
+    assert _snapshot(live) == before
+    shuffled = list(order)
+    other_order.shuffle(shuffled)
+    again = _feed(tmp_path, "b", made, shuffled, [])
+    assert _snapshot(again) == before
+    live.close()
+    again.close()
