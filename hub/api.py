@@ -11,7 +11,7 @@ from html import escape
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from hub import __version__
 from hub.store import Store
@@ -79,7 +79,8 @@ class EventSummaryOut(BaseModel):
 
 class KioskOut(BaseModel):
     id: str
-    event: str | None
+    event: str | None = Field(description="the event the hub assigned it")
+    reported_event: str | None = Field(description="the event the kiosk says it counts for")
     state: str
     version: str | None
     queued: int
@@ -179,7 +180,8 @@ def api_router(store: Store) -> APIRouter:
     @router.get("/kiosks", response_model=list[KioskOut])
     def kiosks() -> list[KioskOut]:
         """Each kiosk's last status: online or offline, scans queued, last seen."""
-        return [KioskOut(id=k.id, event=k.event, state=k.state, version=k.version,
-                         queued=k.queued, last_seen=k.last_seen) for k in store.kiosks()]
+        return [KioskOut(id=k.id, event=k.event, reported_event=k.reported_event, state=k.state,
+                         version=k.version, queued=k.queued, last_seen=k.last_seen)
+                for k in store.kiosks()]
 
     return router

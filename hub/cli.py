@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
+import os
 import sys
-import threading
 
 from hub import __version__
 from hub.config import HubConfig, load_config
@@ -33,7 +32,10 @@ def main(argv: list[str] | None = None) -> int:
                             format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
         store = Store(config.db_path, rules=load_rules(config.rules or None))
         return args.run(store, config, args) or 0
-    except (ValueError, NotFound, LookupError) as exc:
+    except (ValueError, NotFound, LookupError, OSError) as exc:
+        if isinstance(exc, BrokenPipeError):  # `turnout-hub person list | head`: not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush
+            return 0
         print(f"turnout-hub: {exc}", file=sys.stderr)
         return 1
 
@@ -42,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="turnout-hub", description="The Turnout hub.")
     p.add_argument("--db", help="SQLite database file (default: your user data directory)")
     p.add_argument("--config", help="hub.toml settings file")
+    p.add_argument("--rules", help="rules TOML: clubs, and the roles a new hub starts with (give the"
+                   " same one to every command, or set it in hub.toml)")
     p.add_argument("--version", action="version", version=f"turnout-hub {__version__}")
     sub = p.add_subparsers(metavar="COMMAND")
 
@@ -79,10 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     add.set_defaults(run=kiosk_add)
     kiosk.add_parser("list", help="each kiosk's last status").set_defaults(run=kiosk_list)
 
-    assign = sub.add_parser("assign", help="point a kiosk at an event (publishes its config)")
+    assign = sub.add_parser("assign", help="point a kiosk at an event (the hub sends it its config)")
     assign.add_argument("kiosk")
     assign.add_argument("event", help="event id, or 'none'")
-    assign.add_argument("--broker", help="mqtt://HOST:PORT (default from settings)")
     assign.set_defaults(run=assign_kiosk)
 
     role = sub.add_parser("role", help="roles and their points").add_subparsers(metavar="ACTION")
@@ -105,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run ingest and the web server")
     serve.add_argument("--broker", help="mqtt://HOST:PORT")
     serve.add_argument("--http", help="HOST:PORT for the web server and API")
-    serve.add_argument("--rules", help="rules TOML (roles and points seed, clubs)")
+    serve.add_argument("--rules", default=argparse.SUPPRESS, help="as the global --rules")
     serve.add_argument("--base-topic")
     serve.add_argument("--client-id", help="MQTT client id (keep it fixed: it names the session)")
     serve.set_defaults(run=serve_hub)
@@ -214,47 +217,18 @@ def kiosk_add(store: Store, config: HubConfig, args) -> None:
 
 def kiosk_list(store: Store, config: HubConfig, args) -> None:
     for k in store.kiosks():
+        reports = f" (it reports {k.reported_event or 'none'})" if k.reported_event != k.event else ""
         print("\t".join([k.id, k.state, f"queued {k.queued}", f"last seen {k.last_seen or 'never'}",
-                         f"event {k.event or '-'}"]))
+                         f"event {k.event or '-'}{reports}"]))
 
 
 def assign_kiosk(store: Store, config: HubConfig, args) -> int:
     event = None if args.event.lower() == "none" else args.event
     store.assign_kiosk(args.kiosk, event)
-    broker = args.broker or config.broker
-    try:
-        publish_config_once(store, config, broker, args.kiosk)
-    except OSError as exc:
-        print(f"Kiosk {args.kiosk} assigned to {event or 'no event'}; the broker at {broker} did not "
-              f"answer ({exc}), so the hub will send it when it next connects.")
-        return 0
-    print(f"Kiosk {args.kiosk} now counts for {event or 'no event'}.")
+    # The running hub sees the change and publishes the kiosk's retained config itself.
+    print(f"Kiosk {args.kiosk} now counts for {event or 'no event'}; the hub tells it within a few"
+          " seconds (or when it next starts).")
     return 0
-
-
-def publish_config_once(store: Store, config: HubConfig, broker: str, kiosk: str) -> None:
-    """Connect, publish one kiosk's retained config, wait for the broker to have it, leave."""
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    from turnout.broker_url import BrokerURL
-    from turnout.protocol import Topics
-
-    url = BrokerURL.parse(broker)
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="")
-    if url.username:
-        client.username_pw_set(url.username, url.password)
-    if url.tls:
-        client.tls_set()
-    client.connect(url.host, url.port, keepalive=10)
-    client.loop_start()
-    try:
-        info = client.publish(Topics(config.base_topic).config(kiosk),
-                              store.kiosk_config(kiosk).to_json(), qos=1, retain=True)
-        info.wait_for_publish(timeout=5)
-    finally:
-        client.disconnect()
-        client.loop_stop()
 
 
 def role_list(store: Store, config: HubConfig, args) -> None:
@@ -349,7 +323,6 @@ def admin_set_password(store: Store, config: HubConfig, args) -> None:
 def serve_hub(store: Store, config: HubConfig, args) -> int:
     import uvicorn
 
-    from hub.api import create_app
     from hub.ingest import Ingest
     from turnout.protocol import Topics
 

@@ -1,18 +1,19 @@
-"""The hub's MQTT side: take scans from kiosks, hand them to ``Intake``, publish the acks.
+"""The hub's MQTT side: take scans from kiosks, hand them to the intake, publish the acks.
 
 Exactly-once counting rests on three things: the broker keeps our persistent session's QoS 1
 messages while the hub is away; the hub tells the broker it has a message (PUBACK) only after
 the batch holding it is committed; and scans are stored idempotently by id, so a message
 delivered twice is answered twice but counted once.
 
-Throughput comes from group commit: the ingest thread drains whatever has arrived (up to ``max_batch``),
-stores it in one transaction, then publishes every ack.
+Throughput comes from group commit and a pipeline: the ingest thread drains whatever has
+arrived (up to ``max_batch``) and hands it to the intake process (hub.worker), which stores it
+in one transaction; meanwhile the thread reads the next batch and, when the answers come
+back, publishes every ack and PUBACK.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -21,8 +22,9 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from hub import __version__
-from hub.intake import Intake, Message
+from hub.intake import Message
 from hub.store import Store, utc_now
+from hub.worker import BatchFailed, IntakeWorker, WorkerLost
 from turnout.broker_url import BrokerURL
 from turnout.mqtt import set_nodelay
 from turnout.protocol import Availability, HubStatus, Topics
@@ -30,6 +32,7 @@ from turnout.protocol import Availability, HubStatus, Topics
 log = logging.getLogger("turnout.hub")
 
 DEFAULT_CLIENT_ID = "turnout-hub"
+CONFIG_CHECK_SECONDS = 2.0  # how soon an assignment made in another process reaches its kiosk
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,9 @@ class _Delivery:
 class Ingest:
     """Runs in the background of ``turnout-hub serve``: ``start()``, then ``stop()``.
 
-    One thread does all the MQTT work and the storing: it reads what has arrived, stores it in
-    one transaction, then writes the acks and PUBACKs itself. Keeping paho on one thread avoids
-    waking a second network thread for every packet, which was the hub's main cost.
+    One thread does all the MQTT work: it reads what has arrived, sends a batch to the intake
+    process, and writes the acks and PUBACKs when its answers are back. Keeping paho on one
+    thread avoids waking a second network thread for every packet.
     """
 
     def __init__(self, store: Store, broker: str | BrokerURL, topics: Topics | None = None,
@@ -53,15 +56,18 @@ class Ingest:
         self.store = store
         self.broker = broker if isinstance(broker, BrokerURL) else BrokerURL.parse(broker)
         self.topics = topics or Topics()
-        self.intake = Intake(store, self.topics)
         self.max_batch = max_batch
         self.connected = threading.Event()
         self._inbox: list[_Delivery] = []
-        self._configs: queue.SimpleQueue[str] = queue.SimpleQueue()  # kiosks to send config to
+        self._pending: list[_Delivery] | None = None  # the batch the intake has in hand
+        self._config_check = threading.Event()  # set: look for configs to send now
+        self._config_checked = 0.0
         self._session = 0
+        self._stamp, self._stamped = utc_now(), time.monotonic()
         self._running = False
         self._dialled = False  # paho wants connect() the first time, reconnect() after
         self._thread: threading.Thread | None = None
+        self._worker: IntakeWorker | None = None
         self.client = self._make_client(client_id)
 
     def _make_client(self, client_id: str) -> mqtt.Client:
@@ -86,6 +92,8 @@ class Ingest:
     # -- lifecycle --
 
     def start(self) -> "Ingest":
+        self._worker = IntakeWorker(self.store.db.path, self.store.file_rules, self.topics,
+                                    logging.getLogger().getEffectiveLevel())
         self._running = True
         self._thread = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
         self._thread.start()
@@ -96,12 +104,14 @@ class Ingest:
         self._running = False
         if self._thread is not None:
             self._thread.join(timeout=15)
+        if self._worker is not None:
+            self._worker.stop()
         log.info("hub ingest stopped")
 
-    def publish_config(self, kiosk_id: str) -> None:
-        """Send a kiosk its event and roles (retained, so it gets them whenever it connects).
-        Safe from any thread: the ingest thread does the sending."""
-        self._configs.put(kiosk_id)
+    def publish_config(self, kiosk_id: str | None = None) -> None:
+        """Send kiosks their new event and roles now rather than at the next look (every few
+        seconds). Safe from any thread: the ingest thread does the sending."""
+        self._config_check.set()
 
     # -- the ingest thread --
 
@@ -114,12 +124,19 @@ class Ingest:
                 delay = min(delay * 2, 15)
                 continue
             delay = 1.0
-            self.client.loop(timeout=0.1 if not self._inbox else 0)
+            # Wait on the socket, but not long while the intake has a batch: its answers
+            # come back on a pipe that paho's select cannot watch.
+            busy = self._pending is not None
+            self.client.loop(timeout=0.002 if busy else 0 if self._inbox else 0.1)
             self.client.loop_read(max_packets=self.max_batch)  # drain what is already here
             self._send_configs()
-            if self._inbox:
-                batch, self._inbox = self._inbox[:self.max_batch], self._inbox[self.max_batch:]
-                self._handle(batch)
+            if busy and self._worker.ready():
+                self._answer()
+            if self._pending is None and self._inbox:
+                self._pending, self._inbox = self._inbox[:self.max_batch], self._inbox[self.max_batch:]
+                self._submit()
+        if self._pending is not None:
+            self._answer()  # the batch in hand is committed or not: answer it either way
         self._goodbye()
 
     def _connect(self) -> bool:
@@ -144,12 +161,23 @@ class Ingest:
             self.client.disconnect()
             self.client.loop(timeout=0.1)
 
-    def _send_configs(self) -> None:
-        while not self._configs.empty():
-            kiosk_id = self._configs.get()
-            config = self.store.kiosk_config(kiosk_id)
-            self.client.publish(self.topics.config(kiosk_id), config.to_json(), qos=1, retain=True)
-            log.info("told kiosk %s to count for %s", kiosk_id, config.event or "no event")
+    def _send_configs(self, everything: bool = False) -> None:
+        """Publish each kiosk's retained config that changed since it was last sent: an
+        organiser's assignment from the web admin or the command line (another process), or
+        new roles. The database says what was sent, so nothing depends on this process."""
+        now = time.monotonic()
+        if not (everything or self._config_check.is_set() or now - self._config_checked >= CONFIG_CHECK_SECONDS):
+            return
+        self._config_check.clear()
+        self._config_checked = now
+        try:
+            due = self.store.configs_to_send(everything)
+            for kiosk_id, config in due.items():
+                self.client.publish(self.topics.config(kiosk_id), config.to_json(), qos=1, retain=True)
+                self.store.config_sent(kiosk_id, config)
+                log.info("told kiosk %s to count for %s", kiosk_id, config.event or "no event")
+        except Exception:  # the database is busy: the next look sends them
+            log.exception("could not send kiosk configs; trying again shortly")
 
     # -- paho callbacks (called on the ingest thread, from inside loop) --
 
@@ -162,9 +190,7 @@ class Ingest:
         set_nodelay(client)
         client.subscribe([(self.topics.all_scans, 1), (self.topics.all_statuses, 1)])
         client.publish(self.topics.hub_status, self._status(Availability.ONLINE), qos=1, retain=True)
-        for kiosk in self.store.kiosks():
-            if kiosk.event:
-                self._configs.put(kiosk.id)
+        self._send_configs(everything=True)  # a broker without persistence lost the retained ones
         self.connected.set()
         log.info("connected to the broker at %s; listening for scans", self.broker)
 
@@ -174,29 +200,47 @@ class Ingest:
             log.warning("lost the broker at %s (%s); reconnecting", self.broker, reason_code)
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
-        self._inbox.append(_Delivery(Message(msg.topic, msg.payload, utc_now()), msg.mid,
+        self._inbox.append(_Delivery(Message(msg.topic, msg.payload, self._arrival_time()), msg.mid,
                                      msg.qos, self._session))
 
-    # -- one batch: commit, then answer --
+    def _arrival_time(self) -> str:
+        """Now, to the millisecond; formatted once per millisecond, not once per message."""
+        now = time.monotonic()
+        if now - self._stamped >= 0.001:
+            self._stamp, self._stamped = utc_now(), now
+        return self._stamp
 
-    def _handle(self, batch: list[_Delivery]) -> None:
-        scans = [d for d in batch if d.message.topic.endswith("/scan")]
+    # -- one batch: the intake commits it, then the acks and PUBACKs go out --
+
+    def _submit(self) -> None:
         while True:
             try:
-                answers = self.intake.receive_batch([d.message for d in scans])
-                break
-            except Exception:  # the database is busy or full: keep the batch and try again
-                log.exception("could not store %d scans; trying again in 2 s", len(scans))
-                time.sleep(2)
-        for delivery in batch:
-            if not delivery.message.topic.endswith("/scan"):
-                try:
-                    self.intake.receive_status(delivery.message.topic, delivery.message.payload)
-                except Exception:
-                    log.exception("could not record a kiosk status")
+                return self._worker.submit([d.message for d in self._pending])
+            except WorkerLost as exc:
+                self._replace_worker(exc)
+
+    def _answer(self) -> None:
+        """Publish the answers to the batch in hand; on failure, hand the batch in again."""
+        try:
+            answers = self._worker.answers()
+        except BatchFailed as exc:  # the database is busy or full: keep the batch, try again
+            log.error("could not store %d messages (%s); trying again in 2 s", len(self._pending), exc)
+            time.sleep(2)
+            self._submit()
+            return
+        except WorkerLost as exc:
+            self._replace_worker(exc)
+            self._submit()
+            return
         for answer in answers:
             if answer.ack is not None and answer.kiosk is not None:
-                self.client.publish(self.topics.ack(answer.kiosk), answer.ack.to_json(), qos=1)
-        for delivery in batch:
+                self.client.publish(self.topics.ack(answer.kiosk), answer.ack, qos=1)
+        for delivery in self._pending:
             if delivery.qos > 0 and delivery.session == self._session:
                 self.client.ack(delivery.mid, delivery.qos)
+        self._pending = None
+
+    def _replace_worker(self, exc: Exception) -> None:
+        log.error("%s; starting a new one and handing it the batch again", exc)
+        time.sleep(1)  # not a tight loop if it cannot start at all
+        self._worker.restart()

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from hub.rules import Rules
 from hub.scoring import Standing, club_changes, score_roles
-from hub.store import ERASED_PREFIX, Person, Store, StoredScan, utc_now
-from hub.validate import Reason, Refusal, check_annulment, check_day, check_scan, peek_id, read_scan
-from turnout.protocol import (Ack, AckStatus, Availability, PersonSummary, Scan, Topics,
-                              is_kiosk_id)
+from hub.store import ERASED_PREFIX, NewScan, Person, Store, StoredScan, utc_now
+from hub.validate import (Reason, Refusal, check_annulment, check_day, check_scan, peek_id,
+                          read_scan, read_status)
+from turnout.protocol import Ack, AckStatus, PersonSummary, Scan, Topics, is_kiosk_id
 
 log = logging.getLogger("turnout.hub")
 
@@ -86,6 +86,7 @@ class _BatchView:
         self.stored = store.stored_scans([s.id for s in scans] + [s.annuls for s in scans if s.annuls])
         self.undone = store.undone_scans(s.id for s in scans if s.annuls is None)  # (id, badge)
         self._standings: dict[str, Standing] = {}
+        self._new: dict[str, NewScan] = {}  # stored in one go, at the end
 
     def person(self, badge: str) -> Person | None:
         return self.people[badge] if badge in self.people else self.store.person(badge)
@@ -105,8 +106,7 @@ class _BatchView:
         """Store a scan (its id is new) and bring the tally up to date."""
         tally = self.tallies[scan.badge]
         undone = scan.annuls is None and (scan.id, scan.badge) in self.undone  # its undo came first
-        if not self.store.insert_scan(scan, received_at, str(status), undone):
-            raise RuntimeError(f"scan {scan.id} was stored meanwhile")  # redone one by one
+        self._new[scan.id] = NewScan(scan, received_at, str(status), undone)
         if scan.annuls is None:
             if not undone:
                 tally.add(scan.event, scan.role, event_date)
@@ -136,11 +136,15 @@ class _BatchView:
         if not changes.fresh:
             return None
         milestone = ([m for m in changes.fresh if m.event == scan.event] or changes.fresh)[0].name
-        self.store.set_scan_milestone(scan.id, milestone)
+        self._new[scan.id].milestone = milestone
         self.stored[scan.id] = self.stored[scan.id]._replace(milestone=milestone)
         return milestone
 
     def flush(self) -> None:
+        """Write what the batch made: its scans, then the standings."""
+        if self.store.insert_scans(list(self._new.values())) != len(self._new):
+            raise RuntimeError("a scan of this batch was stored meanwhile")  # redone one by one
+        self._new.clear()
         if self._standings:
             self.store.save_standings(self._standings.values())
             self._standings.clear()
@@ -315,17 +319,18 @@ class Intake:
         where = self.topics.kiosk_of(topic)
         if not where or where[1] != "status" or not is_kiosk_id(where[0]) or not payload:
             return
-        try:
-            data = json.loads(payload)
-            state = Availability(data["state"])
-            queued = data.get("queued")
-            queued = queued if isinstance(queued, int) and not isinstance(queued, bool) else None
-            version = data.get("version") if isinstance(data.get("version"), str) else None
-        except (ValueError, KeyError, TypeError):
-            log.warning("kiosk %s sent a status the hub cannot read", where[0])
+        kiosk_id, data = where[0], read_status(payload)
+        if data is None:
+            log.warning("kiosk %s sent a status the hub cannot read; ignored", kiosk_id)
             return
-        self.store.record_kiosk_status(where[0], str(state), version=version, queued=queued)
-        log.info("kiosk %s is %s (%s scans waiting)", where[0], state, queued if queued is not None else "?")
+        before = self.store.kiosk(kiosk_id)
+        state, event, queued = data["state"], data.get("event"), data.get("queued")
+        self.store.record_kiosk_status(kiosk_id, state, version=data.get("version"), queued=queued,
+                                       event=event)
+        # Kiosks republish their status whenever their queue moves: a line only when it matters.
+        changed = before is None or (before.state, before.reported_event) != (state, event)
+        log.log(logging.INFO if changed else logging.DEBUG, "kiosk %s is %s, counting for %s (%s scans waiting)",
+                kiosk_id, state, event or "no event", queued if queued is not None else "?")
 
     def reassign(self, item_id: int, event_id: str) -> Ack:
         """Count a quarantined scan at the right event (it was refused for its event)."""

@@ -6,9 +6,8 @@ together as a ``Snapshot`` and reused until the data changes, at most once every
 ``min_interval`` seconds; a newer snapshot is built in a background thread while pages keep
 serving the last one. Results and personal pages read live from the store instead.
 
-The module also keeps two derived things of its own, created here so the hub core's schema
-stays as it is: a partial index of the scans that count, and a table of pseudonyms (a stable
-random id per badge) for the open participation records.
+The module also keeps a partial index of its own, of the scans that count, and fills the
+store's table of pseudonyms (a stable random id per badge) for the open participation records.
 """
 
 from __future__ import annotations
@@ -40,10 +39,6 @@ REPORTS_SCHEMA = """
 CREATE INDEX IF NOT EXISTS scans_counted ON scans (event, badge, role)
     WHERE annuls IS NULL AND annulled = 0;
 CREATE INDEX IF NOT EXISTS standings_by_updated ON standings (updated_at);
-CREATE TABLE IF NOT EXISTS pseudonyms (
-    badge TEXT PRIMARY KEY,
-    pid TEXT NOT NULL UNIQUE
-);
 """
 
 

@@ -113,18 +113,25 @@ def _standing(badge: str, triples: set[tuple[str, str, str]], event_dates: Mappi
             reached.append(Reached(club.name, club.kind, club.target, event_dates[event], event))
         else:
             upcoming.append((club.target - len(done), club))
-    reached.sort(key=lambda r: (r.reached_on, r.event, r.kind, r.target))
+    if len(reached) > 1:
+        reached.sort(key=lambda r: (r.reached_on, r.event, r.kind, r.target))
     return Standing(badge=badge, points=points, attended=len(present), volunteered=len(helped),
                     roles=dict(sorted(roles.items())), events=tuple(by_date[ATTEND]),
-                    milestones=tuple(reached), next_milestone=_nearest(upcoming))
+                    milestones=tuple(reached), next_milestone=_nearest(upcoming, bool(helped)))
 
 
 def _in_date_order(events: set[str], event_dates: Mapping[str, str]) -> list[str]:
-    return sorted(events, key=lambda e: (event_dates[e], e))
+    # By id, then (a stable sort) by date: the same as sorting on (date, id), without a lambda.
+    return sorted(sorted(events), key=event_dates.__getitem__)
 
 
-def _nearest(upcoming: list[tuple[int, Milestone]]) -> NextMilestone | None:
-    """The club closest to reach; attendance first when two are equally close."""
+def _nearest(upcoming: list[tuple[int, Milestone]], has_helped: bool) -> NextMilestone | None:
+    """The club closest to reach; attendance first when two are equally close. Volunteer clubs
+    wait until someone has helped once: "Helped 0 of 10" greets a first-timer with nothing done,
+    where "24 more to your 25" is progress they are making."""
+    attending = [u for u in upcoming if u[1].kind == ATTEND]
+    if not has_helped and attending:
+        upcoming = attending
     if not upcoming:
         return None
     to_go, club = min(upcoming, key=lambda u: (u[0], u[1].kind != ATTEND, u[1].target))

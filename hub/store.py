@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import sqlite3
 import threading
 import unicodedata
@@ -31,7 +32,13 @@ from hub.scoring import (ClubChanges, CountedScan, Reached, Standing, club_chang
 from turnout.codes import badge_code, badge_number, is_badge
 from turnout.protocol import EVENT_ID, KioskConfig, Scan, is_kiosk_id
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# How to bring an older database up to SCHEMA_VERSION: the statements for each version.
+MIGRATIONS = {
+    2: ["ALTER TABLE kiosks ADD COLUMN reported_event TEXT",
+        "ALTER TABLE kiosks ADD COLUMN config_sent TEXT"],
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -40,7 +47,7 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 CREATE TABLE IF NOT EXISTS people (
     badge TEXT PRIMARY KEY,
-    number INTEGER NOT NULL UNIQUE,
+    number BIGINT NOT NULL UNIQUE,  -- badge numbers run to 10^17
     name TEXT,
     org TEXT,
     email TEXT,
@@ -71,12 +78,14 @@ CREATE TABLE IF NOT EXISTS roles (
 );
 CREATE TABLE IF NOT EXISTS kiosks (
     id TEXT PRIMARY KEY,
-    event TEXT,
+    event TEXT,  -- the event the hub assigned
     state TEXT NOT NULL DEFAULT 'unknown',
     version TEXT,
     queued INTEGER NOT NULL DEFAULT 0,
     last_seen TEXT,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    reported_event TEXT,  -- the event the kiosk says it counts for (its status)
+    config_sent TEXT  -- the retained config last published to it (JSON); NULL: never
 );
 CREATE TABLE IF NOT EXISTS scans (
     id TEXT PRIMARY KEY,
@@ -85,7 +94,7 @@ CREATE TABLE IF NOT EXISTS scans (
     badge TEXT NOT NULL,
     role TEXT NOT NULL,
     ts TEXT NOT NULL,
-    seq INTEGER NOT NULL,
+    seq BIGINT NOT NULL,  -- a kiosk's own counter, 64-bit
     clock_ok INTEGER NOT NULL,
     received_at TEXT NOT NULL,
     annuls TEXT,
@@ -146,6 +155,10 @@ CREATE TABLE IF NOT EXISTS merges (
 CREATE TABLE IF NOT EXISTS erasures (
     badge TEXT PRIMARY KEY,
     erased_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pseudonyms (
+    badge TEXT PRIMARY KEY,
+    pid TEXT NOT NULL UNIQUE  -- a stable random id per badge, for open participation records
 );
 CREATE TABLE IF NOT EXISTS privacy_requests (
     id INTEGER PRIMARY KEY,
@@ -225,6 +238,7 @@ class Kiosk:
     queued: int
     last_seen: str | None
     created_at: str
+    reported_event: str | None = None  # what the kiosk itself says it counts for
 
 
 class StoredScan(NamedTuple):
@@ -238,6 +252,17 @@ class StoredScan(NamedTuple):
     annulled: bool
     status: str
     milestone: str | None
+
+
+@dataclass(slots=True)
+class NewScan:
+    """A scan on its way into the table, with how the hub answered it."""
+
+    scan: Scan
+    received_at: str
+    status: str
+    annulled: bool = False
+    milestone: str | None = None
 
 
 @dataclass
@@ -353,8 +378,9 @@ class SQLiteDatabase:
     def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
         return self.connection().execute(sql, tuple(params))
 
-    def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
-        self.connection().executemany(sql, [tuple(r) for r in rows])
+    def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> int:
+        """Run ``sql`` once per row; how many rows it changed in all."""
+        return self.connection().executemany(sql, [tuple(r) for r in rows]).rowcount
 
     def script(self, sql: str) -> None:
         self.connection().executescript(sql)
@@ -409,8 +435,9 @@ class Store:
 
     def __init__(self, location: str | Path, rules: Rules | None = None):
         self.db = open_database(location)
-        self._file_rules = rules or default_rules()
+        self.file_rules = rules or default_rules()  # its clubs; roles live in the database
         self._rules: Rules | None = None
+        self._rules_version: str | None = None
         self.db.script(SCHEMA)
         self._init_schema()
 
@@ -423,7 +450,12 @@ class Store:
                 # A new hub starts with the rules file's roles; after that, roles live here.
                 self.db.executemany(
                     "INSERT INTO roles (name, points, hours) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                    [(r, p, self._file_rules.hours.get(r, 0)) for r, p in self._file_rules.roles.items()])
+                    [(r, p, self.file_rules.hours.get(r, 0)) for r, p in self.file_rules.roles.items()])
+                return
+            for version in range(int(row["value"]) + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[version]:
+                    self.db.execute(statement)
+                self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
 
     def close(self) -> None:
         self.db.close()
@@ -436,11 +468,16 @@ class Store:
     # -- rules and roles --
 
     def rules(self) -> Rules:
-        """The rules file's clubs with the roles and points kept in the database."""
-        if self._rules is None:
+        """The rules file's clubs with the roles and points kept in the database. Roles changed
+        by another process (``turnout-hub role set`` beside a running hub) show at once: each
+        call looks at a version stamp, one tiny query, and re-reads the roles when it moved."""
+        version = self.db.execute("SELECT value FROM meta WHERE key = 'roles_version'").fetchone()
+        version = version[0] if version else None
+        if self._rules is None or version != self._rules_version:
             rows = self.db.execute("SELECT name, points, hours FROM roles ORDER BY name").fetchall()
-            self._rules = self._file_rules.with_roles({r["name"]: r["points"] for r in rows},
+            self._rules = self.file_rules.with_roles({r["name"]: r["points"] for r in rows},
                                                       {r["name"]: r["hours"] for r in rows})
+            self._rules_version = version
         return self._rules
 
     def reload_rules(self) -> Rules:
@@ -458,6 +495,8 @@ class Store:
                 "INSERT INTO roles (name, points, hours) VALUES (?, ?, ?) ON CONFLICT (name) "
                 "DO UPDATE SET points = excluded.points, hours = excluded.hours",
                 (name, points, hours if hours is not None else self.rules().hours.get(name, 0)))
+            self.db.execute("INSERT INTO meta (key, value) VALUES ('roles_version', ?) ON CONFLICT (key)"
+                            " DO UPDATE SET value = excluded.value", (secrets.token_hex(8),))
         self._rules = None
 
     # -- people --
@@ -586,7 +625,7 @@ class Store:
         openness = json.dumps(sorted(details.pop("openness", ()) or ()))
         with self.db.transaction():
             event_id = id or self._new_event_id(date, name)
-            if not EVENT_ID.match(event_id):
+            if not EVENT_ID.fullmatch(event_id):
                 raise ValueError(f"event id {event_id!r} may use letters, digits, '.', '_', '-'")
             self.db.execute(
                 "INSERT INTO events (id, name, date, series, venue, after_venue, hashtag, notes_url,"
@@ -690,14 +729,37 @@ class Store:
                            roles=tuple(self.rules().roles))
 
     def record_kiosk_status(self, kiosk_id: str, state: str, version: str | None = None,
-                            queued: int | None = None, seen_at: str | None = None) -> None:
+                            queued: int | None = None, seen_at: str | None = None,
+                            event: str | None = None) -> None:
         """What a kiosk last said about itself (its retained status, or its last will)."""
         with self.db.transaction():
             self.ensure_kiosk(kiosk_id)
             self.db.execute(
                 "UPDATE kiosks SET state = ?, version = COALESCE(?, version),"
-                " queued = COALESCE(?, queued), last_seen = ? WHERE id = ?",
-                (state, version, queued, seen_at or utc_now(), kiosk_id))
+                " queued = COALESCE(?, queued), last_seen = ?, reported_event = ? WHERE id = ?",
+                (state, version, queued, seen_at or utc_now(), event, kiosk_id))
+
+    def configs_to_send(self, everything: bool = False) -> dict[str, KioskConfig]:
+        """Kiosks whose config differs from the one last published to them (an organiser
+        assigned an event, from any process, or the roles changed); with ``everything``, every
+        kiosk that has been sent one or has an event (after the broker may have lost them)."""
+        rules = self.rules()
+        rows = self.db.execute(
+            "SELECT k.id, k.event, e.name, k.config_sent FROM kiosks k"
+            " LEFT JOIN events e ON e.id = k.event ORDER BY k.id").fetchall()
+        due = {}
+        for kiosk_id, event, name, sent in rows:
+            config = KioskConfig(event=event if name is not None else None, event_name=name,
+                                 roles=tuple(rules.roles))
+            if sent is None and config.event is None:
+                continue  # never assigned: it may be counting for a set-up card's event
+            if everything or sent != config.to_json().decode():
+                due[kiosk_id] = config
+        return due
+
+    def config_sent(self, kiosk_id: str, config: KioskConfig) -> None:
+        self.db.execute("UPDATE kiosks SET config_sent = ? WHERE id = ?",
+                        (config.to_json().decode(), kiosk_id))
 
     def kiosk_seen(self, kiosk_id: str, seen_at: str) -> None:
         self.db.execute("UPDATE kiosks SET last_seen = ? WHERE id = ?", (seen_at, kiosk_id))
@@ -747,18 +809,21 @@ class Store:
 
     def insert_scan(self, scan: Scan, received_at: str, status: str, annulled: bool = False,
                     milestone: str | None = None) -> bool:
-        """Store a scan (or an undo); False if its id is already stored. An undo marks its
-        target; ``annulled`` stores a scan whose undo arrived first as undone already."""
-        inserted = self.db.execute(
+        """Store a scan (or an undo); False if its id is already stored."""
+        return self.insert_scans([NewScan(scan, received_at, status, annulled, milestone)]) == 1
+
+    def insert_scans(self, new: list[NewScan]) -> int:
+        """Store scans (and undos) in one go; how many were not stored already. An undo marks
+        its target; ``annulled`` stores a scan whose undo arrived first as undone already."""
+        inserted = self.db.executemany(
             "INSERT INTO scans (id, kiosk, event, badge, role, ts, seq, clock_ok, received_at,"
             " annuls, annulled, status, milestone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO NOTHING",
-            (scan.id, scan.kiosk, scan.event, scan.badge, scan.role, scan.ts, scan.seq,
-             int(scan.clock_ok), received_at, scan.annuls, int(annulled), status,
-             milestone)).rowcount == 1
-        if inserted and scan.annuls is not None:
-            self.db.execute("UPDATE scans SET annulled = 1 WHERE id = ? AND badge = ?",
-                            (scan.annuls, scan.badge))
+            [(n.scan.id, n.scan.kiosk, n.scan.event, n.scan.badge, n.scan.role, n.scan.ts, n.scan.seq,
+              int(n.scan.clock_ok), n.received_at, n.scan.annuls, int(n.annulled), n.status, n.milestone)
+             for n in new]) if new else 0
+        self.db.executemany("UPDATE scans SET annulled = 1 WHERE id = ? AND badge = ?",
+                            [(n.scan.annuls, n.scan.badge) for n in new if n.scan.annuls is not None])
         return inserted
 
     def set_scan_milestone(self, scan_id: str, milestone: str) -> None:
@@ -796,13 +861,13 @@ class Store:
     def quarantine(self, topic: str, payload: bytes, reason: str, received_at: str,
                    kiosk: str | None = None, scan_id: str | None = None) -> int:
         """Keep a refused message with its reason. A re-sent copy is not kept twice."""
+        text = payload[:MAX_QUARANTINE_PAYLOAD].decode("utf-8", errors="replace")
         if scan_id is not None:
             row = self.db.execute(
-                "SELECT id FROM quarantine WHERE scan_id = ? AND reason = ? AND resolved_at IS NULL",
-                (scan_id, reason)).fetchone()
+                "SELECT id FROM quarantine WHERE scan_id = ? AND reason = ? AND payload = ?"
+                " AND resolved_at IS NULL", (scan_id, reason, text)).fetchone()
             if row:
                 return row["id"]
-        text = payload[:MAX_QUARANTINE_PAYLOAD].decode("utf-8", errors="replace")
         return self.db.execute(
             "INSERT INTO quarantine (scan_id, kiosk, topic, payload, reason, received_at)"
             " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
@@ -1114,8 +1179,6 @@ class Store:
         are forgotten: records already published keep an id that nothing here leads to, and a
         badge scanned again gets a new one. Returns how many scans were anonymised.
         """
-        import secrets
-
         with self.db.transaction():
             self._person_or_raise(badge)
             badges = [badge]
@@ -1132,9 +1195,7 @@ class Store:
                     (anonymous, *badges, event_id)).rowcount
             for table in ("standings", "milestones"):
                 self.db.execute(f"DELETE FROM {table} WHERE badge IN ({marks})", badges)
-            if self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
-                               " AND name = 'pseudonyms'").fetchone():  # made by hub.reports
-                self.db.execute(f"DELETE FROM pseudonyms WHERE badge IN ({marks})", badges)
+            self.db.execute(f"DELETE FROM pseudonyms WHERE badge IN ({marks})", badges)
             self.db.execute(
                 "UPDATE people SET name = NULL, org = NULL, email = NULL, junior = 0,"
                 " consent = 'hidden', claimed = 1, claimed_at = COALESCE(claimed_at, ?)"
@@ -1230,7 +1291,8 @@ def _event(row: sqlite3.Row) -> Event:
 
 def _kiosk(row: sqlite3.Row) -> Kiosk:
     return Kiosk(id=row["id"], event=row["event"], state=row["state"], version=row["version"],
-                 queued=row["queued"], last_seen=row["last_seen"], created_at=row["created_at"])
+                 queued=row["queued"], last_seen=row["last_seen"], created_at=row["created_at"],
+                 reported_event=row["reported_event"])
 
 
 def _quarantined(row: sqlite3.Row) -> Quarantined:

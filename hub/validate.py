@@ -15,9 +15,10 @@ from datetime import date, timedelta
 from jsonschema import Draft202012Validator
 
 from turnout.codes import damm_valid
-from turnout.protocol import MAX_PAYLOAD_BYTES, SCAN_SCHEMA, VERSION, Scan
+from turnout.protocol import MAX_PAYLOAD_BYTES, SCAN_SCHEMA, STATUS_SCHEMA, VERSION, Scan
 
 _SCAN_VALIDATOR = Draft202012Validator(SCAN_SCHEMA)
+_STATUS_VALIDATOR = Draft202012Validator(STATUS_SCHEMA)
 
 
 def _compiled_check():
@@ -77,6 +78,29 @@ class Refusal:
     scan_id: str | None  # the id to answer, when the message had one we can address
 
 
+def read_status(payload: bytes) -> dict | None:
+    """A kiosk's status (or last will) as a dict, or None if it does not follow STATUS_SCHEMA."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return None
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not _STATUS_VALIDATOR.is_valid(data) or _control_character_in(data):
+        return None
+    return data
+
+
+def _control_character_in(data: dict) -> str | None:
+    """The first field whose text holds a control character (a newline slips past the
+    schema's ``$``, which Python's regular expressions let match before a final newline)."""
+    for key, value in data.items():
+        # isprintable() is False for every control character (and the schema keeps the rest ASCII)
+        if isinstance(value, str) and not value.isprintable():
+            return key
+    return None
+
+
 def read_scan(payload: bytes, topic_kiosk: str) -> Scan | Refusal:
     """Parse and schema-check one message from ``<base>/kiosk/<topic_kiosk>/scan``."""
     if len(payload) > MAX_PAYLOAD_BYTES:
@@ -95,6 +119,9 @@ def read_scan(payload: bytes, topic_kiosk: str) -> Scan | Refusal:
         error = min(_SCAN_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.path)))
         where = ".".join(str(p) for p in error.absolute_path) or "scan"
         return Refusal(f"{Reason.SCHEMA}: {where}: {error.message[:120]}", scan_id)
+    field = _control_character_in(data)
+    if field is not None:
+        return Refusal(f"{Reason.SCHEMA}: {field}: control character", scan_id)
     if data["kiosk"] != topic_kiosk:
         return Refusal(f"{Reason.SPOOFED}: says {data['kiosk']}, sent as {topic_kiosk}", scan_id)
     return Scan.from_dict(data)

@@ -45,7 +45,7 @@ def test_a_typed_badge_comes_back_as_name_and_progress(broker, tmp_path, running
     db, event, http = running_hub
     badge = hub_cli(db, "person", "add", "Ada Lovelace", "--org", "Leeds City Council")
     kiosk_id = f"e2e-{uuid.uuid4().hex[:8]}"
-    hub_cli(db, "assign", kiosk_id, event, "--broker", broker.url)
+    hub_cli(db, "assign", kiosk_id, event)  # the running hub sends the kiosk its config
     kiosk = KioskProcess(broker.url, tmp_path / "kiosk", kiosk_id=kiosk_id, event=None, extra=["-v"])
     try:
         wait_for(lambda: any("config from hub" in e for e in kiosk.errors), "kiosk configured by the hub")

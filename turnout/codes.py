@@ -74,11 +74,11 @@ def badge_number(code: str) -> int:
 
 
 def is_badge(code: str) -> bool:
-    return bool(_BADGE_SHAPE.match(code)) and damm_valid(code[1:])
+    return bool(_BADGE_SHAPE.fullmatch(code)) and damm_valid(code[1:])
 
 
 def is_role_name(role: str) -> bool:
-    return bool(ROLE_NAME.match(role))
+    return isinstance(role, str) and bool(ROLE_NAME.fullmatch(role))
 
 
 # What a scan turned out to be. Each is a small value the state machine matches on.

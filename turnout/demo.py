@@ -80,7 +80,7 @@ def main() -> int:
                                      "--broker", broker_url, "--http", f"127.0.0.1:{http_port}"],
                                     cwd=ROOT, env=env)
         wait_for_http(http_port, hub_proc)
-        hub("assign", KIOSK_ID, event, "--broker", broker_url)
+        hub("assign", KIOSK_ID, event)
         people = [line.split("\t") for line in hub("person", "list").splitlines()[:4]]
         web = f"http://127.0.0.1:{http_port}"
         print(f"""

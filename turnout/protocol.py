@@ -40,7 +40,7 @@ class Availability(StrEnum):
 
 
 def is_kiosk_id(kiosk: str) -> bool:
-    return isinstance(kiosk, str) and bool(KIOSK_ID.match(kiosk))
+    return isinstance(kiosk, str) and bool(KIOSK_ID.fullmatch(kiosk))
 
 
 @dataclass(frozen=True)
@@ -285,5 +285,19 @@ SCAN_SCHEMA: dict[str, Any] = {
         "seq": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},  # a 64-bit column
         "clock_ok": {"type": "boolean"},
         "annuls": {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"},
+    },
+}
+
+STATUS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Turnout kiosk status v1",
+    "type": "object",
+    "required": ["v", "state"],
+    "properties": {
+        "v": {"const": VERSION},
+        "state": {"enum": [str(a) for a in Availability]},
+        "version": {"type": "string", "maxLength": 64},
+        "queued": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+        "event": {"type": ["string", "null"], "pattern": EVENT_ID.pattern},
     },
 }

@@ -73,7 +73,7 @@ def read_event(form, new: bool) -> FormState:
     except ValueError:
         state.errors["date"] = ("Enter the date as year-month-day, like 2025-06-14" if v["date"]
                                 else "Enter the date of the event")
-    if new and v["id"] and not EVENT_ID.match(v["id"]):
+    if new and v["id"] and not EVENT_ID.fullmatch(v["id"]):
         state.errors["id"] = "An event id may use letters, digits, dots, dashes and underscores (up to 64)"
     if v["hashtag"] and not _HASHTAG.match(v["hashtag"]):
         state.errors["hashtag"] = "A hashtag is one word of letters, digits or underscores, like #CivicCamp25"
@@ -362,14 +362,11 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
             return done(request, "/admin/kiosks", "Choose an event from the list")
         store.assign_kiosk(kiosk_id, event_id)
         publish = request.app.state.publish_config
-        sent = "it will get it when the hub is connected to the broker"
+        # Kept in the database: the hub sends it now, or as soon as it reaches the broker.
+        sent = "the hub tells it as soon as it is connected to the broker"
         if publish is not None:
-            try:
-                publish(kiosk_id)
-                sent = "the kiosk has been told"
-            except Exception:  # the broker being away must not lose the assignment
-                log.exception("could not publish kiosk %s's config", kiosk_id)
-                sent = "the broker did not answer, so tell the kiosk again later"
+            publish(kiosk_id)
+            sent = "the kiosk is being told"
         log.info("organiser assigned kiosk %s to %s", kiosk_id, event_id or "no event")
         name = store.event(event_id).name if event_id else "no event"
         return done(request, "/admin/kiosks", f"Kiosk {kiosk_id} now counts for {name}: {sent}")

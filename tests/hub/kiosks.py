@@ -75,15 +75,18 @@ class FakeKiosk:
         self.client.loop_stop()
 
 
-def retained(broker_port: int, topic: str, timeout: float = 5) -> dict | None:
-    """The retained message on a topic, parsed, or None if there is none."""
+def retained(broker_port: int, topic: str, timeout: float = 5,
+             until=lambda message: True) -> dict | None:
+    """The retained message on a topic, parsed, or None if there is none; with ``until``, the
+    first one (retained or published while listening) for which it is true."""
     got: list[bytes] = []
     done = threading.Event()
     client = mqtt.Client(CallbackAPIVersion.VERSION2)
 
     def on_message(c, u, msg):
-        got.append(msg.payload)
-        done.set()
+        if until(json.loads(msg.payload)):
+            got.append(msg.payload)
+            done.set()
 
     client.on_message = on_message
     client.connect("127.0.0.1", broker_port)

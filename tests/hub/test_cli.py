@@ -2,8 +2,10 @@
 
 import re
 
-from tests.hub.hubproc import cli, last_token
-from tests.hub.kiosks import TOPICS, retained
+import httpx
+
+from tests.hub.hubproc import HubProcess, cli, last_token
+from tests.hub.kiosks import TOPICS, FakeKiosk, make_scan, retained
 from turnout.codes import is_badge
 
 
@@ -50,17 +52,43 @@ def test_mistakes_get_a_one_line_reason_not_a_traceback(tmp_path):
         assert result.stderr.startswith("turnout-hub: ")
 
 
-def test_kiosks_roles_recompute_and_seed(tmp_path, broker):
+def test_kiosks_roles_recompute_and_seed(tmp_path):
     db = tmp_path / "hub.sqlite"
     cli(db, "kiosk", "add", "hall-9")
     assert "hall-9\tunknown" in cli(db, "kiosk", "list").stdout
     event = last_token(cli(db, "event", "add", "Camp", "--date", "2025-03-14"))
-    cli(db, "assign", "hall-9", event, "--broker", broker.url)
-    assert retained(broker.port, TOPICS.config("hall-9"))["event"] == event
+    assert "now counts for" in cli(db, "assign", "hall-9", event).stdout
+    assert f"event {event}" in cli(db, "kiosk", "list").stdout
     cli(db, "role", "set", "stream", "4", "--hours", "2")
     assert "stream\t4 points" in cli(db, "role", "list").stdout
     assert "120 people, 12 events" in cli(db, "seed-sample").stdout
     assert "Rescored" in cli(db, "recompute").stdout
+
+
+def test_assignments_and_roles_set_beside_a_running_hub_reach_kiosks_and_scores(tmp_path, broker):
+    """The command line is another process: the running hub must notice what it changed."""
+    db = tmp_path / "hub.sqlite"
+    badge = last_token(cli(db, "person", "add", "Ada Lovelace"))
+    event = last_token(cli(db, "event", "add", "Camp", "--date", "2025-03-14"))
+    hub = HubProcess(db, broker.url, tmp_path / "hub.log").start()
+    try:
+        cli(db, "assign", "hall-9", event)
+        config = retained(broker.port, TOPICS.config("hall-9"), timeout=10,
+                          until=lambda c: c["event"] == event)
+        assert config and config["event_name"] == "Camp"
+        assert "stream" not in config["roles"]
+        cli(db, "role", "set", "stream", "4")  # a new role: the kiosk must hear of it
+        assert retained(broker.port, TOPICS.config("hall-9"), timeout=10,
+                        until=lambda c: "stream" in c["roles"])
+        kiosk = FakeKiosk(broker.port, "hall-9")
+        assert kiosk.ask(make_scan("hall-9", event, badge, "pitch"))["person"]["points"] == 1 + 3
+        cli(db, "role", "set", "pitch", "20")  # new points: the running hub scores with them
+        cli(db, "recompute")
+        assert httpx.get(f"{hub.api}/people/{badge}").json()["points"] == 1 + 20
+        assert httpx.get(f"{hub.api}/leaderboard").json()[0]["points"] == 1 + 20
+        kiosk.close()
+    finally:
+        hub.stop()
 
 
 def test_quarantine_list_and_reassign(tmp_path):
@@ -79,3 +107,25 @@ def test_quarantine_list_and_reassign(tmp_path):
     assert "now counts" in cli(db, "quarantine", "reassign", item, event).stdout
     assert "attended: 1" in cli(db, "person", "show", badge).stdout
     assert cli(db, "quarantine", "list").stdout == ""
+
+
+def test_the_rules_file_applies_to_every_command_not_only_serve(tmp_path):
+    from hub.intake import Intake
+    from hub.rules import load_rules
+    from hub.store import Store
+
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[clubs]\nattend = [2]\n")
+    db = tmp_path / "hub.sqlite"
+    badge = last_token(cli(db, "person", "add", "Ada Lovelace"))
+    events = [last_token(cli(db, "event", "add", f"Camp {n}", "--date", f"2025-03-1{n}")) for n in (1, 2)]
+    store = Store(db, rules=load_rules(rules))
+    for event in events:
+        Intake(store).receive(TOPICS.scan("hall-1"), make_scan("hall-1", event, badge).to_json())
+    assert "2 club" in store.awarded(badge)
+    store.close()
+    assert "milestone: 2 club" in cli(db, "--rules", str(rules), "person", "show", badge).stdout
+    cli(db, "--rules", str(rules), "recompute")
+    store = Store(db)
+    assert "2 club" in store.awarded(badge), "recompute with the same rules keeps the club"
+    store.close()

@@ -1,6 +1,8 @@
 """Ingest against a real Mosquitto: an ack for every message with an id, whatever it holds."""
 
 import json
+import os
+import signal
 import uuid
 
 import pytest
@@ -9,7 +11,6 @@ from hub.ingest import Ingest
 from hub.store import Store
 from hub.validate import Reason
 from tests.hub.kiosks import TOPICS, FakeKiosk, make_scan, retained
-from turnout.codes import badge_code
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def test_accepted_duplicate_and_resent(hub):
     ack = kiosk.ask(scan)
     assert ack["status"] == "accepted" and ack["v"] == 1
     assert ack["person"]["name"] == "Ada" and ack["person"]["points"] == 1
-    assert ack["person"]["next_milestone"]["to_go"] == 10
+    assert ack["person"]["next_milestone"] == {"name": "25 club", "kind": "attend", "target": 25, "to_go": 24}
     assert kiosk.ask(scan)["status"] == "accepted"
     assert kiosk.ask(make_scan(kiosk.kiosk, event.id, ada.badge))["status"] == "duplicate"
     assert store.count_scans() == 2 and store.kiosk(kiosk.kiosk) is not None
@@ -119,3 +120,20 @@ def test_a_burst_from_several_kiosks_is_acked_in_full(hub, broker):
     finally:
         for k in kiosks:
             k.close()
+
+
+def test_the_intake_process_killed_mid_stream_is_replaced_and_nothing_is_lost(hub, broker):
+    store, ingest, kiosk = hub
+    event = store.add_event("Camp", "2025-03-14")
+    badges = store.add_blank_badges(400)
+    scans = [make_scan(kiosk.kiosk, event.id, badges[n], seq=n) for n in range(400)]
+    first_worker = ingest._worker._proc.pid
+    for scan in scans[:200]:
+        kiosk.send(scan)
+    kiosk.wait_for([s.id for s in scans[:20]])
+    os.kill(first_worker, signal.SIGKILL)  # whatever batch it had in hand is not acked yet
+    for scan in scans[200:]:
+        kiosk.send(scan)
+    acks = kiosk.wait_for([s.id for s in scans], timeout=60)
+    assert all(a["status"] == "accepted" for a in acks.values())
+    assert store.count_scans() == 400 and ingest._worker._proc.pid != first_worker

@@ -163,12 +163,86 @@ def test_recompute_gives_the_same_standings_as_ingest(hub):
     assert [(p.badge, s.points) for p, s in store.leaderboard(limit=None, include_hidden=True)] == board
 
 
-def test_kiosk_status_is_recorded(hub):
+def test_kiosk_status_is_recorded_with_the_event_it_reports(hub):
     store, intake = hub
-    intake.receive_status(TOPICS.status("hall-1"), b'{"v":1,"state":"online","version":"0.1","queued":3}')
-    intake.receive_status(TOPICS.status("hall-2"), b'garbage')
+    intake.receive_status(TOPICS.status("hall-1"),
+                          b'{"v":1,"state":"online","version":"0.1","queued":3,"event":"camp-1"}')
+    for bad in (b'garbage', b'{"v":99,"state":"online","queued":1}', b'{"v":1,"state":"online","queued":-5}',
+                b'{"v":1,"state":"asleep"}', b'{"v":1,"state":"online","event":"bad id/here"}'):
+        intake.receive_status(TOPICS.status("hall-2"), bad)
     [kiosk] = store.kiosks()
-    assert (kiosk.id, kiosk.state, kiosk.queued) == ("hall-1", "online", 3)
+    assert (kiosk.id, kiosk.state, kiosk.queued, kiosk.reported_event) == ("hall-1", "online", 3, "camp-1")
+
+
+
+def test_a_scan_id_reused_for_another_scan_is_refused_and_tells_nothing_about_the_first(hub):
+    store, intake = hub
+    ada, bob = store.add_person("Ada Lovelace"), store.add_person("Bob Smith")
+    event = store.add_event("Camp", "2025-03-14")
+    first = make_scan("hall-1", event.id, ada.badge)
+    assert send(intake, first).status == "accepted"
+    for other in (make_scan("hall-1", event.id, bob.badge, "organise", scan_id=first.id),
+                  make_scan("hall-1", event.id, ada.badge, "cake", scan_id=first.id)):
+        ack = send(intake, other)
+        assert ack.status == "rejected" and ack.reason.startswith(Reason.ID_REUSED)
+        assert ack.person is None
+    assert store.standing(bob.badge).points == 0 and store.standing(ada.badge).points == 1
+    assert len(store.quarantined()) == 2, "kept for an organiser, not lost"
+
+
+def test_a_re_send_of_a_scan_whose_badge_was_merged_gets_its_first_answer(hub):
+    store, intake = hub
+    ada, spare = store.add_person("Ada Lovelace"), store.add_person("Ada L")
+    event = store.add_event("Camp", "2025-03-14")
+    scan = make_scan("hall-1", event.id, spare.badge)
+    assert send(intake, scan).status == "accepted"
+    store.merge_badges(ada.badge, spare.badge)
+    again = send(intake, scan)
+    assert again.status == "accepted" and again.person.name == "Ada"
+
+
+def test_text_with_a_control_character_is_refused_even_where_the_pattern_ends_in_dollar(hub):
+    store, intake = hub
+    ada = store.add_person("Ada Lovelace")
+    event = store.add_event("Camp", "2025-03-14")
+    scan = make_scan("hall-1", event.id, ada.badge)
+    import json
+    for field, value in (("role", "attend\n"), ("id", scan.id + "\n"), ("event", event.id + "\n")):
+        answer = intake.receive(TOPICS.scan("hall-1"), json.dumps({**scan.to_dict(), field: value}).encode())
+        if field != "id":  # an id that is not plain text cannot be answered
+            assert answer.ack.status == "rejected" and f"{field}: control character" in answer.ack.reason
+    assert store.count_scans() == 0 and len(store.quarantined()) == 3
+
+
+def test_a_sequence_number_past_64_bits_is_refused_with_an_answer(hub):
+    store, intake = hub
+    ada = store.add_person("Ada Lovelace")
+    event = store.add_event("Camp", "2025-03-14")
+    scan = make_scan("hall-1", event.id, ada.badge, seq=10**30)
+    ack = send(intake, scan)
+    assert ack.status == "rejected" and ack.id == scan.id and "seq" in ack.reason
+    send(intake, scan)
+    assert len(store.quarantined()) == 1, "a re-sent copy is not kept twice"
+
+
+def test_a_late_scan_from_an_earlier_event_moves_the_club_on_record(hub):
+    store, intake = hub
+    kid = store.add_person("Sam Patel", junior=True)
+    events = [store.add_event(f"Camp {n}", f"2025-01-{n + 1:02d}") for n in range(10)]
+    acks = [send(intake, make_scan("hall-1", e.id, kid.badge)) for e in events[1:]]
+    first = send(intake, make_scan("hall-1", events[0].id, kid.badge))  # synced late
+    assert first.milestone == "junior 10 club" and not any(a.milestone for a in acks)
+    [club] = [m for m in store.standing(kid.badge).milestones if m.name == "junior 10 club"]
+    assert (club.event, club.reached_on) == (events[9].id, "2025-01-10")
+    # the other way round: the tenth scan reached it, then an undo of an earlier one takes it away
+    undo = send(intake, make_scan("hall-1", events[3].id, kid.badge, annuls=acks[2].id))
+    assert undo.status == "accepted" and store.awarded(kid.badge) == {}
+
+
+def test_a_kiosk_shows_up_even_when_nothing_it_sends_counts(hub):
+    store, intake = hub
+    send(intake, make_scan("lonely", None, "T13"), kiosk="lonely")
+    assert [k.id for k in store.kiosks()] == ["lonely"]
 
 
 # --- Whatever order, batching and repetition: the live tables are what recompute would write. ---

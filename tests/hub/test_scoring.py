@@ -59,8 +59,11 @@ def test_attendance_club_reached_at_the_nth_event_in_date_order():
     s = score_person("T13", scans, DATES, RULES)
     [club] = [m for m in s.milestones if m.name == "25 club"]
     assert (club.event, club.reached_on) == ("e24", DATES["e24"])
-    # the nearest club comes next: 10 volunteering occasions is closer than 24 more events
-    assert (s.next_milestone.name, s.next_milestone.to_go) == ("volunteer 10 club", 10)
+    # never helped: the next attendance club, not "Helped 0 of 10"
+    assert (s.next_milestone.name, s.next_milestone.to_go) == ("50 club", 24)
+    helped = score_person("T13", scans + [scan("e00", role="cake")], DATES, RULES)
+    # once someone has helped, the nearest club of either kind: 9 more occasions beats 24 events
+    assert (helped.next_milestone.name, helped.next_milestone.to_go) == ("volunteer 10 club", 9)
 
 
 def test_junior_ten_club_only_for_juniors():
@@ -84,7 +87,10 @@ def test_next_milestone_is_the_closest_with_how_many_to_go():
 
 
 def test_nobody_is_left_without_a_next_milestone_until_every_club_is_done():
-    assert score_person("T13", [], DATES, RULES).next_milestone.to_go == 10
+    assert score_person("T13", [], DATES, RULES).next_milestone.name == "25 club"
+    dates = {f"e{n:03d}": f"{2000 + n // 12}-{n % 12 + 1:02d}-01" for n in range(250)}
+    veteran = score_person("T13", [scan(e) for e in dates], dates, RULES)
+    assert veteran.next_milestone.name == "volunteer 10 club", "every attendance club done"
 
 
 def test_scans_at_events_outside_the_given_dates_are_ignored():

@@ -1,4 +1,3 @@
-import itertools
 
 import pytest
 from hypothesis import given, strategies as st
@@ -101,3 +100,11 @@ def test_badge_numbers_start_at_one_and_fit_18_digits():
 def test_setup_card_text_round_trips():
     card = SetupCard("barcamp", "10.0.0.2:1883")
     assert classify(card.text) == card
+
+
+def test_names_with_a_trailing_newline_are_not_names():
+    # Python's $ matches before a final newline; fullmatch does not let it through.
+    from turnout.protocol import is_kiosk_id
+    assert codes.is_role_name("cake") and not codes.is_role_name("cake\n")
+    assert is_kiosk_id("hall-1") and not is_kiosk_id("hall-1\n")
+    assert codes.is_badge("T5724") and not codes.is_badge("T5724\n")

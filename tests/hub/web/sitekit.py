@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from hub.intake import Intake, Message
+from hub.intake import Intake
 from hub.store import Store
 from hub.web import WebSettings, create_web_app
 from tests.hub.kiosks import make_scan

@@ -79,7 +79,7 @@ def test_register_says_what_is_wrong_at_the_top_and_beside_the_field(hub, fields
     assert page.text.count("There is a problem") == 1
     [summary] = errors_in(page)
     assert summary.startswith(f"#{field} {message}")
-    assert f'id="{field}-error"' in page.text and f'<title>Error: ' in page.text
+    assert f'id="{field}-error"' in page.text and '<title>Error: ' in page.text
     assert hub.store.count_people(None) == 0
 
 

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from tests.hub.web.sitekit import HOSTILE, small_site
+from tests.hub.web.sitekit import small_site
 
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 

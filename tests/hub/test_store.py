@@ -1,0 +1,47 @@
+"""The store's own promises, on a real SQLite file: schema upgrades and what other processes see."""
+
+from hub.store import SCHEMA_VERSION, Store
+
+
+def test_a_database_from_the_first_release_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "hub.sqlite"
+    store = Store(path)
+    store.add_kiosk("hall-1")
+    for column in ("reported_event", "config_sent"):  # as version 1 made it
+        store.db.execute(f"ALTER TABLE kiosks DROP COLUMN {column}")
+    store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    store.close()
+    store = Store(path)
+    store.record_kiosk_status("hall-1", "online", event="camp-1")
+    assert store.kiosk("hall-1").reported_event == "camp-1"
+    version = store.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    assert int(version) == SCHEMA_VERSION
+    store.close()
+
+
+def test_roles_changed_by_another_process_apply_at_once(tmp_path):
+    path = tmp_path / "hub.sqlite"
+    serving, organiser = Store(path), Store(path)  # the running hub, and the command line
+    assert serving.rules().points("pitch") == 3
+    organiser.set_role("pitch", 20)
+    organiser.set_role("stream", 4)
+    assert serving.rules().points("pitch") == 20 and serving.rules().knows_role("stream")
+    serving.close()
+    organiser.close()
+
+
+def test_a_kiosk_is_sent_its_config_once_per_change_and_never_unasked(tmp_path):
+    store = Store(tmp_path / "hub.sqlite")
+    event = store.add_event("Camp", "2025-03-14")
+    store.add_kiosk("hall-1")
+    store.add_kiosk("card-set")  # counting for a set-up card's event: the hub must not clear it
+    assert store.configs_to_send() == {}
+    store.assign_kiosk("hall-1", event.id)
+    due = store.configs_to_send()
+    assert list(due) == ["hall-1"] and due["hall-1"].event_name == "Camp"
+    store.config_sent("hall-1", due["hall-1"])
+    assert store.configs_to_send() == {}
+    assert list(store.configs_to_send(everything=True)) == ["hall-1"]
+    store.set_role("stream", 4)
+    assert "stream" in store.configs_to_send()["hall-1"].roles
+    store.close()
