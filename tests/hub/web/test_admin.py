@@ -257,6 +257,17 @@ def test_kiosk_status_shows_online_queued_and_last_seen(hub, admin):
     row = page[page.index(">door-1"):page.index(">door-2")]
     assert "Online" in row and '<td class="numeric">7</td>' in row and "2025-06-14 09:30 UTC" in row
     assert "Offline" in page[page.index(">door-2"):]
+    assert "It says it counts for" not in page
+
+
+def test_a_kiosk_counting_for_another_event_than_assigned_is_pointed_out(hub, admin):
+    event = hub.store.add_event("Camp", "2025-01-01")
+    hub.store.assign_kiosk("door-1", event.id)
+    hub.store.record_kiosk_status("door-1", "online", event="2025-02-02-other-camp")
+    page = admin.get("/admin/kiosks").text
+    assert "It says it counts for 2025-02-02-other-camp" in page
+    hub.store.record_kiosk_status("door-1", "online", event=event.id)
+    assert "It says it counts for" not in admin.get("/admin/kiosks").text
 
 
 def test_adding_a_kiosk_checks_its_id(hub, admin):
