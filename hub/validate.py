@@ -80,15 +80,21 @@ class Refusal:
 
 def read_status(payload: bytes) -> dict | None:
     """A kiosk's status (or last will) as a dict, or None if it does not follow STATUS_SCHEMA."""
-    if len(payload) > MAX_PAYLOAD_BYTES:
+    data = _json_object(payload, MAX_PAYLOAD_BYTES)
+    if data is None or not _STATUS_VALIDATOR.is_valid(data) or _control_character_in(data):
+        return None
+    return data
+
+
+def _json_object(payload: bytes, limit: int) -> dict | None:
+    """The payload as a JSON object, or None if it is bigger than ``limit`` bytes or not one."""
+    if len(payload) > limit:
         return None
     try:
         data = json.loads(payload)
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
-    if not isinstance(data, dict) or not _STATUS_VALIDATOR.is_valid(data) or _control_character_in(data):
-        return None
-    return data
+    return data if isinstance(data, dict) else None
 
 
 def _control_character_in(data: dict) -> str | None:
@@ -151,13 +157,8 @@ def check_annulment(annulment: Scan, target_badge: str | None, target_role: str 
 
 def peek_id(payload: bytes) -> str | None:
     """The scan id in any JSON object payload, so even a refused message gets its answer."""
-    if len(payload) > _MAX_PEEK_BYTES:
-        return None
-    try:
-        data = json.loads(payload)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None
-    return _id_in(data) if isinstance(data, dict) else None
+    data = _json_object(payload, _MAX_PEEK_BYTES)
+    return _id_in(data) if data is not None else None
 
 
 def _id_in(data: dict) -> str | None:

@@ -174,7 +174,6 @@ def test_kiosk_status_is_recorded_with_the_event_it_reports(hub):
     assert (kiosk.id, kiosk.state, kiosk.queued, kiosk.reported_event) == ("hall-1", "online", 3, "camp-1")
 
 
-
 def test_a_scan_id_reused_for_another_scan_is_refused_and_tells_nothing_about_the_first(hub):
     store, intake = hub
     ada, bob = store.add_person("Ada Lovelace"), store.add_person("Bob Smith")
