@@ -54,3 +54,13 @@ def test_config_is_kept(tmp_path):
     cfg = KioskConfig("e2", "Autumn", ("attend", "cake"))
     store.save_config(cfg)
     assert ScanStore(tmp_path / "kiosk.db").load_config() == cfg
+
+
+def test_the_store_does_not_load_numpy_for_sqlite_utils_but_leaves_it_importable():
+    # numpy is installed here (camera decoding); sqlite-utils would load it for nothing.
+    import subprocess
+    import sys
+    code = ("import sys, kiosk.store; loaded = 'numpy' in sys.modules; import numpy; "
+            "print(loaded, numpy.zeros(2).sum())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "0.0"]
