@@ -14,6 +14,7 @@ back, publishes every ack and PUBACK.
 from __future__ import annotations
 
 import logging
+import select
 import threading
 import time
 from dataclasses import dataclass
@@ -83,6 +84,9 @@ class Ingest:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        # Our own loop writes (see _step): paho then queues each publish instead of writing it
+        # at once, so a batch's acks and PUBACKs leave together.
+        client.on_socket_register_write = lambda client, userdata, sock: None
         return client
 
     @staticmethod
@@ -119,25 +123,40 @@ class Ingest:
         log.info("connecting to the broker at %s", self.broker)
         delay = 1.0
         while self._running:
-            if not self.client.is_connected() and not self._connect():
-                time.sleep(delay)
-                delay = min(delay * 2, 15)
+            sock = self.client.socket()
+            if sock is None:  # not connected: dial, and back off while the broker is away
+                if not self._connect():
+                    time.sleep(delay)
+                    delay = min(delay * 2, 15)
                 continue
             delay = 1.0
-            # Wait on the socket, but not long while the intake has a batch: its answers
-            # come back on a pipe that paho's select cannot watch.
-            busy = self._pending is not None
-            self.client.loop(timeout=0.002 if busy else 0 if self._inbox else 0.1)
-            self.client.loop_read(max_packets=self.max_batch)  # drain what is already here
-            self._send_configs()
-            if busy and self._worker.ready():
-                self._answer()
-            if self._pending is None and self._inbox:
-                self._pending, self._inbox = self._inbox[:self.max_batch], self._inbox[self.max_batch:]
-                self._submit()
+            self._step(sock)
         if self._pending is not None:
             self._answer()  # the batch in hand is committed or not: answer it either way
         self._goodbye()
+
+    def _step(self, sock) -> None:
+        """One turn of the loop, run here rather than by paho's loop() so that one select()
+        waits on both the broker and the intake's answers, and a whole batch of acks goes
+        out in one write instead of a send() per publish."""
+        buffered = sock.pending() if hasattr(sock, "pending") else 0  # TLS bytes already read
+        waiting = [sock] + ([self._worker] if self._pending is not None else [])
+        idle = not buffered and not (self._inbox and self._pending is None)
+        readable, writable, _ = select.select(waiting, [sock] if self.client.want_write() else [], [],
+                                              0.1 if idle else 0)
+        if sock in readable or buffered:
+            self.client.loop_read(max_packets=self.max_batch)  # drain what is already here
+        if self.client.socket() is None:
+            return  # the connection went: reconnect
+        self.client.loop_misc()  # keepalive
+        self._send_configs()
+        if self._pending is not None and self._worker in readable:
+            self._answer()
+        if self._pending is None and self._inbox:
+            self._pending, self._inbox = self._inbox[:self.max_batch], self._inbox[self.max_batch:]
+            self._submit()
+        if sock in writable or self.client.want_write():
+            self.client.loop_write()
 
     def _connect(self) -> bool:
         try:
@@ -215,7 +234,8 @@ class Ingest:
     def _submit(self) -> None:
         while True:
             try:
-                return self._worker.submit([d.message for d in self._pending])
+                return self._worker.submit([(d.message.topic, d.message.payload, d.message.received_at)
+                                        for d in self._pending])
             except WorkerLost as exc:
                 self._replace_worker(exc)
 
@@ -232,9 +252,9 @@ class Ingest:
             self._replace_worker(exc)
             self._submit()
             return
-        for answer in answers:
-            if answer.ack is not None and answer.kiosk is not None:
-                self.client.publish(self.topics.ack(answer.kiosk), answer.ack, qos=1)
+        for kiosk, ack in answers:
+            if ack is not None and kiosk is not None:
+                self.client.publish(self.topics.ack(kiosk), ack, qos=1)
         for delivery in self._pending:
             if delivery.qos > 0 and delivery.session == self._session:
                 self.client.ack(delivery.mid, delivery.qos)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from hub.rules import Rules
@@ -21,12 +20,9 @@ from turnout.protocol import Topics
 log = logging.getLogger("turnout.hub")
 
 
-@dataclass(frozen=True)
-class Answered:
-    """What the ingest thread needs to answer one scan message: to which kiosk, and the ack."""
-
-    kiosk: str | None
-    ack: bytes | None  # None: the message had no id to answer
+# What crosses the pipe is plain tuples: they pickle several times quicker than dataclasses.
+Arrived = tuple[str, bytes, str]  # a message: topic, payload, when it arrived
+Answered = tuple[str | None, bytes | None]  # its answer: to which kiosk, and the ack (None: no id)
 
 
 class WorkerLost(RuntimeError):
@@ -38,7 +34,8 @@ class BatchFailed(RuntimeError):
 
 
 class IntakeWorker:
-    """One intake process: ``submit(batch)``, then ``answers()`` once ``ready()``."""
+    """One intake process: ``submit(batch)``, then ``answers()`` once it is readable (it can
+    be passed to select())."""
 
     def __init__(self, location: str, rules: Rules, topics: Topics, log_level: int = logging.INFO):
         self._args = (location, rules, topics.base, log_level)
@@ -53,18 +50,15 @@ class IntakeWorker:
         self._proc.start()
         child.close()
 
-    def submit(self, messages: list) -> None:
+    def fileno(self) -> int:
+        """The pipe the answers come back on, for select()."""
+        return self._conn.fileno()
+
+    def submit(self, messages: list[Arrived]) -> None:
         try:
             self._conn.send(messages)
         except OSError as exc:
             raise WorkerLost(f"the intake process is gone ({exc})") from exc
-
-    def ready(self) -> bool:
-        """Are the answers to the submitted batch back (or the worker gone)?"""
-        try:
-            return self._conn.poll()
-        except OSError:
-            return True
 
     def answers(self) -> list[Answered]:
         """The answers to the batch submitted, one per scan message in order; waits for them."""
@@ -115,13 +109,14 @@ def _serve(conn: Connection, location: str, rules: Rules, base_topic: str, log_l
         store.close()
 
 
-def _answer(intake, batch: list) -> list[Answered]:
-    scans = [m for m in batch if m.topic.endswith("/scan")]
-    answers = intake.receive_batch(scans)
-    for message in batch:
-        if not message.topic.endswith("/scan"):
+def _answer(intake, batch: list[Arrived]) -> list[Answered]:
+    from hub.intake import Message
+
+    answers = intake.receive_batch([Message(*m) for m in batch if m[0].endswith("/scan")])
+    for topic, payload, _ in batch:
+        if not topic.endswith("/scan"):
             try:
-                intake.receive_status(message.topic, message.payload)
+                intake.receive_status(topic, payload)
             except Exception:
                 log.exception("could not record a kiosk status")
-    return [Answered(a.kiosk, a.ack.to_json() if a.ack is not None else None) for a in answers]
+    return [(a.kiosk, a.ack.to_json() if a.ack is not None else None) for a in answers]

@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import time
 import uuid
 
 import pytest
@@ -137,3 +138,29 @@ def test_the_intake_process_killed_mid_stream_is_replaced_and_nothing_is_lost(hu
     acks = kiosk.wait_for([s.id for s in scans], timeout=60)
     assert all(a["status"] == "accepted" for a in acks.values())
     assert store.count_scans() == 400 and ingest._worker._proc.pid != first_worker
+
+
+def test_the_hub_reconnects_after_the_broker_is_killed_and_answers_again(tmp_path, own_broker):
+    store = Store(tmp_path / "hub.sqlite")
+    ada = store.add_person("Ada Lovelace")
+    event = store.add_event("Camp", "2025-03-14")
+    ingest = Ingest(store, own_broker.url).start()
+    try:
+        assert ingest.connected.wait(10)
+        kiosk = FakeKiosk(own_broker.port, "hall-1")
+        assert kiosk.ask(make_scan("hall-1", event.id, ada.badge))["status"] == "accepted"
+        kiosk.close()
+        own_broker.stop(kill=True)
+        deadline = time.monotonic() + 10
+        while ingest.connected.is_set() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not ingest.connected.is_set(), "the hub noticed the broker went"
+        own_broker.start()
+        assert ingest.connected.wait(30), "the hub came back by itself"
+        kiosk = FakeKiosk(own_broker.port, "hall-1")
+        assert kiosk.ask(make_scan("hall-1", event.id, ada.badge, "cake"))["status"] == "accepted"
+        assert retained(own_broker.port, TOPICS.hub_status)["state"] == "online"
+        kiosk.close()
+    finally:
+        ingest.stop()
+        store.close()
