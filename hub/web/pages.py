@@ -30,12 +30,19 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
     def hours_per_role() -> dict[str, float]:
         return {**store.rules().hours, **settings.hours_per_role}
 
+    def to_come(event, today: str, present: int | None = None) -> bool:
+        """Still ahead: a later day, or today while nobody has been scanned yet (from the
+        first scan it is an event held, with results)."""
+        if event.date != today:
+            return event.date > today
+        return not (reports.event_counts(event.id)[0] if present is None else present)
+
     @pages.get("/")
     def home(request: Request):
         today = settings.now().isoformat()
         events = reports.events()
-        upcoming = [e for e in events if e.date >= today][:5]
-        past = [e for e in events if e.date < today][-3:][::-1]
+        upcoming = [e for e in events if to_come(e, today)][:5]
+        past = [e for e in events if not to_come(e, today)][-3:][::-1]
         return render(request, "home.html", totals=reports.totals(), upcoming=upcoming,
                       recent=[(e, reports.event_counts(e.id)) for e in past],
                       openness=openness)
@@ -44,9 +51,9 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
     def events(request: Request):
         today = settings.now().isoformat()
         all_events = reports.events()
-        upcoming = [e for e in all_events if e.date >= today]
+        upcoming = [e for e in all_events if to_come(e, today)]
         seasons: dict[str, list] = {}
-        for e in reversed([e for e in all_events if e.date < today]):
+        for e in reversed([e for e in all_events if not to_come(e, today)]):
             seasons.setdefault(e.season, []).append((e, reports.event_counts(e.id),
                                                      openness(e.openness)))
         return render(request, "events.html", upcoming=upcoming, seasons=seasons,
@@ -80,7 +87,7 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
             role_counts=role_counts, helpers=helpers, attend=attend,
             openness=openness(event.openness), max_stars=MAX_STARS,
             outcomes=store.outcomes(event_id), outcome_kinds=OUTCOME_KINDS,
-            upcoming=event.date >= settings.now().isoformat())
+            upcoming=to_come(event, settings.now().isoformat(), len(present)))
 
     @pages.get("/people/{badge}")
     def person(request: Request, badge: str):

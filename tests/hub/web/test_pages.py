@@ -240,3 +240,26 @@ def test_an_unclaimed_badge_page_says_how_to_claim_it(tmp_path):
     page = TestClient(create_web_app(store)).get(f"/people/{code}")
     assert page.status_code == 404
     assert "not claimed yet" in page.text and 'href="/claim"' in page.text
+
+
+def test_todays_event_is_coming_up_until_the_first_scan_then_held(tmp_path):
+    from tests.hub.web.sitekit import Scanner
+    site = small_site(tmp_path, today=date(2025, 9, 20))  # the day of the "future" event
+    client = site.client()
+    today = site.events["future"]
+
+    def sections():
+        page = client.get("/events").text
+        return page[:page.index(">Results<")], page[page.index(">Results<"):]
+
+    coming, results = sections()
+    assert "Autumn camp" in coming and "Autumn camp" not in results
+    assert "You are invited" in client.get(f"/events/{today}").text
+    assert "3 events held" in text_of(client.get("/").text)
+    Scanner(site.store).scan(today, site.badges["ann"])
+    coming, results = sections()
+    assert "Autumn camp" not in coming and "Autumn camp" in results
+    page = text_of(client.get(f"/events/{today}").text)
+    assert "You are invited" not in page and "1 person came" in page
+    assert "4 events held" in text_of(client.get("/").text)
+    site.store.close()
