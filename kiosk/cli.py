@@ -130,6 +130,8 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
     except Exception as exc:
         print(f"turnout-kiosk: scanner: {exc}", file=sys.stderr)
         return 1
+    if hasattr(scanner, "on_readable"):
+        daemon.watch(scanner)
     log.info("kiosk %s ready: event %s, %d scans waiting to sync", settings.kiosk_id, event,
              store.queued_count())
     try:

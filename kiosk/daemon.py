@@ -1,16 +1,21 @@
 """The kiosk daemon: wires scanner, state machine, store, link and feedback, and runs the loop.
 
-Everything arrives as an event on one queue (scanner, buttons and MQTT post from their own
-threads); the loop hands each to the machine and carries out the actions in order. Only this
-thread touches the store. No business rules here: those live in kiosk.machine and kiosk.outbox.
+Everything arrives as an event on one queue (buttons and MQTT post from their own threads,
+with a byte on a wake-up pipe); a scanner with a file descriptor is read by the loop itself, so
+a code's way to its store and tone crosses no thread. The loop hands each event to the machine
+and carries out the actions in order. Only this thread touches the store. No business rules
+here: those live in kiosk.machine and kiosk.outbox.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import selectors
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
@@ -35,6 +40,13 @@ class Shutdown:
 
 class HubOnline:
     """Posted when the hub announces itself online: whatever was in flight is re-sent."""
+
+
+class LoopSource(Protocol):
+    """A scanner the loop reads itself when its descriptor is readable (see ``watch``)."""
+
+    def fileno(self) -> int: ...
+    def on_readable(self) -> None: ...
 
 
 class Link(Protocol):
@@ -70,10 +82,25 @@ class KioskDaemon:
         self.send_times = SendTimes()
         self.status = StatusThrottle()
         self._screen = None
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._reading = False
 
     def post(self, event: Any) -> None:
         """Thread-safe: scanner, buttons and the MQTT link call this."""
         self.events.put(event)
+        if not self._reading:  # a post from the loop's own read needs no wake-up
+            try:
+                os.write(self._wake_w, b"\0")
+            except BlockingIOError:
+                pass  # the pipe is full of wake-ups already: the loop will look
+            except OSError:
+                pass  # the loop has ended and closed it
+
+    def watch(self, source: LoopSource) -> None:
+        """Read ``source`` on the loop thread whenever it is readable; it posts what it reads."""
+        self._selector.register(source.fileno(), selectors.EVENT_READ, source)
 
     def stop(self) -> None:
         self.post(Shutdown())
@@ -84,17 +111,51 @@ class KioskDaemon:
         sys.setswitchinterval(0.001)
         self.machine.queued = self.store.queued_count()
         self._handle(Tick(), self.clock())
+        self.link.send_status(self.machine.queued, self.machine.event)  # offline: sets the last will
         self.link.start()
+        next_tick = time.monotonic() + TICK_SECONDS
+        try:
+            while True:
+                for key, _ in self._selector.select(max(0.0, next_tick - time.monotonic())):
+                    if key.data is None:
+                        self._drain_wakeups()
+                    else:
+                        self._reading = True
+                        try:
+                            key.data.on_readable()  # a scanner: what it read is on the queue now
+                        finally:
+                            self._reading = False
+                if not self._handle_queued():
+                    return
+                if time.monotonic() >= next_tick:
+                    next_tick = time.monotonic() + TICK_SECONDS
+                    now = self.clock()
+                    self._handle(Tick(), now)
+                    self._pump(now)
+        finally:
+            self._selector.close()
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+
+    def _handle_queued(self) -> bool:
+        """Everything posted so far, in order; False once asked to stop."""
         while True:
             try:
-                event = self.events.get(timeout=TICK_SECONDS)
+                event = self.events.get_nowait()
             except queue.Empty:
-                event = Tick()
+                return True
             if isinstance(event, Shutdown):
-                break
+                return False
             now = self.clock()
             self._handle(event, now)
             self._pump(now)
+
+    def _drain_wakeups(self) -> None:
+        try:
+            while os.read(self._wake_r, 4096):
+                pass
+        except BlockingIOError:
+            pass
 
     # -- one event --
 
@@ -117,6 +178,7 @@ class KioskDaemon:
             self._carry_out(self.machine.handle(QueueChanged(queued), now))
 
     def _carry_out(self, actions: list) -> None:
+        stored = None
         for action in actions:
             match action:
                 case Store(scan):
@@ -127,9 +189,7 @@ class KioskDaemon:
                         self.feedback.play(Tone.ERROR)
                         self.feedback.show(Problem("Storage error", "tell an organiser"))
                         return
-                    log.info("scan %s: badge %s, role %s, event %s (seq %d)%s", scan.id[:8],
-                             scan.badge, scan.role, scan.event, scan.seq,
-                             f", annuls {scan.annuls[:8]}" if scan.annuls else "")
+                    stored = scan
                 case Play(tone):
                     self.feedback.play(tone)
                 case Show(screen):
@@ -149,6 +209,10 @@ class KioskDaemon:
                     self.store.save_config(config)
                     log.info("config from hub: event %s (%s), roles %s", config.event,
                              config.event_name, ", ".join(config.roles))
+        if stored is not None:  # logged once the tone and screen are on their way, not before
+            log.info("scan %s: badge %s, role %s, event %s (seq %d)%s", stored.id[:8], stored.badge,
+                     stored.role, stored.event, stored.seq,
+                     f", annuls {stored.annuls[:8]}" if stored.annuls else "")
 
     # -- set-up cards --
 
@@ -163,6 +227,7 @@ class KioskDaemon:
             self.link = self.relink(broker)
             self.machine.online = False
             self.send_times.reconnected()
+            self.link.send_status(self.machine.queued, self.machine.event)
             self.link.start()
 
     def _join_wifi(self, credentials: WifiCredentials) -> None:

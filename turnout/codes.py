@@ -39,6 +39,7 @@ WIFI_PREFIX = "WIFI:"
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 # No leading zero: T021 and T21 would otherwise be two codes for one person.
 _BADGE_SHAPE = re.compile(r"^T[1-9][0-9]{1,17}$")
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
 _BADGE_LIKE = re.compile(r"^T[0-9]{2,18}$")  # shaped like a badge: a failure here is a misread
 MAX_BADGE_NUMBER = 10**17 - 1  # 17 digits plus the check digit fill the 18 a badge may have
 # A set-up card names the event (the hub's event id) and optionally the hub's broker.
@@ -136,7 +137,7 @@ def classify(text: str) -> Code:
     """Say what a scanned text is. Never raises: anything unexpected is ``Foreign``."""
     if not isinstance(text, str):
         return Foreign(repr(text)[:MAX_CODE_LENGTH], "not text")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+    if _CONTROL_CHARACTER.search(text):
         return Foreign(_printable(text), "control characters")
     text = text.strip()
     if not text:

@@ -4,7 +4,7 @@ import io
 import os
 import threading
 
-from kiosk.scanner.stdin import StdinScanner
+from kiosk.scanner.stdin import MAX_LINE, LineScanner, StdinScanner
 
 WAIT = 10.0
 
@@ -83,3 +83,55 @@ def test_closed_scanner_delivers_nothing_more():
         writer.close()
         assert scanner.join(WAIT)
     assert codes == [] and eof == []
+
+
+# LineScanner: the daemon's loop reads it when select() says its descriptor is readable.
+
+def feed_line_scanner(*chunks: bytes):
+    """Write each chunk to a pipe and let the scanner read it as the loop would."""
+    read_fd, write_fd = os.pipe()
+    got = []
+    scanner = LineScanner(read_fd, got.append, on_eof=lambda: got.append("EOF"))
+    try:
+        for chunk in chunks:
+            os.write(write_fd, chunk)
+            scanner.on_readable()
+        os.close(write_fd)
+        scanner.on_readable()
+    finally:
+        os.close(read_fd)
+    return got
+
+
+def test_line_scanner_delivers_lines_across_chunks_and_a_last_line_without_newline():
+    assert feed_line_scanner(b"T57", b"24\r\nTURNOUT:ROLE:cake\n\nT1", b"0019") == [
+        "T5724", "TURNOUT:ROLE:cake", "T10019", "EOF"]
+
+
+def test_line_scanner_turns_bytes_that_are_not_utf8_into_a_code_the_rules_reject():
+    [junk, good, eof] = feed_line_scanner(b"\xffT57\xfe\n", b"T5724\n")
+    assert junk == "\ufffdT57\ufffd" and good == "T5724" and eof == "EOF"
+    from turnout.codes import Foreign, classify
+    assert isinstance(classify(junk), Foreign)
+
+
+def test_line_scanner_cuts_an_endless_line_instead_of_growing():
+    [long_code, eof] = feed_line_scanner(*[b"9" * 60_000] * 3, b"\n")
+    assert len(long_code) == MAX_LINE and eof == "EOF"
+
+
+def test_line_scanner_keeps_reading_when_the_handler_fails():
+    read_fd, write_fd = os.pipe()
+    got = []
+
+    def on_code(code):
+        if code == "boom":
+            raise RuntimeError("handler bug")
+        got.append(code)
+
+    scanner = LineScanner(read_fd, on_code)
+    os.write(write_fd, b"boom\nT5724\n")
+    scanner.on_readable()
+    os.close(write_fd)
+    os.close(read_fd)
+    assert got == ["T5724"]
