@@ -2,6 +2,9 @@
 
 Callbacks run on paho's network thread; they only turn messages into machine events and
 hand them to ``post`` (the daemon's queue). Nothing here decides anything.
+
+"Online" means a scan sent now will be answered: connected to the broker, and the hub has not
+said it is offline (its retained status, or its last will).
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ from turnout.protocol import (Availability, KioskStatus, ProtocolError, Scan, To
 
 log = logging.getLogger("turnout.kiosk.link")
 
+# paho's in-memory queue (the outbox in SQLite is the truth): when full, a send fails and
+# the outbox sends it later. The outbox keeps at most 64 in flight, so this is slack.
+MAX_QUEUED_IN_PAHO = 256
+
 
 class KioskLink:
     def __init__(self, kiosk_id: str, broker: BrokerURL, post: Callable[[Event | HubOnline], None],
@@ -31,10 +38,12 @@ class KioskLink:
         self.topics = Topics(base_topic)
         self.post = post
         self.connected = False
+        self.hub_offline = False  # the hub said so; unknown counts as there (it may be older)
         self._stopping = False
-        offline = KioskStatus(Availability.OFFLINE, __version__).to_json()
+        self._queued, self._event = 0, None  # what the status and last will report
         self.client = make_client(f"turnout-kiosk-{kiosk_id}", broker,
-                                  self.topics.status(kiosk_id), offline, username, password)
+                                  self.topics.status(kiosk_id), self._offline_status(), username, password)
+        self.client.max_queued_messages_set(MAX_QUEUED_IN_PAHO)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -50,17 +59,28 @@ class KioskLink:
         info = self.client.publish(self.topics.scan(self.kiosk_id), scan.to_json(), qos=1)
         return info.rc == mqtt.MQTT_ERR_SUCCESS
 
+    @property
+    def online(self) -> bool:
+        return self.connected and not self.hub_offline
+
     def send_status(self, queued: int, event: str | None) -> None:
+        """Publish the status when connected; either way the last will of the next connection
+        carries the same numbers, so a kiosk that vanishes still says how much it holds."""
+        self._queued, self._event = queued, event
+        self.client.will_set(self.topics.status(self.kiosk_id), self._offline_status(),
+                             qos=1, retain=True)
         if self.connected:
             payload = KioskStatus(Availability.ONLINE, __version__, queued, event).to_json()
             self.client.publish(self.topics.status(self.kiosk_id), payload, qos=1, retain=True)
+
+    def _offline_status(self) -> bytes:
+        return KioskStatus(Availability.OFFLINE, __version__, self._queued, self._event).to_json()
 
     def stop(self) -> None:
         """A clean goodbye: retained offline status, then disconnect."""
         self._stopping = True
         if self.connected:
-            payload = KioskStatus(Availability.OFFLINE, __version__).to_json()
-            self.client.publish(self.topics.status(self.kiosk_id), payload, qos=1,
+            self.client.publish(self.topics.status(self.kiosk_id), self._offline_status(), qos=1,
                                 retain=True).wait_for_publish(2)
         self.client.disconnect()
         self.client.loop_stop()
@@ -76,13 +96,25 @@ class KioskLink:
                           (self.topics.hub_status, 1)])
         self.connected = True
         log.info("online: connected to %s", self.broker)
-        self.post(LinkChanged(True))
+        self.post(LinkChanged(self.online))
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         if self.connected and not self._stopping:
             log.warning("offline: lost the broker (%s); scans wait in the outbox", reason_code)
         self.connected = False
         self.post(LinkChanged(False))
+
+    def _on_hub_status(self, state: object, retained: bool) -> None:
+        was = self.online
+        self.hub_offline = state == Availability.OFFLINE
+        if self.online != was:
+            log.info("the hub is %s; scans %s", state,
+                     "go out again" if self.online else "wait in the outbox until it is back")
+            self.post(LinkChanged(self.online))  # coming online re-sends whatever was in flight
+        elif state == Availability.ONLINE and not retained:
+            # A hub restarted behind our back may have lost what was in flight. (The retained
+            # copy that comes with every subscription is old news: connecting re-sent already.)
+            self.post(HubOnline())
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
         try:
@@ -91,7 +123,6 @@ class KioskLink:
             elif msg.topic == self.topics.config(self.kiosk_id):
                 self.post(ConfigReceived(decode_config(msg.payload)))
             elif msg.topic == self.topics.hub_status:
-                if load_json_object(msg.payload).get("state") == Availability.ONLINE:
-                    self.post(HubOnline())
+                self._on_hub_status(load_json_object(msg.payload).get("state"), msg.retain)
         except ProtocolError as exc:
             log.warning("ignored a bad message on %s: %s", msg.topic, exc)

@@ -16,7 +16,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from turnout.protocol import Ack, AckStatus, NextMilestone, PersonSummary, Topics
+from turnout.protocol import Ack, AckStatus, Availability, HubStatus, NextMilestone, PersonSummary, Topics
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 15.0  # generous: CI machines are slow; tests never assert on time
@@ -114,6 +114,12 @@ class StandInHub:
         self.client.connect("127.0.0.1", broker_port)
         self.client.loop_start()
         wait_for(lambda: self.client.is_connected(), "stand-in hub connected")
+        self.say("online")
+
+    def say(self, state: str) -> None:
+        """Publish the hub's retained status, as the real hub does (and its last will)."""
+        payload = HubStatus(Availability(state), "stand-in").to_json()
+        self.client.publish(self.topics.hub_status, payload, qos=1, retain=True).wait_for_publish(WAIT)
 
     def _on_message(self, client, userdata, msg) -> None:
         kiosk, kind = self.topics.kiosk_of(msg.topic)

@@ -126,8 +126,31 @@ def test_status_is_retained_and_the_last_will_says_offline(broker, tmp_path, kio
     wait_for(lambda: hub.statuses[kid]["state"] == "offline", "last will")
     late = StandInHub(broker.port)  # a newcomer still sees it: retained
     wait_for(lambda: late.statuses.get(kid, {}).get("state") == "offline", "retained status")
+    # The will is fixed when a connection starts: one made with a scan waiting says so.
+    again = start(kiosks, broker, tmp_path, kiosk_id=kid)
+    wait_for(lambda: hub.statuses[kid]["state"] == "online", "online again")
+    again.kill()
+    wait_for(lambda: hub.statuses[kid]["state"] == "offline", "last will again")
+    assert (hub.statuses[kid]["queued"], hub.statuses[kid]["event"]) == (1, "barcamp")
     hub.close()
     late.close()
+
+
+def test_a_hub_that_says_it_is_offline_makes_the_kiosk_offline_until_it_is_back(own_broker, tmp_path, kiosks):
+    hub = StandInHub(own_broker.port)
+    k = start(kiosks, own_broker, tmp_path)
+    k.wait_online()
+    hub.say("offline")  # the hub stopped: its retained status (or last will) says so
+    wait_for(lambda: any("online=False" in s for s in screens_shown(k)[-1:]), "idle screen offline")
+    k.type("T5724")
+    k.expect_tone("ok")
+    wait_for(lambda: any("CheckedIn(" in s and "will_sync=True" in s for s in screens_shown(k)),
+             "'will sync' on screen")
+    assert hub.badges() == set()  # nothing sent to a hub that is not there
+    hub.say("online")
+    wait_for(lambda: "T5724" in hub.badges(), "the waiting scan sent once the hub is back")
+    wait_for(lambda: pending(tmp_path) == 0, "and acked")
+    hub.close()
 
 
 def test_bad_codes_get_an_error_and_the_kiosk_keeps_going(broker, tmp_path, kiosks):
