@@ -4,9 +4,7 @@ import json
 import sqlite3
 import uuid
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 from PIL import Image
 
 from tests.kiosk.sim import KioskProcess, StandInHub, wait_for
@@ -258,7 +256,7 @@ def test_camera_kiosk_reads_badges_from_image_frames(broker, tmp_path, kiosks):
     PILImage.fromarray(badge_frame("T10019", "qr", "clean", rng).image).save(frames / "01-badge.png")
     PILImage.fromarray(badge_frame("T5724", "code128", "perspective", rng).image).save(frames / "02-badge.png")
     hub = StandInHub(broker.port)
-    k = start(kiosks, broker, tmp_path / "kiosk", extra_args=["--scanner", f"images:{frames}"])
+    start(kiosks, broker, tmp_path / "kiosk", extra_args=["--scanner", f"images:{frames}"])
     wait_for(lambda: hub.badges() == {"T10019", "T5724"}, "both badges read by the camera", timeout=30)
     assert len(hub.scans) == 2, "a badge held in view counts once"
     hub.close()
