@@ -253,7 +253,8 @@ def main() -> None:
         echo_rate, hub_rate = args.scans / echo_secs, args.scans / hub_secs
         ratios.append(hub_rate / echo_rate)
         print(f"{n:>5} {echo_rate:>12.0f} {hub_rate:>12.0f} {ratios[-1]:>6.2f}  "
-              f"{echo_cpu / args.scans * 1e6:>15.0f} {hub_cpu / args.scans * 1e6:>15.0f}  {stored}")
+              f"{echo_cpu / args.scans * 1e6:>15.0f} {hub_cpu / args.scans * 1e6:>15.0f}  {stored}"
+              + (f" (with the {args.paced} paced)" if n == len(rounds) else ""))
     echo_rate = statistics.median(args.scans / r[0] for r in rounds)
     hub_rate = statistics.median(args.scans / r[2] for r in rounds)
     print(f"median: echo {echo_rate:.0f} acks/s, hub {hub_rate:.0f} scans acked/s")
