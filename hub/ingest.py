@@ -185,6 +185,8 @@ class Ingest:
         organiser's assignment from the web admin or the command line (another process), or
         new roles. The database says what was sent, so nothing depends on this process."""
         now = time.monotonic()
+        if not everything and not self.connected.is_set():
+            return  # connecting sends them all
         if not (everything or self._config_check.is_set() or now - self._config_checked >= CONFIG_CHECK_SECONDS):
             return
         self._config_check.clear()
