@@ -177,6 +177,7 @@ class KioskMachine:
             case CodeRead(text):
                 return self._code(text, now)
             case ButtonPressed(role):
+                self.last_code = None  # a badge read again after a press is a new scan
                 return self._arm_or_cancel(role, now)
             case Tick():
                 return self._tick(now)

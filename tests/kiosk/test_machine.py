@@ -119,6 +119,31 @@ def test_same_code_within_3_seconds_is_one_scan(machine, clock):
     assert machine.handle(CodeRead("T5724"), clock.now()) == []
 
 
+def test_a_role_button_between_two_reads_makes_them_two_scans(machine, clock):
+    """A volunteer scans in, presses cake and scans again at once: that is a cake scan."""
+    assert stored(machine.handle(CodeRead("T13"), clock.now()))[0].role == "attend"
+    clock.advance(1)
+    machine.handle(ButtonPressed("cake"), clock.now())
+    clock.advance(1)
+    [scan] = stored(machine.handle(CodeRead("T13"), clock.now()))
+    assert scan.role == "cake"
+
+
+def test_a_role_card_between_two_reads_makes_them_two_scans(machine, clock):
+    machine.handle(CodeRead("T13"), clock.now())
+    clock.advance(1)
+    machine.handle(CodeRead("TURNOUT:ROLE:cake"), clock.now())
+    clock.advance(1)
+    assert stored(machine.handle(CodeRead("T13"), clock.now()))[0].role == "cake"
+
+
+def test_a_role_card_read_twice_arms_once(machine, clock):
+    machine.handle(CodeRead("TURNOUT:ROLE:cake"), clock.now())
+    clock.advance(0.2)
+    assert machine.handle(CodeRead("TURNOUT:ROLE:cake"), clock.now()) == []  # not a cancel
+    assert machine.armed is not None and machine.armed.role == "cake"
+
+
 def test_repeat_later_is_still_sent_but_shown_as_already_checked_in(machine, clock):
     machine.handle(CodeRead("T5724"), clock.now())
     clock.advance(30)
