@@ -8,7 +8,7 @@ always ``Store`` first: the daemon commits it before it plays the tone that foll
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -80,8 +80,15 @@ class WifiJoined:
     result: WifiResult
 
 
+@dataclass(frozen=True)
+class StoreFailed:
+    """The daemon could not commit this scan (disk full, card failing): it never happened."""
+
+    scan: Scan
+
+
 Event = (CodeRead | ButtonPressed | Tick | AckReceived | LinkChanged | QueueChanged | ConfigReceived
-         | SetupChord | WifiJoined)
+         | SetupChord | WifiJoined | StoreFailed)
 
 
 # --- What to do (actions out) --------------------------------------------------------------
@@ -152,6 +159,19 @@ class _LastScan:
     at: float
 
 
+@dataclass(frozen=True)
+class _BeforeScan:
+    """What a scan changed, so a scan the store could not keep can be taken back."""
+
+    scan_id: str
+    next_seq: int
+    queued: int
+    key: tuple[str | None, str, str]
+    key_seen: bool
+    last_scan: _LastScan | None
+    armed: _Armed | None
+
+
 @dataclass
 class KioskMachine:
     kiosk_id: str
@@ -171,6 +191,7 @@ class KioskMachine:
     last_scan: _LastScan | None = None
     awaiting: tuple[str, float, str | None] | None = None  # (scan id, deadline, role label)
     result_until: float | None = None  # showing a result until then; None: idle/armed
+    before_scan: _BeforeScan | None = None  # the latest scan's undo point, until it is stored
 
     def handle(self, event: Event, now: Now) -> list[Action]:
         match event:
@@ -196,6 +217,8 @@ class KioskMachine:
             case WifiJoined(result):
                 tone = Tone.OK if result.joined else Tone.ERROR
                 return [Play(tone), self._result(screens.Notice("Wi-fi", result.message), now)]
+            case StoreFailed(scan):
+                return self._store_failed(scan, now)
         return []
 
     # -- scanning --
@@ -229,8 +252,10 @@ class KioskMachine:
     def _badge(self, badge: str, now: Now) -> list[Action]:
         role = self.armed.role if self.armed else "attend"
         label = None if role == "attend" else self.labels(role)
-        scan = self._new_scan(badge, role, now)
         key = (self.event, badge, role)
+        before = self._before(key)
+        scan = self._new_scan(badge, role, now)
+        self.before_scan = replace(before, scan_id=scan.id)
         repeat = key in self.seen
         self.seen.add(key)
         self.last_scan = _LastScan(scan, now.mono)
@@ -249,14 +274,39 @@ class KioskMachine:
         last = self.last_scan
         if last is None or now.mono - last.at > UNDO_SECONDS:
             return self._problem("Nothing to undo", "undo works for 60 s", now)
+        key = (last.scan.event, last.scan.badge, last.scan.role)
+        before = self._before(key)
         self.last_scan = None
         annulment = self._new_scan(last.scan.badge, last.scan.role, now, annuls=last.scan.id)
-        self.seen.discard((last.scan.event, last.scan.badge, last.scan.role))
+        self.before_scan = replace(before, scan_id=annulment.id)
+        self.seen.discard(key)
         self.awaiting = None
         self.queued += 1
         return [Store(annulment), Play(Tone.OK),
                 self._result(screens.Notice("Undone", f"{last.scan.badge} {self.labels(last.scan.role)}"), now),
                 Send(annulment.id)]
+
+    def _before(self, key: tuple[str | None, str, str]) -> _BeforeScan:
+        return _BeforeScan("", self.next_seq, self.queued, key, key in self.seen, self.last_scan,
+                           self.armed)
+
+    def _store_failed(self, scan: Scan, now: Now) -> list[Action]:
+        before = self.before_scan
+        actions: list[Action] = [Play(Tone.ERROR)]
+        if before is not None and before.scan_id == scan.id:
+            self.before_scan = None
+            self.next_seq, self.queued = before.next_seq, before.queued
+            if before.key_seen:
+                self.seen.add(before.key)
+            else:
+                self.seen.discard(before.key)
+            self.last_scan, self.armed = before.last_scan, before.armed
+            self.awaiting = None  # nor an earlier person's welcome over the error screen
+            self.last_code = None  # the same badge again at once is the retry, not a double read
+            if self.armed:
+                actions.append(Light(self.armed.role))  # still armed: scan the badge again
+        actions.append(self._result(screens.Problem("Storage error", "tell an organiser"), now))
+        return actions
 
     def _new_scan(self, badge: str, role: str, now: Now, annuls: str | None = None) -> Scan:
         seq, self.next_seq = self.next_seq, self.next_seq + 1

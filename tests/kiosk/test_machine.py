@@ -9,7 +9,8 @@ from kiosk import screens
 from kiosk.buzzer.tunes import Tone
 from kiosk.config import Settings
 from kiosk.machine import (AckReceived, ButtonPressed, CodeRead, ConfigReceived, KioskMachine,
-                           Light, LinkChanged, Now, Play, SaveConfig, Send, Show, Store, Tick)
+                           Light, LinkChanged, Now, Play, SaveConfig, Send, Show, Store, StoreFailed,
+                           Tick)
 from turnout.codes import badge_code
 from turnout.protocol import Ack, AckStatus, KioskConfig, NextMilestone, PersonSummary
 
@@ -207,6 +208,58 @@ def test_undo_after_60_seconds_or_twice_does_nothing(machine, clock):
     assert stored(machine.handle(CodeRead("TURNOUT:UNDO"), clock.now()))
     clock.advance(4)
     assert stored(machine.handle(CodeRead("TURNOUT:UNDO"), clock.now())) == []
+
+
+def test_a_scan_the_store_could_not_keep_is_taken_back(machine, clock):
+    [kept] = stored(machine.handle(CodeRead("T13"), clock.now()))
+    clock.advance(5)
+    [lost] = stored(machine.handle(CodeRead("T21"), clock.now()))
+    actions = machine.handle(StoreFailed(lost), clock.now())
+    assert actions == [Play(Tone.ERROR), Show(screens.Problem("Storage error", "tell an organiser"))]
+    assert (machine.next_seq, machine.queued) == (kept.seq + 1, 1)
+    assert (machine.event, "T21", "attend") not in machine.seen
+    assert machine.awaiting is None, "the hub can never answer a scan it will not get"
+    # Undo annuls the scan that was stored, not the lost one.
+    [annulment] = stored(machine.handle(CodeRead("TURNOUT:UNDO"), clock.now()))
+    assert annulment.annuls == kept.id and annulment.seq == kept.seq + 1
+
+
+def test_the_same_badge_straight_after_a_store_failure_is_the_retry(machine, clock):
+    [lost] = stored(machine.handle(CodeRead("T13"), clock.now()))
+    machine.handle(StoreFailed(lost), clock.now())
+    clock.advance(0.5)
+    actions = machine.handle(CodeRead("T13"), clock.now())
+    [again] = stored(actions)
+    assert again.seq == lost.seq and again.id != lost.id
+    assert Play(Tone.OK) in actions, "a first scan, not 'already checked in'"
+
+
+def test_an_armed_role_stays_armed_when_the_store_fails(machine, clock):
+    machine.handle(ButtonPressed("cake"), clock.now())
+    [lost] = stored(machine.handle(CodeRead("T13"), clock.now()))
+    actions = machine.handle(StoreFailed(lost), clock.now())
+    assert Light("cake") in actions and Play(Tone.ERROR) in actions
+    assert of(actions, Show)[0].screen == screens.Problem("Storage error", "tell an organiser")
+    [again] = stored(machine.handle(CodeRead("T13"), clock.now()))
+    assert again.role == "cake"
+
+
+def test_a_failed_undo_leaves_the_scan_standing_and_undoable(machine, clock):
+    [scan] = stored(machine.handle(CodeRead("T13"), clock.now()))
+    clock.advance(4)
+    [lost] = stored(machine.handle(CodeRead("TURNOUT:UNDO"), clock.now()))
+    machine.handle(StoreFailed(lost), clock.now())
+    assert (machine.event, "T13", "attend") in machine.seen and machine.queued == 1
+    [annulment] = stored(machine.handle(CodeRead("TURNOUT:UNDO"), clock.now()))
+    assert annulment.annuls == scan.id and annulment.seq == lost.seq
+
+
+def test_a_repeat_the_store_could_not_keep_still_counts_as_seen(machine, clock):
+    machine.handle(CodeRead("T13"), clock.now())
+    clock.advance(30)
+    [lost] = stored(machine.handle(CodeRead("T13"), clock.now()))
+    machine.handle(StoreFailed(lost), clock.now())
+    assert (machine.event, "T13", "attend") in machine.seen
 
 
 def _ack(scan_id, status=AckStatus.ACCEPTED, milestone=None):
