@@ -44,6 +44,7 @@ class Settings:
     button_pins: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_BUTTON_PINS))
     led_pins: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_LED_PINS))
     sim: bool = False
+    from_flags: frozenset[str] = frozenset()  # settings given on the command line
 
     def label(self, role: str) -> str:
         return self.role_labels.get(role) or role.replace("_", " ").capitalize()
@@ -52,8 +53,14 @@ class Settings:
     def db_path(self) -> Path:
         return Path(self.data_dir) / "kiosk.db"
 
+    def broker_url(self, saved: str | None) -> str:
+        """The broker to use: a --broker flag, else one saved from a set-up card, else `broker`."""
+        if saved and "broker" not in self.from_flags:
+            return saved
+        return self.broker
 
-_TOML_KEYS = {f.name for f in fields(Settings)} - {"sim"}
+
+_TOML_KEYS = {f.name for f in fields(Settings)} - {"sim", "from_flags"}
 
 
 def load_settings(path: Path | None, overrides: dict[str, Any] | None = None) -> Settings:
@@ -71,7 +78,8 @@ def load_settings(path: Path | None, overrides: dict[str, Any] | None = None) ->
     unknown = set(values) - _TOML_KEYS
     if unknown:
         raise ConfigError(f"unknown setting(s) in {path}: {', '.join(sorted(unknown))}")
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+    values.update(flags, from_flags=frozenset(flags))
     return _checked(values)
 
 

@@ -23,10 +23,12 @@ WAIT = 15.0  # generous: CI machines are slow; tests never assert on time
 
 
 class KioskProcess:
-    def __init__(self, broker_url: str, data_dir: Path, kiosk_id: str = "hall-1",
+    def __init__(self, broker_url: str | None, data_dir: Path, kiosk_id: str = "hall-1",
                  event: str | None = "barcamp", extra: list[str] | None = None):
         cmd = [sys.executable, "-m", "kiosk.cli", "--sim", "--kiosk-id", kiosk_id,
-               "--broker", broker_url, "--data-dir", str(data_dir)]
+               "--data-dir", str(data_dir)]
+        if broker_url:  # None: the broker comes from --config or the kiosk's database
+            cmd += ["--broker", broker_url]
         if event:
             cmd += ["--event", event]
         self.data_dir = Path(data_dir)
