@@ -370,15 +370,19 @@ class KioskMachine:
         return actions
 
     def _config(self, config: KioskConfig, now: Now) -> list[Action]:
+        # A role that is not a role name could never be carded or sent: leave it out.
+        config = replace(config, roles=tuple(r for r in config.roles if codes.is_role_name(r)))
         if config.event:
             self.setup.configured()
         self.event = config.event
         self.event_name = config.event_name
         if config.roles:
             self.roles = tuple(dict.fromkeys(("attend", *config.roles)))
+        actions: list[Action] = [SaveConfig(config)]
         if self.armed and self.armed.role not in self.roles:
             self.armed = None
-        return [SaveConfig(config), *self._refresh_idle(now)]
+            actions.append(Light(None))
+        return actions + self._refresh_idle(now)
 
     # -- time passing --
 

@@ -325,6 +325,24 @@ def test_config_from_hub_sets_event_and_roles(machine, clock):
     assert machine.handle(ButtonPressed("cake"), clock.now()) == []
 
 
+def test_roles_from_the_hub_that_are_not_role_names_are_ignored(machine, clock):
+    cfg = KioskConfig("autumn-camp", "Autumn Camp", ("attend", "cake", "Juggling!", "", "tidy up",
+                                                     "x" * 40, "pitch\n", "crafts"))
+    actions = machine.handle(ConfigReceived(cfg), clock.now())
+    assert machine.roles == ("attend", "cake", "crafts")
+    [save] = of(actions, SaveConfig)
+    assert save.config == KioskConfig("autumn-camp", "Autumn Camp", ("attend", "cake", "crafts"))
+    assert machine.handle(ButtonPressed("Juggling!"), clock.now()) == []
+    assert machine.handle(ButtonPressed("tidy up"), clock.now()) == []
+
+
+def test_a_config_that_drops_the_armed_role_puts_its_light_out(machine, clock):
+    machine.handle(ButtonPressed("cake"), clock.now())
+    actions = machine.handle(ConfigReceived(KioskConfig("barcamp", "Barcamp", ("attend", "pitch"))), clock.now())
+    assert machine.armed is None and Light(None) in actions
+    assert isinstance(of(actions, Show)[-1].screen, screens.Idle)
+
+
 # --- set-up mode (step 4) ----------------------------------------------------------------
 
 from kiosk.machine import JoinWifi, SaveSetup, SetupChord, WifiJoined  # noqa: E402
