@@ -317,7 +317,9 @@ class KioskMachine:
     # -- role buttons and cards --
 
     def _arm_or_cancel(self, role: str, now: Now) -> list[Action]:
-        if role not in self.roles or role == "attend":
+        if role == "attend":
+            return self._attend(now)
+        if role not in self.roles:
             return []
         if self.armed and self.armed.role == role:
             self.armed = None
@@ -326,6 +328,13 @@ class KioskMachine:
         self.armed = _Armed(role, now.mono + ARM_SECONDS)
         self.result_until = None
         return [Light(role), Play(Tone.ARMED), Show(screens.Armed(self.labels(role), int(ARM_SECONDS)))]
+
+    def _attend(self, now: Now) -> list[Action]:
+        """Attending needs no role: the attend card cancels an armed one, or says so."""
+        if self.armed is None:
+            return [Play(Tone.ARMED), self._result(screens.Notice("Attend", "Just scan your badge"), now)]
+        label, self.armed = self.labels(self.armed.role), None
+        return [Light(None), Play(Tone.ARMED), self._result(screens.Notice("Attend", f"{label} cancelled"), now)]
 
     # -- set-up mode --
 

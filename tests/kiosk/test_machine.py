@@ -90,6 +90,23 @@ def test_role_card_arms_exactly_like_the_button(machine, clock):
     assert stored(machine.handle(CodeRead("T5724"), clock.now()))[0].role == "tidy"
 
 
+def test_the_attend_card_says_just_scan_your_badge(machine, clock):
+    actions = machine.handle(CodeRead("TURNOUT:ROLE:attend"), clock.now())
+    assert actions == [Play(Tone.ARMED), Show(screens.Notice("Attend", "Just scan your badge"))]
+    assert stored(machine.handle(CodeRead("T13"), clock.now()))[0].role == "attend"
+
+
+def test_the_attend_card_cancels_an_armed_role(machine, clock):
+    machine.handle(ButtonPressed("cake"), clock.now())
+    actions = machine.handle(CodeRead("TURNOUT:ROLE:attend"), clock.now())
+    assert actions == [Light(None), Play(Tone.ARMED), Show(screens.Notice("Attend", "Cake cancelled"))]
+    assert machine.armed is None
+    assert machine.handle(Tick(), clock.now()) == [], "the notice stays a moment"
+    clock.advance(4.1)
+    assert isinstance(of(machine.handle(Tick(), clock.now()), Show)[0].screen, screens.Idle)
+    assert stored(machine.handle(CodeRead("T13"), clock.now()))[0].role == "attend"
+
+
 def test_second_press_of_the_same_button_cancels(machine, clock):
     machine.handle(ButtonPressed("cake"), clock.now())
     actions = machine.handle(ButtonPressed("cake"), clock.now())
