@@ -292,7 +292,6 @@ class KioskMachine:
 
     def _store_failed(self, scan: Scan, now: Now) -> list[Action]:
         before = self.before_scan
-        actions: list[Action] = [Play(Tone.ERROR)]
         if before is not None and before.scan_id == scan.id:
             self.before_scan = None
             self.next_seq, self.queued = before.next_seq, before.queued
@@ -303,10 +302,9 @@ class KioskMachine:
             self.last_scan, self.armed = before.last_scan, before.armed
             self.awaiting = None  # nor an earlier person's welcome over the error screen
             self.last_code = None  # the same badge again at once is the retry, not a double read
-            if self.armed:
-                actions.append(Light(self.armed.role))  # still armed: scan the badge again
-        actions.append(self._result(screens.Problem("Storage error", "tell an organiser"), now))
-        return actions
+        # Still armed: its LED back on (the daemon stopped before putting it out).
+        light: list[Action] = [Light(self.armed.role)] if self.armed else []
+        return light + self._problem("Storage error", "tell an organiser", now)
 
     def _new_scan(self, badge: str, role: str, now: Now, annuls: str | None = None) -> Scan:
         seq, self.next_seq = self.next_seq, self.next_seq + 1
@@ -327,6 +325,7 @@ class KioskMachine:
             return [Light(None), Show(self._idle(now))]
         self.armed = _Armed(role, now.mono + ARM_SECONDS)
         self.result_until = None
+        self.awaiting = None  # the person has moved on: a late welcome must not hide the countdown
         return [Light(role), Play(Tone.ARMED), Show(screens.Armed(self.labels(role), int(ARM_SECONDS)))]
 
     def _attend(self, now: Now) -> list[Action]:
@@ -398,14 +397,17 @@ class KioskMachine:
     def _tick(self, now: Now) -> list[Action]:
         if self.awaiting and now.mono > self.awaiting[1]:
             self.awaiting = None
+        showing_result = self.result_until is not None and now.mono < self.result_until
+        if not showing_result:
+            self.result_until = None
         if self.armed:
             left = self.armed.until - now.mono
             if left <= 0:
                 self.armed = None
-                return [Light(None), Show(self._idle(now))]
+                return [Light(None), *self._refresh_idle(now)]
+            if showing_result:
+                return []  # a problem or notice shown while armed stays its time; the countdown follows
             return [Show(screens.Armed(self.labels(self.armed.role), int(left + 0.999)))]
-        if self.result_until is not None and now.mono >= self.result_until:
-            self.result_until = None
         return self._refresh_idle(now)
 
     # -- screens --
@@ -425,4 +427,6 @@ class KioskMachine:
         return Show(screen)
 
     def _problem(self, title: str, detail: str, now: Now) -> list[Action]:
+        if self.armed:  # the role stays armed (its LED lit), with a fresh go at scanning the badge
+            self.armed = _Armed(self.armed.role, now.mono + ARM_SECONDS)
         return [Play(Tone.ERROR), self._result(screens.Problem(title, detail), now)]

@@ -197,6 +197,43 @@ def test_foreign_codes_are_errors(machine, clock, text):
     assert of(actions, Show)[0].screen.title == "Not a Turnout badge"
 
 
+@pytest.mark.parametrize("text, title", [("T5742", "Try again"), ("5012345678900", "Not a Turnout badge"),
+                                         ("TURNOUT:UNDO", "Nothing to undo")])
+def test_a_problem_while_a_role_is_armed_shows_and_the_role_stays_armed(machine, clock, text, title):
+    machine.handle(ButtonPressed("cake"), clock.now())
+    clock.advance(12)
+    actions = machine.handle(CodeRead(text), clock.now())
+    assert Play(Tone.ERROR) in actions and of(actions, Show)[0].screen.title == title
+    assert not of(actions, Light), "the cake LED stays lit"
+    clock.advance(3.9)  # past the first 15 s, still within the problem screen's 4
+    assert machine.handle(Tick(), clock.now()) == [], "the problem stays on screen, the role armed"
+    clock.advance(0.2)
+    [show] = machine.handle(Tick(), clock.now())
+    assert show.screen == screens.Armed("Cake", 11), "the countdown is back, with a fresh 15 s"
+    assert stored(machine.handle(CodeRead("T13"), clock.now()))[0].role == "cake"
+
+
+def test_an_undo_notice_while_armed_stays_and_an_expiring_role_puts_its_light_out(machine, clock):
+    machine.handle(CodeRead("T13"), clock.now())
+    clock.advance(4)
+    machine.handle(ButtonPressed("cake"), clock.now())
+    clock.advance(13)
+    actions = machine.handle(CodeRead("TURNOUT:UNDO"), clock.now())
+    assert of(actions, Show)[0].screen.title == "Undone"
+    clock.advance(2.5)  # the role runs out while "Undone" shows
+    assert machine.handle(Tick(), clock.now()) == [Light(None)]
+    clock.advance(2)
+    assert isinstance(of(machine.handle(Tick(), clock.now()), Show)[0].screen, screens.Idle)
+
+
+def test_pressing_a_role_button_means_the_last_welcome_is_not_wanted(machine, clock):
+    [scan] = stored(machine.handle(CodeRead("T13"), clock.now()))
+    clock.advance(0.3)
+    machine.handle(ButtonPressed("cake"), clock.now())
+    clock.advance(0.3)
+    assert machine.handle(AckReceived(_ack(scan.id)), clock.now()) == [], "the countdown stays"
+
+
 def test_unknown_role_card_is_an_error(machine, clock):
     actions = machine.handle(CodeRead("TURNOUT:ROLE:juggling"), clock.now())
     assert Play(Tone.ERROR) in actions and machine.armed is None
