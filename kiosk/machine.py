@@ -419,8 +419,8 @@ class KioskMachine:
 
     def _idle(self, now: Now) -> screens.Idle:
         clock = now.wall.astimezone().strftime("%H:%M") if now.clock_ok else "--:--"
-        title = "Set-up mode" if self.setup.active(now.mono) else (self.event_name or self.event or "")
-        return screens.Idle(title, clock, self.online, self.queued)
+        return screens.Idle(self.event_name or self.event or "", clock, self.online, self.queued,
+                            setup=self.setup.active(now.mono))
 
     def _result(self, screen: screens.Screen, now: Now) -> Show:
         self.result_until = now.mono + RESULT_SECONDS

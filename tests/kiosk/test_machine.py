@@ -424,6 +424,21 @@ def test_chord_enters_set_up_mode_and_a_setup_card_sets_the_event(machine, clock
     assert stored(machine.handle(CodeRead("T5724"), clock.now()))[0].event == "autumn-camp"
 
 
+def test_idle_in_set_up_mode_says_so_and_keeps_the_event_name(machine, clock):
+    machine.handle(SetupChord(), clock.now())
+    clock.advance(4.1)
+    [show] = machine.handle(Tick(), clock.now())
+    assert (show.screen.event_name, show.screen.setup) == ("Barcamp", True)
+    clock.advance(4)
+    machine.handle(CodeRead("TURNOUT:SETUP:autumn-camp"), clock.now())
+    clock.advance(4.1)
+    [show] = machine.handle(Tick(), clock.now())
+    assert (show.screen.event_name, show.screen.setup) == ("autumn-camp", True), "the new event, visible"
+    clock.advance(SETUP_MODE_SECONDS)
+    [show] = machine.handle(Tick(), clock.now())
+    assert (show.screen.event_name, show.screen.setup) == ("autumn-camp", False)
+
+
 def test_set_up_mode_ends_after_its_time(machine, clock):
     machine.handle(SetupChord(), clock.now())
     clock.advance(SETUP_MODE_SECONDS + 1)
@@ -435,7 +450,7 @@ def test_first_boot_without_an_event_accepts_a_setup_card(clock):
     m = KioskMachine(kiosk_id="new", event=None, event_name=None, roles=Settings().roles,
                      labels=Settings().label, setup=SetupMode(clock.t, event_configured=False))
     [show] = m.handle(Tick(), clock.now())
-    assert show.screen.event_name == "Set-up mode"
+    assert show.screen.setup and show.screen.event_name == ""
     assert SaveSetup("barcamp", None) in m.handle(CodeRead("TURNOUT:SETUP:barcamp"), clock.now())
 
 

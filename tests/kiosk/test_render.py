@@ -21,6 +21,9 @@ SCREENS = {
     "idle_online": Idle("Barcamp Leeds 2025", "14:05", online=True, queued=0),
     "idle_offline_queued": Idle("OpenCivic Unconference Manchester", "--:--", online=False, queued=12),
     "idle_no_event": Idle("", "09:30", online=True, queued=3),
+    "idle_setup_mode": Idle("", "--:--", online=False, queued=0, setup=True),
+    "idle_setup_mode_event": Idle("LocalGovCamp North September 2026", "14:05", online=True, queued=2,
+                                  setup=True),
     "armed_cake": Armed("Cake", 12),
     "armed_long_role": Armed("Organise", 3),
     "checked_in": CheckedIn(None, will_sync=False),
@@ -36,6 +39,8 @@ SCREENS = {
     "problem_not_a_badge": Problem("Not a Turnout badge", "That looks like a product barcode"),
     "notice_undone": Notice("Undone", "Last scan annulled"),
     "notice_wifi": Notice("Joining venue-wifi", "This can take a minute"),
+    "notice_event_set": Notice("Event set", "2026-11-28-localgovcamp-north"),
+    "notice_joining_long_network": Notice("Joining Venue Guest Network 5GHz…", "This can take a minute"),
 }
 
 
@@ -113,6 +118,30 @@ def test_wrap_keeps_to_the_line_count():
     assert len(lines) == 2 and lines[-1].endswith(ELLIPSIS)
     assert all(text_width(line, 12) <= 60 for line in lines)
     assert wrap("", 12, 60, 2) == []
+
+
+def test_wrap_breaks_a_word_too_long_for_a_line_after_a_hyphen():
+    assert wrap("2026-11-28-localgovcamp-north", 12, 124, 2) == ["2026-11-28-", "localgovcamp-north"]
+    assert wrap("2026-11-28-localgovcamp-north", 10, 140, 2) == ["2026-11-28-localgovcamp-", "north"]
+    assert wrap("Featherstonehaugh-Worthington", 12, 60, 1) == [fit("Featherstonehaugh-Worthington", 12, 60)]
+
+
+def lit_rows(image):
+    return [y for y in range(HEIGHT) if any(image.getpixel((x, y)) for x in range(WIDTH))]
+
+
+def test_a_notice_of_four_lines_keeps_its_descenders_on_the_glass():
+    image = drawn(Notice("Joining Venue Guest Network 5GHz…", "Wrong password? Try typing it"))
+    rows = lit_rows(image)
+    assert rows[0] > 0 and rows[-1] < HEIGHT - 1, "nothing touching the top or bottom edge"
+    assert not any(image.getpixel((x, HEIGHT - 1)) for x in range(WIDTH))
+
+
+def test_idle_in_set_up_mode_still_shows_which_event():
+    image = drawn(Idle("Barcamp Leeds", "14:05", online=True, queued=0, setup=True))
+    assert image.crop((0, 0, 60, 12)).tobytes() == drawn(
+        Idle("Barcamp Leeds", "14:05", online=True, queued=0)).crop((0, 0, 60, 12)).tobytes()
+    assert image.tobytes() != drawn(Idle("Barcamp Leeds", "14:05", online=True, queued=0)).tobytes()
 
 
 def test_unknown_screen_is_refused():
