@@ -339,7 +339,7 @@ class KioskMachine:
 
     def _enter_setup(self, now: Now) -> list[Action]:
         self.setup.enter(now.mono)
-        self.armed = None  # the chord's own button presses armed a role: forget it
+        self.armed = None  # set-up mode starts with no role armed
         return [Light(None), Play(Tone.ARMED),
                 self._result(screens.Notice("Set-up mode", "Show a set-up or wi-fi card"), now)]
 
