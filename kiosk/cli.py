@@ -16,7 +16,7 @@ log = logging.getLogger("turnout.kiosk")
 
 SIM_HELP = """\
 Simulated kiosk: type a code and press Enter, as a USB scanner would.
-  T5724                 a badge (T + number + check digit)
+  T13                   a badge: T + person number + check digit (person 1 of the demo's sample)
   TURNOUT:ROLE:cake     a role card (or ':press cake' to press the cake button)
   TURNOUT:UNDO          undo the last scan (within 60 s)
   :hold pitch cake      hold two role buttons for 3 s: set-up mode (then TURNOUT:SETUP:<event>, WIFI:…)

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from kiosk.cli import _parser, _settings
+from kiosk.cli import SIM_HELP, _parser, _settings
 from kiosk.store import ScanStore
 from tests.broker import free_port
 from tests.kiosk.sim import KioskProcess, wait_for
@@ -71,3 +71,19 @@ def test_the_running_kiosk_prefers_the_saved_broker_to_the_settings_file(broker,
     k.wait_online()
     wait_for(lambda: any(f"connected to mqtt://127.0.0.1:{broker.port}" in e for e in k.errors),
              "connected to the saved broker")
+
+
+def test_the_simulation_help_shows_a_badge_the_demo_registered(tmp_path):
+    """A newcomer typing the example in `make demo` should be greeted by name."""
+    store_module = pytest.importorskip("hub.store")  # a kiosk-only install has no hub to ask
+    from hub.sample import seed_sample
+    from turnout.codes import Badge, classify
+
+    example = SIM_HELP.split("\n")[1].split()[0]
+    assert classify(example) == Badge(example)
+    store = store_module.Store(tmp_path / "hub.db")
+    try:
+        seed_sample(store)  # what `make demo` puts in a fresh hub
+        assert store.person(example) is not None, f"{example} is not one of the demo's people"
+    finally:
+        store.close()
