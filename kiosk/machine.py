@@ -215,8 +215,9 @@ class KioskMachine:
             case SetupChord():
                 return self._enter_setup(now)
             case WifiJoined(result):
-                tone = Tone.OK if result.joined else Tone.ERROR
-                return [Play(tone), self._result(screens.Notice("Wi-fi", result.message), now)]
+                if not result.joined:  # a problem screen: its smaller detail has room for nmcli's reason
+                    return self._problem("Wi-fi", result.message, now)
+                return [Play(Tone.OK), self._result(screens.Notice("Wi-fi", result.message), now)]
             case StoreFailed(scan):
                 return self._store_failed(scan, now)
         return []

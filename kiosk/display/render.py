@@ -263,7 +263,7 @@ def _welcome(screen: Welcome, draw: ImageDraw.ImageDraw) -> None:
     size, name = largest(screen.name, NAME_SIZES, WIDTH - 4)
     centred(draw, 33, name, size)
     centred(draw, 48, fit(lower[0], SMALL, WIDTH), SMALL)
-    centred(draw, 62, fit(lower[1], SMALL, WIDTH), SMALL)
+    centred(draw, 61, fit(lower[1], SMALL, WIDTH), SMALL)  # its descenders need rows 61-63
 
 
 def _already_checked_in(screen: AlreadyCheckedIn, draw: ImageDraw.ImageDraw) -> None:
@@ -289,8 +289,11 @@ def _problem(screen: Problem, draw: ImageDraw.ImageDraw) -> None:
     else:
         write(draw, (left, top + 13), title[0], size)
         write(draw, (left, top + 29), title[1], size)
-    for i, line in enumerate(wrap(screen.detail, TINY, WIDTH, 2)):
-        centred(draw, 48 + 13 * i, line, TINY)
+    # Two detail lines under the title; three when a one-line title leaves room (nmcli's reasons).
+    detail = wrap(screen.detail, TINY, WIDTH, 3 if len(title) == 1 else 2)
+    first = 48 if len(detail) < 3 else 35
+    for i, line in enumerate(detail):
+        centred(draw, first + 13 * i, line, TINY)
 
 
 def _notice(screen: Notice, draw: ImageDraw.ImageDraw) -> None:

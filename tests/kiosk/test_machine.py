@@ -190,11 +190,14 @@ def test_misread_badge_is_an_error_and_nothing_is_stored(machine, clock):
     assert Play(Tone.ERROR) in actions and Show(screens.Problem("Try again", "badge misread")) in actions
 
 
-@pytest.mark.parametrize("text", ["5012345678900", "https://example.org", "x" * 100, "T57\x0024"])
-def test_foreign_codes_are_errors(machine, clock, text):
+@pytest.mark.parametrize("text, detail", [
+    ("5012345678900", "some other barcode"), ("https://example.org", "some other barcode"),
+    ("x" * 100, "too long"), ("T57\x0024", "control characters"), ("TURNOUT:BADGE:T13", "unknown Turnout card"),
+])
+def test_foreign_codes_are_errors_that_say_why_in_short(machine, clock, text, detail):
     actions = machine.handle(CodeRead(text), clock.now())
     assert stored(actions) == [] and Play(Tone.ERROR) in actions
-    assert of(actions, Show)[0].screen.title == "Not a Turnout badge"
+    assert of(actions, Show) == [Show(screens.Problem("Not a Turnout badge", detail))]
 
 
 @pytest.mark.parametrize("text, title", [("T5742", "Try again"), ("5012345678900", "Not a Turnout badge"),
@@ -461,7 +464,9 @@ def test_wifi_card_joins_off_the_loop_and_shows_the_result(machine, clock):
     assert (join.credentials.ssid, join.credentials.password) == ("Venue;Guest", "pa:ss")
     assert of(actions, Show)[0].screen.title == "Joining Venue;Guest…"
     actions = machine.handle(WifiJoined(WifiResult(False, "Venue;Guest", "Wrong password")), clock.now())
-    assert Play(Tone.ERROR) in actions and of(actions, Show)[0].screen.detail == "Wrong password"
+    assert actions == [Play(Tone.ERROR), Show(screens.Problem("Wi-fi", "Wrong password"))]
+    actions = machine.handle(WifiJoined(WifiResult(True, "Venue;Guest", "Joined Venue;Guest")), clock.now())
+    assert actions == [Play(Tone.OK), Show(screens.Notice("Wi-fi", "Joined Venue;Guest"))]
 
 
 def test_a_broken_wifi_card_is_an_error(machine, clock):

@@ -2,20 +2,48 @@
 
 Look at the goldens after changing kiosk/display/render.py; regenerate them with
 TURNOUT_UPDATE_GOLDENS=1 .venv/bin/pytest tests/kiosk/test_render.py
+Problems and notices are taken from the state machine itself, so each golden shows the words
+the kiosk really uses.
 """
 
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
+from kiosk.config import Settings
 from kiosk.display.device import Display, make_device
 from kiosk.display.render import ELLIPSIS, HEIGHT, WIDTH, fit, largest, render, text_width, wrap
-from kiosk.screens import AlreadyCheckedIn, Armed, CheckedIn, Idle, Notice, Problem, Welcome
+from kiosk.machine import (AckReceived, ButtonPressed, CodeRead, KioskMachine, Now, SetupChord, Show, Store,
+                           StoreFailed, WifiJoined)
+from kiosk.screens import AlreadyCheckedIn, Armed, CheckedIn, Idle, Notice, Welcome
+from kiosk.wifi import WifiResult
+from turnout.protocol import Ack, AckStatus
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("TURNOUT_UPDATE_GOLDENS") == "1"
+
+
+def machine_shows(*steps):
+    """The screen the state machine shows after these events, so a golden carries its real words.
+    A step may be a function of the previous step's actions (to answer the scan just stored)."""
+    settings = Settings()
+    machine = KioskMachine(kiosk_id="hall-1", event="barcamp", event_name="Barcamp", roles=settings.roles,
+                           labels=settings.label, online=True)
+    now = Now(100.0, datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc), True)
+    actions = []
+    for step in steps:
+        actions = machine.handle(step(actions) if callable(step) else step, now)
+    return [a.screen for a in actions if isinstance(a, Show)][-1]
+
+
+def just_stored(actions):
+    return next(a.scan for a in actions if isinstance(a, Store))
+
+
+WIFI_CARD = "WIFI:T:WPA;S:{};P:secret;;"
 
 SCREENS = {
     "idle_online": Idle("Barcamp Leeds 2025", "14:05", online=True, queued=0),
@@ -35,12 +63,26 @@ SCREENS = {
                                  None, "Organise"),
     "already_checked_in": AlreadyCheckedIn("Ada Lovelace", "Cake"),
     "already_checked_in_no_name": AlreadyCheckedIn(None, None),
-    "problem_try_again": Problem("Try again"),
-    "problem_not_a_badge": Problem("Not a Turnout badge", "That looks like a product barcode"),
-    "notice_undone": Notice("Undone", "Last scan annulled"),
-    "notice_wifi": Notice("Joining venue-wifi", "This can take a minute"),
-    "notice_event_set": Notice("Event set", "2026-11-28-localgovcamp-north"),
-    "notice_joining_long_network": Notice("Joining Venue Guest Network 5GHz…", "This can take a minute"),
+    # Problems and notices in the machine's own words:
+    "problem_try_again": machine_shows(CodeRead("T5742")),
+    "problem_not_a_badge": machine_shows(CodeRead("5012345678900")),
+    "problem_unknown_card": machine_shows(CodeRead("TURNOUT:BADGE:T13")),
+    "problem_unknown_role": machine_shows(CodeRead("TURNOUT:ROLE:juggling")),
+    "problem_nothing_to_undo": machine_shows(CodeRead("TURNOUT:UNDO")),
+    "problem_set_up_card_refused": machine_shows(CodeRead("TURNOUT:SETUP:other-event")),
+    "problem_storage_error": machine_shows(CodeRead("T13"), lambda actions: StoreFailed(just_stored(actions))),
+    "problem_not_counted": machine_shows(CodeRead("T13"), lambda actions: AckReceived(Ack(
+        just_stored(actions).id, AckStatus.REJECTED, "badge not issued by this hub: T13"))),
+    "notice_undone": machine_shows(CodeRead("T13"), CodeRead("TURNOUT:UNDO")),
+    "notice_attend": machine_shows(CodeRead("TURNOUT:ROLE:attend")),
+    "notice_attend_cancels": machine_shows(ButtonPressed("organise"), CodeRead("TURNOUT:ROLE:attend")),
+    "notice_setup_mode": machine_shows(SetupChord()),
+    "notice_event_set": machine_shows(SetupChord(), CodeRead("TURNOUT:SETUP:2026-11-28-localgovcamp-north")),
+    "notice_wifi": machine_shows(SetupChord(), CodeRead(WIFI_CARD.format("venue-wifi"))),
+    "notice_joining_long_network": machine_shows(SetupChord(), CodeRead(WIFI_CARD.format("Venue Guest Network 5GHz"))),
+    "notice_wifi_joined": machine_shows(WifiJoined(WifiResult(True, "venue-wifi", "Joined venue-wifi"))),
+    "problem_wifi_failed": machine_shows(WifiJoined(WifiResult(False, "venue-wifi",
+                                                               "Could not join venue-wifi: wrong password or weak signal"))),
 }
 
 
@@ -63,6 +105,15 @@ def test_screen_matches_golden(name, tmp_path):
     if ImageChops.difference(image, expected).getbbox() is not None:
         image.save(tmp_path / f"{name}.png")
         pytest.fail(f"{name} differs from {golden}; drawn now: {tmp_path / name}.png")
+
+
+@pytest.mark.parametrize("name", SCREENS)
+def test_nothing_is_drawn_off_the_glass(name):
+    """Drawn on a larger canvas, every lit pixel is still within the 128x64 of the panel."""
+    image = Image.new("1", (WIDTH + 24, HEIGHT + 16))
+    render(SCREENS[name], ImageDraw.Draw(image))
+    assert image.crop((0, HEIGHT, image.width, image.height)).getbbox() is None, "cut off at the bottom"
+    assert image.crop((WIDTH, 0, image.width, image.height)).getbbox() is None, "cut off at the right"
 
 
 def test_every_golden_belongs_to_a_screen():
