@@ -72,7 +72,7 @@ class KioskProcess:
         return self.expect(lambda line: line.startswith("♪") and line.split()[-1] == tone, f"tone {tone}")
 
     def wait_online(self) -> None:
-        wait_for(lambda: any("online" in e for e in self.errors), "kiosk online")
+        wait_for(lambda: any("online: connected to" in e for e in self.errors), "kiosk online")
 
     def close(self) -> int:
         if self.proc.poll() is None:

@@ -46,8 +46,12 @@ def test_press_reports_its_role(mock_factory, buttons, pressed):
 
 def test_buttons_use_the_internal_pull_up(mock_factory, buttons, pressed):
     assert all(mock_factory.pin(pin).pull == "up" for pin in PINS.values())
-    release(mock_factory, PINS["pitch"])  # already high: no press
-    assert pressed == []
+    assert all(mock_factory.pin(pin).state for pin in PINS.values()), "pulled high at rest"
+    assert not any(button.is_pressed for button in buttons.buttons.values())
+    press(mock_factory, PINS["pitch"])  # to ground: pressed
+    assert buttons.buttons["pitch"].is_pressed
+    release(mock_factory, PINS["pitch"])
+    assert pressed == ["pitch"]
 
 
 def test_light_lights_only_that_role(mock_factory, buttons):

@@ -237,7 +237,7 @@ def test_configured_kiosk_needs_the_two_button_chord_for_set_up_cards(broker, tm
     k.type("TURNOUT:SETUP:hijack")
     k.expect_tone("error")
     k.type(":hold pitch cake")  # both mock pins low for 3.5 s: gpiozero's own hold timer fires
-    k.expect(lambda line: "screen: Notice(title='Set-up mode'" in line or line == "♪ armed", "set-up mode")
+    k.expect_tone("armed")
     wait_for(lambda: any("screen: Notice(title='Set-up mode'" in e for e in k.errors), "set-up mode screen")
     k.type("TURNOUT:SETUP:autumn-camp")
     k.expect_tone("ok")
@@ -245,6 +245,8 @@ def test_configured_kiosk_needs_the_two_button_chord_for_set_up_cards(broker, tm
     k.expect_tone("ok")
     wait_for(lambda: hub.scans, "scan")
     assert hub.scans[-1]["event"] == "autumn-camp"
+    assert k.log.count("♪ armed") == 1, "the chord's two buttons arm nothing: one click in all"
+    assert not any("screen: Armed(" in e for e in k.errors)
     hub.close()
 
 
