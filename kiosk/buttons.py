@@ -1,6 +1,8 @@
 """Role buttons ("cake", "pitch"...) on GPIO, with an LED per button where one is fitted.
 
-Holding any two buttons together for `hold_time` seconds is the set-up chord.
+Holding any two buttons together for `hold_time` seconds is the set-up chord. A button counts
+as pressed when it is let go, so the buttons of a chord never arm a role: the chord gives one
+click and one set-up notice, not one per button.
 """
 
 from __future__ import annotations
@@ -34,9 +36,8 @@ class RoleButtons:
             for role, pin in button_pins.items():
                 button = Button(pin, pull_up=True, bounce_time=bounce_time, hold_time=hold_time,
                                 pin_factory=pin_factory)
-                button.when_pressed = lambda role=role: self._pressed(role)
                 button.when_held = self._held
-                button.when_released = self._released
+                button.when_released = lambda role=role: self._released(role)
                 self.buttons[role] = button
             for role, pin in (led_pins or {}).items():
                 self.leds[role] = LED(pin, pin_factory=pin_factory)
@@ -49,11 +50,6 @@ class RoleButtons:
         for name, led in self.leds.items():
             led.value = name == role
 
-    def _pressed(self, role: str) -> None:
-        log.info("button %s pressed", role)
-        if self.on_press is not None:
-            self.on_press(role)
-
     def _held(self) -> None:
         # Each button reports its own hold; the chord is two of them held at the same time.
         with self._lock:
@@ -65,10 +61,16 @@ class RoleButtons:
         if self.on_setup_chord is not None:
             self.on_setup_chord()
 
-    def _released(self) -> None:
+    def _released(self, role: str) -> None:
         with self._lock:
+            in_chord = self._chord_fired
             if not any(button.is_pressed for button in self.buttons.values()):
                 self._chord_fired = False  # all let go: the next chord counts again
+        if in_chord:
+            return  # part of the set-up chord, not a press
+        log.info("button %s pressed", role)
+        if self.on_press is not None:
+            self.on_press(role)
 
     def close(self) -> None:
         for device in [*self.buttons.values(), *self.leds.values()]:

@@ -16,7 +16,7 @@ log = logging.getLogger("turnout.kiosk")
 
 SIM_HELP = """\
 Simulated kiosk: type a code and press Enter, as a USB scanner would.
-  T5724                 a badge (T + number + check digit)
+  T13                   a badge: T + person number + check digit (person 1 of the demo's sample)
   TURNOUT:ROLE:cake     a role card (or ':press cake' to press the cake button)
   TURNOUT:UNDO          undo the last scan (within 60 s)
   :hold pitch cake      hold two role buttons for 3 s: set-up mode (then TURNOUT:SETUP:<event>, WIFI:…)
@@ -45,14 +45,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="turnout-kiosk", description="Turnout kiosk daemon. "
+                                "Flags override the config file. "
                                 "Subcommands: 'decode IMAGE…' (print codes found in images), "
                                 "'devices' (list input devices that may be scanners).")
     p.add_argument("--config", type=Path, help=f"TOML settings (default {DEFAULT_CONFIG_PATH})")
     p.add_argument("--sim", action="store_true", help="simulated hardware: stdin scanner, mock pins, screen.png")
     p.add_argument("--kiosk-id")
-    p.add_argument("--broker", help="mqtt://[user:password@]HOST:PORT or mqtts://…")
+    p.add_argument("--broker", help="mqtt://[user:password@]HOST:PORT or mqtts://… (wins over the "
+                   "config file and over a hub address saved from a set-up card)")
     p.add_argument("--data-dir", type=Path)
-    p.add_argument("--event", help="event id, until the hub assigns one")
+    p.add_argument("--event", help="event id to count scans for until the hub assigns one (an event "
+                   "from the hub or a set-up card, once received, wins over this flag)")
     p.add_argument("--scanner", help="hid | hid:/dev/input/… | stdin | images:DIR | picamera2 | v4l2:/dev/videoN")
     p.add_argument("--display", choices=["ssd1306", "sh1106", "none"])
     p.add_argument("--buzzer", choices=["passive", "active", "none"])
@@ -86,7 +89,7 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
     stdout = stdout or sys.stdout
     store = ScanStore(settings.db_path)
     try:
-        broker = BrokerURL.parse(store.load_broker() or settings.broker)
+        broker = BrokerURL.parse(settings.broker_url(store.load_broker()))
     except ValueError as exc:
         print(f"turnout-kiosk: {exc}", file=sys.stderr)
         return 2

@@ -44,6 +44,7 @@ class Settings:
     button_pins: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_BUTTON_PINS))
     led_pins: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_LED_PINS))
     sim: bool = False
+    from_flags: frozenset[str] = frozenset()  # settings given on the command line
 
     def label(self, role: str) -> str:
         return self.role_labels.get(role) or role.replace("_", " ").capitalize()
@@ -52,8 +53,51 @@ class Settings:
     def db_path(self) -> Path:
         return Path(self.data_dir) / "kiosk.db"
 
+    def broker_url(self, saved: str | None) -> str:
+        """The broker to use: a --broker flag, else one saved from a set-up card, else `broker`."""
+        if saved and "broker" not in self.from_flags:
+            return saved
+        return self.broker
 
-_TOML_KEYS = {f.name for f in fields(Settings)} - {"sim"}
+
+_TOML_KEYS = {f.name for f in fields(Settings)} - {"sim", "from_flags"}
+
+# What each TOML setting must hold, in the words an error message uses.
+_TEXT, _NUMBER, _TEXTS, _LABELS, _PINS = ("text", "a whole number, 0 or more", "a list of role names",
+                                          "a table of role = \"label\"", "a table of role = GPIO number")
+_KINDS = {
+    "kiosk_id": _TEXT, "event": _TEXT, "event_name": _TEXT, "data_dir": _TEXT, "broker": _TEXT,
+    "broker_username": _TEXT, "broker_password": _TEXT, "base_topic": _TEXT, "scanner": _TEXT,
+    "display": _TEXT, "buzzer": _TEXT, "i2c_port": _NUMBER, "i2c_address": _NUMBER,
+    "buzzer_pin": _NUMBER, "roles": _TEXTS, "role_labels": _LABELS, "button_pins": _PINS,
+    "led_pins": _PINS,
+}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _has_kind(value: Any, kind: str) -> bool:
+    if kind == _TEXT:
+        return isinstance(value, str)
+    if kind == _NUMBER:
+        return _is_number(value)
+    if kind == _TEXTS:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if kind == _LABELS:
+        return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    return isinstance(value, dict) and all(_is_number(v) for v in value.values())
+
+
+def _check_types(values: dict[str, Any], path: Path) -> None:
+    """TOML has its own types: say which setting is wrong rather than fail later."""
+    for key, value in values.items():
+        kind = _KINDS[key]
+        if not _has_kind(value, kind):
+            shown = str(value).lower() if isinstance(value, bool) else repr(value)
+            raise ConfigError(f"{path}: {key} = {shown} should be {kind}"
+                              + (" (in quotes)" if kind == _TEXT else ""))
 
 
 def load_settings(path: Path | None, overrides: dict[str, Any] | None = None) -> Settings:
@@ -71,7 +115,9 @@ def load_settings(path: Path | None, overrides: dict[str, Any] | None = None) ->
     unknown = set(values) - _TOML_KEYS
     if unknown:
         raise ConfigError(f"unknown setting(s) in {path}: {', '.join(sorted(unknown))}")
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    _check_types(values, path)
+    flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+    values.update(flags, from_flags=frozenset(flags))
     return _checked(values)
 
 

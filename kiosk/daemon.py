@@ -21,9 +21,10 @@ from typing import Any, Callable, Protocol
 
 from kiosk.buzzer.tunes import Tone
 from kiosk.machine import (AckReceived, JoinWifi, KioskMachine, LinkChanged, Light, Now, Play,
-                           QueueChanged, SaveConfig, SaveSetup, Send, Show, Store, Tick, WifiJoined)
+                           QueueChanged, SaveConfig, SaveSetup, Send, Show, Store, StoreFailed, Tick,
+                           WifiJoined)
 from kiosk.outbox import SendTimes, StatusThrottle
-from kiosk.screens import Problem, Screen
+from kiosk.screens import Screen
 from kiosk.store import ScanStore
 from kiosk.wifi import WifiCredentials, WifiResult
 from turnout.protocol import KioskConfig
@@ -186,8 +187,7 @@ class KioskDaemon:
                         self.store.add(scan)
                     except Exception as exc:  # disk full, card failing: never beep OK
                         log.error("could not store scan of %s: %s", scan.badge, exc)
-                        self.feedback.play(Tone.ERROR)
-                        self.feedback.show(Problem("Storage error", "tell an organiser"))
+                        self._carry_out(self.machine.handle(StoreFailed(scan), self.clock()))
                         return
                     stored = scan
                 case Play(tone):

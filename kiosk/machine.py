@@ -8,7 +8,7 @@ always ``Store`` first: the daemon commits it before it plays the tone that foll
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -80,8 +80,15 @@ class WifiJoined:
     result: WifiResult
 
 
+@dataclass(frozen=True)
+class StoreFailed:
+    """The daemon could not commit this scan (disk full, card failing): it never happened."""
+
+    scan: Scan
+
+
 Event = (CodeRead | ButtonPressed | Tick | AckReceived | LinkChanged | QueueChanged | ConfigReceived
-         | SetupChord | WifiJoined)
+         | SetupChord | WifiJoined | StoreFailed)
 
 
 # --- What to do (actions out) --------------------------------------------------------------
@@ -152,6 +159,19 @@ class _LastScan:
     at: float
 
 
+@dataclass(frozen=True)
+class _BeforeScan:
+    """What a scan changed, so a scan the store could not keep can be taken back."""
+
+    scan_id: str
+    next_seq: int
+    queued: int
+    key: tuple[str | None, str, str]
+    key_seen: bool
+    last_scan: _LastScan | None
+    armed: _Armed | None
+
+
 @dataclass
 class KioskMachine:
     kiosk_id: str
@@ -171,12 +191,14 @@ class KioskMachine:
     last_scan: _LastScan | None = None
     awaiting: tuple[str, float, str | None] | None = None  # (scan id, deadline, role label)
     result_until: float | None = None  # showing a result until then; None: idle/armed
+    before_scan: _BeforeScan | None = None  # the latest scan's undo point, until it is stored
 
     def handle(self, event: Event, now: Now) -> list[Action]:
         match event:
             case CodeRead(text):
                 return self._code(text, now)
             case ButtonPressed(role):
+                self.last_code = None  # a badge read again after a press is a new scan
                 return self._arm_or_cancel(role, now)
             case Tick():
                 return self._tick(now)
@@ -193,8 +215,11 @@ class KioskMachine:
             case SetupChord():
                 return self._enter_setup(now)
             case WifiJoined(result):
-                tone = Tone.OK if result.joined else Tone.ERROR
-                return [Play(tone), self._result(screens.Notice("Wi-fi", result.message), now)]
+                if not result.joined:  # a problem screen: its smaller detail has room for nmcli's reason
+                    return self._problem("Wi-fi", result.message, now)
+                return [Play(Tone.OK), self._result(screens.Notice("Wi-fi", result.message), now)]
+            case StoreFailed(scan):
+                return self._store_failed(scan, now)
         return []
 
     # -- scanning --
@@ -228,8 +253,10 @@ class KioskMachine:
     def _badge(self, badge: str, now: Now) -> list[Action]:
         role = self.armed.role if self.armed else "attend"
         label = None if role == "attend" else self.labels(role)
-        scan = self._new_scan(badge, role, now)
         key = (self.event, badge, role)
+        before = self._before(key)
+        scan = self._new_scan(badge, role, now)
+        self.before_scan = replace(before, scan_id=scan.id)
         repeat = key in self.seen
         self.seen.add(key)
         self.last_scan = _LastScan(scan, now.mono)
@@ -248,14 +275,37 @@ class KioskMachine:
         last = self.last_scan
         if last is None or now.mono - last.at > UNDO_SECONDS:
             return self._problem("Nothing to undo", "undo works for 60 s", now)
+        key = (last.scan.event, last.scan.badge, last.scan.role)
+        before = self._before(key)
         self.last_scan = None
         annulment = self._new_scan(last.scan.badge, last.scan.role, now, annuls=last.scan.id)
-        self.seen.discard((last.scan.event, last.scan.badge, last.scan.role))
+        self.before_scan = replace(before, scan_id=annulment.id)
+        self.seen.discard(key)
         self.awaiting = None
         self.queued += 1
         return [Store(annulment), Play(Tone.OK),
                 self._result(screens.Notice("Undone", f"{last.scan.badge} {self.labels(last.scan.role)}"), now),
                 Send(annulment.id)]
+
+    def _before(self, key: tuple[str | None, str, str]) -> _BeforeScan:
+        return _BeforeScan("", self.next_seq, self.queued, key, key in self.seen, self.last_scan,
+                           self.armed)
+
+    def _store_failed(self, scan: Scan, now: Now) -> list[Action]:
+        before = self.before_scan
+        if before is not None and before.scan_id == scan.id:
+            self.before_scan = None
+            self.next_seq, self.queued = before.next_seq, before.queued
+            if before.key_seen:
+                self.seen.add(before.key)
+            else:
+                self.seen.discard(before.key)
+            self.last_scan, self.armed = before.last_scan, before.armed
+            self.awaiting = None  # nor an earlier person's welcome over the error screen
+            self.last_code = None  # the same badge again at once is the retry, not a double read
+        # Still armed: its LED back on (the daemon stopped before putting it out).
+        light: list[Action] = [Light(self.armed.role)] if self.armed else []
+        return light + self._problem("Storage error", "tell an organiser", now)
 
     def _new_scan(self, badge: str, role: str, now: Now, annuls: str | None = None) -> Scan:
         seq, self.next_seq = self.next_seq, self.next_seq + 1
@@ -266,7 +316,9 @@ class KioskMachine:
     # -- role buttons and cards --
 
     def _arm_or_cancel(self, role: str, now: Now) -> list[Action]:
-        if role not in self.roles or role == "attend":
+        if role == "attend":
+            return self._attend(now)
+        if role not in self.roles:
             return []
         if self.armed and self.armed.role == role:
             self.armed = None
@@ -274,13 +326,21 @@ class KioskMachine:
             return [Light(None), Show(self._idle(now))]
         self.armed = _Armed(role, now.mono + ARM_SECONDS)
         self.result_until = None
+        self.awaiting = None  # the person has moved on: a late welcome must not hide the countdown
         return [Light(role), Play(Tone.ARMED), Show(screens.Armed(self.labels(role), int(ARM_SECONDS)))]
+
+    def _attend(self, now: Now) -> list[Action]:
+        """Attending needs no role: the attend card cancels an armed one, or says so."""
+        if self.armed is None:
+            return [Play(Tone.ARMED), self._result(screens.Notice("Attend", "Just scan your badge"), now)]
+        label, self.armed = self.labels(self.armed.role), None
+        return [Light(None), Play(Tone.ARMED), self._result(screens.Notice("Attend", f"{label} cancelled"), now)]
 
     # -- set-up mode --
 
     def _enter_setup(self, now: Now) -> list[Action]:
         self.setup.enter(now.mono)
-        self.armed = None  # the chord's own button presses armed a role: forget it
+        self.armed = None  # set-up mode starts with no role armed
         return [Light(None), Play(Tone.ARMED),
                 self._result(screens.Notice("Set-up mode", "Show a set-up or wi-fi card"), now)]
 
@@ -319,29 +379,36 @@ class KioskMachine:
         return actions
 
     def _config(self, config: KioskConfig, now: Now) -> list[Action]:
+        # A role that is not a role name could never be carded or sent: leave it out.
+        config = replace(config, roles=tuple(r for r in config.roles if codes.is_role_name(r)))
         if config.event:
             self.setup.configured()
         self.event = config.event
         self.event_name = config.event_name
         if config.roles:
             self.roles = tuple(dict.fromkeys(("attend", *config.roles)))
+        actions: list[Action] = [SaveConfig(config)]
         if self.armed and self.armed.role not in self.roles:
             self.armed = None
-        return [SaveConfig(config), *self._refresh_idle(now)]
+            actions.append(Light(None))
+        return actions + self._refresh_idle(now)
 
     # -- time passing --
 
     def _tick(self, now: Now) -> list[Action]:
         if self.awaiting and now.mono > self.awaiting[1]:
             self.awaiting = None
+        showing_result = self.result_until is not None and now.mono < self.result_until
+        if not showing_result:
+            self.result_until = None
         if self.armed:
             left = self.armed.until - now.mono
             if left <= 0:
                 self.armed = None
-                return [Light(None), Show(self._idle(now))]
+                return [Light(None), *self._refresh_idle(now)]
+            if showing_result:
+                return []  # a problem or notice shown while armed stays its time; the countdown follows
             return [Show(screens.Armed(self.labels(self.armed.role), int(left + 0.999)))]
-        if self.result_until is not None and now.mono >= self.result_until:
-            self.result_until = None
         return self._refresh_idle(now)
 
     # -- screens --
@@ -353,12 +420,14 @@ class KioskMachine:
 
     def _idle(self, now: Now) -> screens.Idle:
         clock = now.wall.astimezone().strftime("%H:%M") if now.clock_ok else "--:--"
-        title = "Set-up mode" if self.setup.active(now.mono) else (self.event_name or self.event or "")
-        return screens.Idle(title, clock, self.online, self.queued)
+        return screens.Idle(self.event_name or self.event or "", clock, self.online, self.queued,
+                            setup=self.setup.active(now.mono))
 
     def _result(self, screen: screens.Screen, now: Now) -> Show:
         self.result_until = now.mono + RESULT_SECONDS
         return Show(screen)
 
     def _problem(self, title: str, detail: str, now: Now) -> list[Action]:
+        if self.armed:  # the role stays armed (its LED lit), with a fresh go at scanning the badge
+            self.armed = _Armed(self.armed.role, now.mono + ARM_SECONDS)
         return [Play(Tone.ERROR), self._result(screens.Problem(title, detail), now)]

@@ -14,6 +14,7 @@ class Idle:
     clock: str  # "14:05", or "--:--" when the clock is not synchronised
     online: bool
     queued: int  # scans waiting to sync
+    setup: bool = False  # set-up mode: set-up and wi-fi cards count now
 
 
 @dataclass(frozen=True)

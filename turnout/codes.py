@@ -152,7 +152,7 @@ def classify(text: str) -> Code:
         text = "T" + text[1:]  # a scanner with Caps Lock on sends a lower-case t
     if _BADGE_LIKE.match(text):
         return Badge(text) if is_badge(text) else Misread(text)
-    return Foreign(text, "not a Turnout code")
+    return Foreign(text, "some other barcode")  # shown under "Not a Turnout badge"
 
 
 def _classify_card(text: str) -> Code:

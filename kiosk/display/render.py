@@ -84,11 +84,17 @@ def largest(text: str, sizes: tuple[int, ...], width: int) -> tuple[int, str]:
 
 
 def wrap(text: str, size: int, width: int, max_lines: int) -> list[str]:
-    """Greedy word wrap into at most `max_lines`, the last one cut with an ellipsis."""
+    """Greedy word wrap into at most `max_lines`, the last one cut with an ellipsis. A word too
+    long for a line (an event id) is broken after a hyphen where one fits."""
     lines: list[str] = []
     words = text.split()
     while words and len(lines) < max_lines:
         line = words.pop(0)
+        if text_width(line, size) > width:
+            head, tail = _break_after_hyphen(line, size, width)
+            if tail:
+                line = head
+                words.insert(0, tail)
         while words and text_width(f"{line} {words[0]}", size) <= width:
             line = f"{line} {words.pop(0)}"
         if len(lines) == max_lines - 1 and words:
@@ -96,6 +102,14 @@ def wrap(text: str, size: int, width: int, max_lines: int) -> list[str]:
             words = []
         lines.append(fit(line, size, width))
     return lines
+
+
+def _break_after_hyphen(word: str, size: int, width: int) -> tuple[str, str]:
+    """The longest start of `word` that ends in a hyphen and fits, and the rest; else (word, "")."""
+    for i in range(len(word) - 2, 0, -1):
+        if word[i] == "-" and text_width(word[:i + 1], size) <= width:
+            return word[:i + 1], word[i + 1:]
+    return word, ""
 
 
 def write(draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, size: int,
@@ -187,12 +201,16 @@ def _idle(screen: Idle, draw: ImageDraw.ImageDraw) -> None:
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=INK)
     else:
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=INK)
-    event = fit(screen.event_name or "Turnout", TINY, cx - r - 7)
+    event = fit(screen.event_name or "No event", TINY, cx - r - 7)
     write(draw, (0, 9), event, TINY)
     draw.line((0, 12, WIDTH - 1, 12), fill=INK)
 
-    centred(draw, 32, "Scan your", MEDIUM)
-    centred(draw, 48, "badge", MEDIUM)
+    if screen.setup:
+        centred(draw, 31, "Set-up mode", MEDIUM)
+        centred(draw, 46, "Show a set-up card", SMALL)
+    else:
+        centred(draw, 32, "Scan your", MEDIUM)
+        centred(draw, 48, "badge", MEDIUM)
 
     if screen.queued > 0:
         write(draw, (0, 62), fit(f"{screen.queued} to sync", TINY, 70), TINY)
@@ -245,7 +263,7 @@ def _welcome(screen: Welcome, draw: ImageDraw.ImageDraw) -> None:
     size, name = largest(screen.name, NAME_SIZES, WIDTH - 4)
     centred(draw, 33, name, size)
     centred(draw, 48, fit(lower[0], SMALL, WIDTH), SMALL)
-    centred(draw, 62, fit(lower[1], SMALL, WIDTH), SMALL)
+    centred(draw, 61, fit(lower[1], SMALL, WIDTH), SMALL)  # its descenders need rows 61-63
 
 
 def _already_checked_in(screen: AlreadyCheckedIn, draw: ImageDraw.ImageDraw) -> None:
@@ -271,8 +289,11 @@ def _problem(screen: Problem, draw: ImageDraw.ImageDraw) -> None:
     else:
         write(draw, (left, top + 13), title[0], size)
         write(draw, (left, top + 29), title[1], size)
-    for i, line in enumerate(wrap(screen.detail, TINY, WIDTH, 2)):
-        centred(draw, 48 + 13 * i, line, TINY)
+    # Two detail lines under the title; three when a one-line title leaves room (nmcli's reasons).
+    detail = wrap(screen.detail, TINY, WIDTH, 3 if len(title) == 1 else 2)
+    first = 48 if len(detail) < 3 else 35
+    for i, line in enumerate(detail):
+        centred(draw, first + 13 * i, line, TINY)
 
 
 def _notice(screen: Notice, draw: ImageDraw.ImageDraw) -> None:
@@ -282,13 +303,14 @@ def _notice(screen: Notice, draw: ImageDraw.ImageDraw) -> None:
     if len(title) == 1:
         size, line = largest(screen.title, TITLE_SIZES, WIDTH - 2 * MARGIN)
         title = [line]
-    # Centre the whole block vertically: title lines 16 px apart, detail lines 13.
-    height = 16 * len(title) + 13 * len(detail)
-    baseline = (HEIGHT - height) // 2 + 13
-    for line in title:
-        centred(draw, baseline, line, size)
-        baseline += 16
-    baseline += 1
-    for line in detail:
-        centred(draw, baseline, line, SMALL)
-        baseline += 13
+    # Title lines 16 px apart, then a pixel more and detail lines 13 apart: the block centred
+    # vertically, but with the last line's descenders (3 px) kept off the bottom edge.
+    offsets = [16 * i for i in range(len(title))]
+    offsets += [16 * len(title) + 1 + 13 * i for i in range(len(detail))]
+    if not offsets:
+        return
+    top = min((HEIGHT - 16 * len(title) - 13 * len(detail)) // 2 + 13, HEIGHT - 4 - offsets[-1])
+    for offset, line in zip(offsets, title):
+        centred(draw, top + offset, line, size)
+    for offset, line in zip(offsets[len(title):], detail):
+        centred(draw, top + offset, line, SMALL)

@@ -23,10 +23,12 @@ WAIT = 15.0  # generous: CI machines are slow; tests never assert on time
 
 
 class KioskProcess:
-    def __init__(self, broker_url: str, data_dir: Path, kiosk_id: str = "hall-1",
+    def __init__(self, broker_url: str | None, data_dir: Path, kiosk_id: str = "hall-1",
                  event: str | None = "barcamp", extra: list[str] | None = None):
         cmd = [sys.executable, "-m", "kiosk.cli", "--sim", "--kiosk-id", kiosk_id,
-               "--broker", broker_url, "--data-dir", str(data_dir)]
+               "--data-dir", str(data_dir)]
+        if broker_url:  # None: the broker comes from --config or the kiosk's database
+            cmd += ["--broker", broker_url]
         if event:
             cmd += ["--event", event]
         self.data_dir = Path(data_dir)
@@ -70,7 +72,7 @@ class KioskProcess:
         return self.expect(lambda line: line.startswith("♪") and line.split()[-1] == tone, f"tone {tone}")
 
     def wait_online(self) -> None:
-        wait_for(lambda: any("online" in e for e in self.errors), "kiosk online")
+        wait_for(lambda: any("online: connected to" in e for e in self.errors), "kiosk online")
 
     def close(self) -> int:
         if self.proc.poll() is None:

@@ -1,10 +1,15 @@
 """Role buttons and LEDs on gpiozero's mock pins: drive_low() is a press."""
 
 import threading
+from datetime import datetime, timezone
 
 import pytest
 
+from kiosk import screens
 from kiosk.buttons import RoleButtons
+from kiosk.buzzer.tunes import Tone
+from kiosk.config import Settings
+from kiosk.machine import ButtonPressed, KioskMachine, Now, Play, SetupChord, Show
 
 PINS = {"cake": 5, "pitch": 6, "tidy": 13}
 LEDS = {"cake": 16, "pitch": 20}
@@ -41,8 +46,12 @@ def test_press_reports_its_role(mock_factory, buttons, pressed):
 
 def test_buttons_use_the_internal_pull_up(mock_factory, buttons, pressed):
     assert all(mock_factory.pin(pin).pull == "up" for pin in PINS.values())
-    release(mock_factory, PINS["pitch"])  # already high: no press
-    assert pressed == []
+    assert all(mock_factory.pin(pin).state for pin in PINS.values()), "pulled high at rest"
+    assert not any(button.is_pressed for button in buttons.buttons.values())
+    press(mock_factory, PINS["pitch"])  # to ground: pressed
+    assert buttons.buttons["pitch"].is_pressed
+    release(mock_factory, PINS["pitch"])
+    assert pressed == ["pitch"]
 
 
 def test_light_lights_only_that_role(mock_factory, buttons):
@@ -59,6 +68,7 @@ def test_leds_are_optional(mock_factory, pressed):
     with RoleButtons(PINS, None, pin_factory=mock_factory, on_press=pressed.append) as b:
         b.light("cake")
         press(mock_factory, PINS["cake"])
+        release(mock_factory, PINS["cake"])
     assert pressed == ["cake"]
 
 
@@ -114,6 +124,54 @@ def test_the_chord_fires_once_until_all_buttons_are_released(mock_factory):
     press(mock_factory, PINS["cake"])
     assert fired.wait(WAIT)
     assert chords == ["setup", "setup"]
+    b.close()
+
+
+def test_the_buttons_of_the_chord_are_not_presses(mock_factory, pressed):
+    fired = threading.Event()
+    b = RoleButtons(PINS, LEDS, pin_factory=mock_factory, on_press=pressed.append,
+                    on_setup_chord=fired.set, hold_time=0.05)
+    press(mock_factory, PINS["cake"])
+    press(mock_factory, PINS["pitch"])
+    assert fired.wait(WAIT)
+    release(mock_factory, PINS["cake"])
+    release(mock_factory, PINS["pitch"])
+    assert pressed == []
+    press(mock_factory, PINS["tidy"])  # all were let go: the next tap is a press again
+    release(mock_factory, PINS["tidy"])
+    assert pressed == ["tidy"]
+    b.close()
+
+
+def test_the_set_up_chord_gives_one_click_and_one_set_up_notice(mock_factory):
+    """Buttons and machine together, as the daemon wires them (events in order through a list)."""
+    events, fired = [], threading.Event()
+    b = RoleButtons(PINS, LEDS, pin_factory=mock_factory,
+                    on_press=lambda role: events.append(ButtonPressed(role)),
+                    on_setup_chord=lambda: (events.append(SetupChord()), fired.set()), hold_time=0.05)
+    press(mock_factory, PINS["cake"])
+    press(mock_factory, PINS["pitch"])
+    assert fired.wait(WAIT)
+    release(mock_factory, PINS["pitch"])
+    release(mock_factory, PINS["cake"])
+    b.close()
+    settings = Settings()
+    machine = KioskMachine(kiosk_id="hall-1", event="barcamp", event_name="Barcamp", roles=settings.roles,
+                           labels=settings.label)
+    now = Now(100.0, datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc), True)
+    actions = [action for event in events for action in machine.handle(event, now)]
+    assert [a for a in actions if isinstance(a, Play)] == [Play(Tone.ARMED)]
+    assert [a.screen for a in actions if isinstance(a, Show)] == [
+        screens.Notice("Set-up mode", "Show a set-up or wi-fi card")]
+    assert machine.armed is None
+
+
+def test_a_button_held_alone_still_counts_as_a_press_when_let_go(mock_factory, pressed):
+    b = RoleButtons(PINS, LEDS, pin_factory=mock_factory, on_press=pressed.append, hold_time=0.05)
+    press(mock_factory, PINS["cake"])
+    _wait_until_held(b, "cake")
+    release(mock_factory, PINS["cake"])
+    assert pressed == ["cake"]
     b.close()
 
 

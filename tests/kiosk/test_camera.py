@@ -99,6 +99,7 @@ def test_a_card_seen_in_one_frame_only_is_not_reported():
     scanner = CameraScanner(frames_source(frames), codes.append, decoder=lambda f: next(reads),
                             backoff=IdleBackoff(idle_interval=0.0))
     scanner.run()
+    assert next(reads, "all read") == "all read", "every frame went through the decoder"
     assert codes == []
 
 

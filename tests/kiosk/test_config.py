@@ -34,6 +34,32 @@ def test_bad_settings_say_which(tmp_path, text, word):
         load_settings(path)
 
 
+@pytest.mark.parametrize("text, word", [
+    ("kiosk_id = 5", "kiosk_id"), ("event = 2026", "event"), ("event_name = true", "event_name"),
+    ("data_dir = 5", "data_dir"), ("broker = 1883", "broker"), ("broker_password = 1234", "broker_password"),
+    ("base_topic = []", "base_topic"), ("scanner = 0", "scanner"), ("display = 1", "display"),
+    ('i2c_port = "1"', "i2c_port"), ('i2c_address = "0x3C"', "i2c_address"), ("i2c_address = 60.0", "i2c_address"),
+    ("buzzer = false", "buzzer"), ("buzzer_pin = true", "buzzer_pin"), ("buzzer_pin = -1", "buzzer_pin"),
+    ('roles = "cake"', "roles"), ('roles = ["attend", 5]', "roles"), ('roles = { cake = 1 }', "roles"),
+    ('role_labels = "Cake"', "role_labels"), ("role_labels = { cake = 5 }", "role_labels"),
+    ('button_pins = { cake = "x" }', "button_pins"), ("button_pins = [5, 6]", "button_pins"),
+    ("button_pins = { cake = true }", "button_pins"), ('led_pins = { cake = "GPIO16" }', "led_pins"),
+    ("led_pins = 16", "led_pins"),
+])
+def test_a_setting_of_the_wrong_type_says_which(tmp_path, text, word):
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(ConfigError, match=rf"\b{word}\b") as raised:
+        load_settings(path)
+    assert str(path) in str(raised.value)
+
+
+def test_the_example_file_passes_the_checks_and_gives_the_defaults():
+    example = load_settings(Path(__file__).parents[2] / "kiosk" / "kiosk.example.toml")
+    assert (example.button_pins, example.led_pins, example.i2c_address) == (
+        Settings().button_pins, Settings().led_pins, Settings().i2c_address)
+
+
 def test_missing_explicit_file_is_an_error(tmp_path):
     with pytest.raises(ConfigError):
         load_settings(tmp_path / "nope.toml")

@@ -165,6 +165,31 @@ def test_bad_codes_get_an_error_and_the_kiosk_keeps_going(broker, tmp_path, kios
     hub.close()
 
 
+def test_a_scan_the_store_cannot_keep_is_an_error_and_can_be_made_again(broker, tmp_path, kiosks):
+    hub = StandInHub(broker.port)
+    k = start(kiosks, broker, tmp_path)
+    k.wait_online()
+    k.type(":press cake")
+    k.expect_tone("armed")
+    db = sqlite3.connect(tmp_path / "kiosk.db")  # the card fills up: every insert fails from now
+    db.execute("create trigger card_full before insert on scans "
+               "begin select raise(abort, 'database or disk is full'); end")
+    db.commit()
+    k.type("T13")
+    k.expect_tone("error")
+    wait_for(lambda: any("screen: Problem(title='Storage error'" in e for e in screens_shown(k)),
+             "the storage error on screen")
+    db.execute("drop trigger card_full")
+    db.commit()
+    db.close()
+    k.type("T13")  # at once: the retry, not a double read; cake is still armed
+    k.expect_tone("ok")
+    wait_for(lambda: hub.scans, "the retried scan")
+    [scan] = hub.scans
+    assert (scan["badge"], scan["role"], scan["seq"]) == ("T13", "cake", 1)
+    hub.close()
+
+
 def test_role_button_then_badge_and_undo(broker, tmp_path, kiosks):
     hub = StandInHub(broker.port)
     k = start(kiosks, broker, tmp_path)
@@ -233,7 +258,7 @@ def test_configured_kiosk_needs_the_two_button_chord_for_set_up_cards(broker, tm
     k.type("TURNOUT:SETUP:hijack")
     k.expect_tone("error")
     k.type(":hold pitch cake")  # both mock pins low for 3.5 s: gpiozero's own hold timer fires
-    k.expect(lambda line: "screen: Notice(title='Set-up mode'" in line or line == "♪ armed", "set-up mode")
+    k.expect_tone("armed")
     wait_for(lambda: any("screen: Notice(title='Set-up mode'" in e for e in k.errors), "set-up mode screen")
     k.type("TURNOUT:SETUP:autumn-camp")
     k.expect_tone("ok")
@@ -241,6 +266,8 @@ def test_configured_kiosk_needs_the_two_button_chord_for_set_up_cards(broker, tm
     k.expect_tone("ok")
     wait_for(lambda: hub.scans, "scan")
     assert hub.scans[-1]["event"] == "autumn-camp"
+    assert k.log.count("♪ armed") == 1, "the chord's two buttons arm nothing: one click in all"
+    assert not any("screen: Armed(" in e for e in k.errors)
     hub.close()
 
 

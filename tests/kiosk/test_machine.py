@@ -9,7 +9,8 @@ from kiosk import screens
 from kiosk.buzzer.tunes import Tone
 from kiosk.config import Settings
 from kiosk.machine import (AckReceived, ButtonPressed, CodeRead, ConfigReceived, KioskMachine,
-                           Light, LinkChanged, Now, Play, SaveConfig, Send, Show, Store, Tick)
+                           Light, LinkChanged, Now, Play, SaveConfig, Send, Show, Store, StoreFailed,
+                           Tick)
 from turnout.codes import badge_code
 from turnout.protocol import Ack, AckStatus, KioskConfig, NextMilestone, PersonSummary
 
@@ -89,6 +90,23 @@ def test_role_card_arms_exactly_like_the_button(machine, clock):
     assert stored(machine.handle(CodeRead("T5724"), clock.now()))[0].role == "tidy"
 
 
+def test_the_attend_card_says_just_scan_your_badge(machine, clock):
+    actions = machine.handle(CodeRead("TURNOUT:ROLE:attend"), clock.now())
+    assert actions == [Play(Tone.ARMED), Show(screens.Notice("Attend", "Just scan your badge"))]
+    assert stored(machine.handle(CodeRead("T13"), clock.now()))[0].role == "attend"
+
+
+def test_the_attend_card_cancels_an_armed_role(machine, clock):
+    machine.handle(ButtonPressed("cake"), clock.now())
+    actions = machine.handle(CodeRead("TURNOUT:ROLE:attend"), clock.now())
+    assert actions == [Light(None), Play(Tone.ARMED), Show(screens.Notice("Attend", "Cake cancelled"))]
+    assert machine.armed is None
+    assert machine.handle(Tick(), clock.now()) == [], "the notice stays a moment"
+    clock.advance(4.1)
+    assert isinstance(of(machine.handle(Tick(), clock.now()), Show)[0].screen, screens.Idle)
+    assert stored(machine.handle(CodeRead("T13"), clock.now()))[0].role == "attend"
+
+
 def test_second_press_of_the_same_button_cancels(machine, clock):
     machine.handle(ButtonPressed("cake"), clock.now())
     actions = machine.handle(ButtonPressed("cake"), clock.now())
@@ -119,6 +137,31 @@ def test_same_code_within_3_seconds_is_one_scan(machine, clock):
     assert machine.handle(CodeRead("T5724"), clock.now()) == []
 
 
+def test_a_role_button_between_two_reads_makes_them_two_scans(machine, clock):
+    """A volunteer scans in, presses cake and scans again at once: that is a cake scan."""
+    assert stored(machine.handle(CodeRead("T13"), clock.now()))[0].role == "attend"
+    clock.advance(1)
+    machine.handle(ButtonPressed("cake"), clock.now())
+    clock.advance(1)
+    [scan] = stored(machine.handle(CodeRead("T13"), clock.now()))
+    assert scan.role == "cake"
+
+
+def test_a_role_card_between_two_reads_makes_them_two_scans(machine, clock):
+    machine.handle(CodeRead("T13"), clock.now())
+    clock.advance(1)
+    machine.handle(CodeRead("TURNOUT:ROLE:cake"), clock.now())
+    clock.advance(1)
+    assert stored(machine.handle(CodeRead("T13"), clock.now()))[0].role == "cake"
+
+
+def test_a_role_card_read_twice_arms_once(machine, clock):
+    machine.handle(CodeRead("TURNOUT:ROLE:cake"), clock.now())
+    clock.advance(0.2)
+    assert machine.handle(CodeRead("TURNOUT:ROLE:cake"), clock.now()) == []  # not a cancel
+    assert machine.armed is not None and machine.armed.role == "cake"
+
+
 def test_repeat_later_is_still_sent_but_shown_as_already_checked_in(machine, clock):
     machine.handle(CodeRead("T5724"), clock.now())
     clock.advance(30)
@@ -147,11 +190,51 @@ def test_misread_badge_is_an_error_and_nothing_is_stored(machine, clock):
     assert Play(Tone.ERROR) in actions and Show(screens.Problem("Try again", "badge misread")) in actions
 
 
-@pytest.mark.parametrize("text", ["5012345678900", "https://example.org", "x" * 100, "T57\x0024"])
-def test_foreign_codes_are_errors(machine, clock, text):
+@pytest.mark.parametrize("text, detail", [
+    ("5012345678900", "some other barcode"), ("https://example.org", "some other barcode"),
+    ("x" * 100, "too long"), ("T57\x0024", "control characters"), ("TURNOUT:BADGE:T13", "unknown Turnout card"),
+])
+def test_foreign_codes_are_errors_that_say_why_in_short(machine, clock, text, detail):
     actions = machine.handle(CodeRead(text), clock.now())
     assert stored(actions) == [] and Play(Tone.ERROR) in actions
-    assert of(actions, Show)[0].screen.title == "Not a Turnout badge"
+    assert of(actions, Show) == [Show(screens.Problem("Not a Turnout badge", detail))]
+
+
+@pytest.mark.parametrize("text, title", [("T5742", "Try again"), ("5012345678900", "Not a Turnout badge"),
+                                         ("TURNOUT:UNDO", "Nothing to undo")])
+def test_a_problem_while_a_role_is_armed_shows_and_the_role_stays_armed(machine, clock, text, title):
+    machine.handle(ButtonPressed("cake"), clock.now())
+    clock.advance(12)
+    actions = machine.handle(CodeRead(text), clock.now())
+    assert Play(Tone.ERROR) in actions and of(actions, Show)[0].screen.title == title
+    assert not of(actions, Light), "the cake LED stays lit"
+    clock.advance(3.9)  # past the first 15 s, still within the problem screen's 4
+    assert machine.handle(Tick(), clock.now()) == [], "the problem stays on screen, the role armed"
+    clock.advance(0.2)
+    [show] = machine.handle(Tick(), clock.now())
+    assert show.screen == screens.Armed("Cake", 11), "the countdown is back, with a fresh 15 s"
+    assert stored(machine.handle(CodeRead("T13"), clock.now()))[0].role == "cake"
+
+
+def test_an_undo_notice_while_armed_stays_and_an_expiring_role_puts_its_light_out(machine, clock):
+    machine.handle(CodeRead("T13"), clock.now())
+    clock.advance(4)
+    machine.handle(ButtonPressed("cake"), clock.now())
+    clock.advance(13)
+    actions = machine.handle(CodeRead("TURNOUT:UNDO"), clock.now())
+    assert of(actions, Show)[0].screen.title == "Undone"
+    clock.advance(2.5)  # the role runs out while "Undone" shows
+    assert machine.handle(Tick(), clock.now()) == [Light(None)]
+    clock.advance(2)
+    assert isinstance(of(machine.handle(Tick(), clock.now()), Show)[0].screen, screens.Idle)
+
+
+def test_pressing_a_role_button_means_the_last_welcome_is_not_wanted(machine, clock):
+    [scan] = stored(machine.handle(CodeRead("T13"), clock.now()))
+    clock.advance(0.3)
+    machine.handle(ButtonPressed("cake"), clock.now())
+    clock.advance(0.3)
+    assert machine.handle(AckReceived(_ack(scan.id)), clock.now()) == [], "the countdown stays"
 
 
 def test_unknown_role_card_is_an_error(machine, clock):
@@ -182,6 +265,58 @@ def test_undo_after_60_seconds_or_twice_does_nothing(machine, clock):
     assert stored(machine.handle(CodeRead("TURNOUT:UNDO"), clock.now()))
     clock.advance(4)
     assert stored(machine.handle(CodeRead("TURNOUT:UNDO"), clock.now())) == []
+
+
+def test_a_scan_the_store_could_not_keep_is_taken_back(machine, clock):
+    [kept] = stored(machine.handle(CodeRead("T13"), clock.now()))
+    clock.advance(5)
+    [lost] = stored(machine.handle(CodeRead("T21"), clock.now()))
+    actions = machine.handle(StoreFailed(lost), clock.now())
+    assert actions == [Play(Tone.ERROR), Show(screens.Problem("Storage error", "tell an organiser"))]
+    assert (machine.next_seq, machine.queued) == (kept.seq + 1, 1)
+    assert (machine.event, "T21", "attend") not in machine.seen
+    assert machine.awaiting is None, "the hub can never answer a scan it will not get"
+    # Undo annuls the scan that was stored, not the lost one.
+    [annulment] = stored(machine.handle(CodeRead("TURNOUT:UNDO"), clock.now()))
+    assert annulment.annuls == kept.id and annulment.seq == kept.seq + 1
+
+
+def test_the_same_badge_straight_after_a_store_failure_is_the_retry(machine, clock):
+    [lost] = stored(machine.handle(CodeRead("T13"), clock.now()))
+    machine.handle(StoreFailed(lost), clock.now())
+    clock.advance(0.5)
+    actions = machine.handle(CodeRead("T13"), clock.now())
+    [again] = stored(actions)
+    assert again.seq == lost.seq and again.id != lost.id
+    assert Play(Tone.OK) in actions, "a first scan, not 'already checked in'"
+
+
+def test_an_armed_role_stays_armed_when_the_store_fails(machine, clock):
+    machine.handle(ButtonPressed("cake"), clock.now())
+    [lost] = stored(machine.handle(CodeRead("T13"), clock.now()))
+    actions = machine.handle(StoreFailed(lost), clock.now())
+    assert Light("cake") in actions and Play(Tone.ERROR) in actions
+    assert of(actions, Show)[0].screen == screens.Problem("Storage error", "tell an organiser")
+    [again] = stored(machine.handle(CodeRead("T13"), clock.now()))
+    assert again.role == "cake"
+
+
+def test_a_failed_undo_leaves_the_scan_standing_and_undoable(machine, clock):
+    [scan] = stored(machine.handle(CodeRead("T13"), clock.now()))
+    clock.advance(4)
+    [lost] = stored(machine.handle(CodeRead("TURNOUT:UNDO"), clock.now()))
+    machine.handle(StoreFailed(lost), clock.now())
+    assert (machine.event, "T13", "attend") in machine.seen and machine.queued == 1
+    [annulment] = stored(machine.handle(CodeRead("TURNOUT:UNDO"), clock.now()))
+    assert annulment.annuls == scan.id and annulment.seq == lost.seq
+
+
+def test_a_repeat_the_store_could_not_keep_still_counts_as_seen(machine, clock):
+    machine.handle(CodeRead("T13"), clock.now())
+    clock.advance(30)
+    [lost] = stored(machine.handle(CodeRead("T13"), clock.now()))
+    machine.handle(StoreFailed(lost), clock.now())
+    assert (machine.event, "T13", "attend") in machine.seen
 
 
 def _ack(scan_id, status=AckStatus.ACCEPTED, milestone=None):
@@ -225,7 +360,8 @@ def test_result_screen_returns_to_idle(machine, clock):
     assert machine.handle(Tick(), clock.now()) == []
     clock.advance(4.1)
     [show] = machine.handle(Tick(), clock.now())
-    assert show.screen == screens.Idle("Barcamp", show.screen.clock, True, 1)
+    local_time = clock.now().wall.astimezone().strftime("%H:%M")  # the kiosk's own time zone
+    assert show.screen == screens.Idle("Barcamp", local_time, True, 1)
 
 
 def test_idle_shows_queue_and_link_state(machine, clock):
@@ -245,6 +381,24 @@ def test_config_from_hub_sets_event_and_roles(machine, clock):
     clock.advance(4)
     assert Light("juggle") in machine.handle(ButtonPressed("juggle"), clock.now())
     assert machine.handle(ButtonPressed("cake"), clock.now()) == []
+
+
+def test_roles_from_the_hub_that_are_not_role_names_are_ignored(machine, clock):
+    cfg = KioskConfig("autumn-camp", "Autumn Camp", ("attend", "cake", "Juggling!", "", "tidy up",
+                                                     "x" * 40, "pitch\n", "crafts"))
+    actions = machine.handle(ConfigReceived(cfg), clock.now())
+    assert machine.roles == ("attend", "cake", "crafts")
+    [save] = of(actions, SaveConfig)
+    assert save.config == KioskConfig("autumn-camp", "Autumn Camp", ("attend", "cake", "crafts"))
+    assert machine.handle(ButtonPressed("Juggling!"), clock.now()) == []
+    assert machine.handle(ButtonPressed("tidy up"), clock.now()) == []
+
+
+def test_a_config_that_drops_the_armed_role_puts_its_light_out(machine, clock):
+    machine.handle(ButtonPressed("cake"), clock.now())
+    actions = machine.handle(ConfigReceived(KioskConfig("barcamp", "Barcamp", ("attend", "pitch"))), clock.now())
+    assert machine.armed is None and Light(None) in actions
+    assert isinstance(of(actions, Show)[-1].screen, screens.Idle)
 
 
 # --- set-up mode (step 4) ----------------------------------------------------------------
@@ -274,6 +428,21 @@ def test_chord_enters_set_up_mode_and_a_setup_card_sets_the_event(machine, clock
     assert stored(machine.handle(CodeRead("T5724"), clock.now()))[0].event == "autumn-camp"
 
 
+def test_idle_in_set_up_mode_says_so_and_keeps_the_event_name(machine, clock):
+    machine.handle(SetupChord(), clock.now())
+    clock.advance(4.1)
+    [show] = machine.handle(Tick(), clock.now())
+    assert (show.screen.event_name, show.screen.setup) == ("Barcamp", True)
+    clock.advance(4)
+    machine.handle(CodeRead("TURNOUT:SETUP:autumn-camp"), clock.now())
+    clock.advance(4.1)
+    [show] = machine.handle(Tick(), clock.now())
+    assert (show.screen.event_name, show.screen.setup) == ("autumn-camp", True), "the new event, visible"
+    clock.advance(SETUP_MODE_SECONDS)
+    [show] = machine.handle(Tick(), clock.now())
+    assert (show.screen.event_name, show.screen.setup) == ("autumn-camp", False)
+
+
 def test_set_up_mode_ends_after_its_time(machine, clock):
     machine.handle(SetupChord(), clock.now())
     clock.advance(SETUP_MODE_SECONDS + 1)
@@ -285,7 +454,7 @@ def test_first_boot_without_an_event_accepts_a_setup_card(clock):
     m = KioskMachine(kiosk_id="new", event=None, event_name=None, roles=Settings().roles,
                      labels=Settings().label, setup=SetupMode(clock.t, event_configured=False))
     [show] = m.handle(Tick(), clock.now())
-    assert show.screen.event_name == "Set-up mode"
+    assert show.screen.setup and show.screen.event_name == ""
     assert SaveSetup("barcamp", None) in m.handle(CodeRead("TURNOUT:SETUP:barcamp"), clock.now())
 
 
@@ -296,7 +465,9 @@ def test_wifi_card_joins_off_the_loop_and_shows_the_result(machine, clock):
     assert (join.credentials.ssid, join.credentials.password) == ("Venue;Guest", "pa:ss")
     assert of(actions, Show)[0].screen.title == "Joining Venue;Guest…"
     actions = machine.handle(WifiJoined(WifiResult(False, "Venue;Guest", "Wrong password")), clock.now())
-    assert Play(Tone.ERROR) in actions and of(actions, Show)[0].screen.detail == "Wrong password"
+    assert actions == [Play(Tone.ERROR), Show(screens.Problem("Wi-fi", "Wrong password"))]
+    actions = machine.handle(WifiJoined(WifiResult(True, "Venue;Guest", "Joined Venue;Guest")), clock.now())
+    assert actions == [Play(Tone.OK), Show(screens.Notice("Wi-fi", "Joined Venue;Guest"))]
 
 
 def test_a_broken_wifi_card_is_an_error(machine, clock):

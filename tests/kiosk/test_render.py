@@ -2,25 +2,56 @@
 
 Look at the goldens after changing kiosk/display/render.py; regenerate them with
 TURNOUT_UPDATE_GOLDENS=1 .venv/bin/pytest tests/kiosk/test_render.py
+Problems and notices are taken from the state machine itself, so each golden shows the words
+the kiosk really uses.
 """
 
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
+from kiosk.config import Settings
 from kiosk.display.device import Display, make_device
 from kiosk.display.render import ELLIPSIS, HEIGHT, WIDTH, fit, largest, render, text_width, wrap
-from kiosk.screens import AlreadyCheckedIn, Armed, CheckedIn, Idle, Notice, Problem, Welcome
+from kiosk.machine import (AckReceived, ButtonPressed, CodeRead, KioskMachine, Now, SetupChord, Show, Store,
+                           StoreFailed, WifiJoined)
+from kiosk.screens import AlreadyCheckedIn, Armed, CheckedIn, Idle, Notice, Welcome
+from kiosk.wifi import WifiResult
+from turnout.protocol import Ack, AckStatus
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("TURNOUT_UPDATE_GOLDENS") == "1"
+
+
+def machine_shows(*steps):
+    """The screen the state machine shows after these events, so a golden carries its real words.
+    A step may be a function of the previous step's actions (to answer the scan just stored)."""
+    settings = Settings()
+    machine = KioskMachine(kiosk_id="hall-1", event="barcamp", event_name="Barcamp", roles=settings.roles,
+                           labels=settings.label, online=True)
+    now = Now(100.0, datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc), True)
+    actions = []
+    for step in steps:
+        actions = machine.handle(step(actions) if callable(step) else step, now)
+    return [a.screen for a in actions if isinstance(a, Show)][-1]
+
+
+def just_stored(actions):
+    return next(a.scan for a in actions if isinstance(a, Store))
+
+
+WIFI_CARD = "WIFI:T:WPA;S:{};P:secret;;"
 
 SCREENS = {
     "idle_online": Idle("Barcamp Leeds 2025", "14:05", online=True, queued=0),
     "idle_offline_queued": Idle("OpenCivic Unconference Manchester", "--:--", online=False, queued=12),
     "idle_no_event": Idle("", "09:30", online=True, queued=3),
+    "idle_setup_mode": Idle("", "--:--", online=False, queued=0, setup=True),
+    "idle_setup_mode_event": Idle("LocalGovCamp North September 2026", "14:05", online=True, queued=2,
+                                  setup=True),
     "armed_cake": Armed("Cake", 12),
     "armed_long_role": Armed("Organise", 3),
     "checked_in": CheckedIn(None, will_sync=False),
@@ -32,10 +63,26 @@ SCREENS = {
                                  None, "Organise"),
     "already_checked_in": AlreadyCheckedIn("Ada Lovelace", "Cake"),
     "already_checked_in_no_name": AlreadyCheckedIn(None, None),
-    "problem_try_again": Problem("Try again"),
-    "problem_not_a_badge": Problem("Not a Turnout badge", "That looks like a product barcode"),
-    "notice_undone": Notice("Undone", "Last scan annulled"),
-    "notice_wifi": Notice("Joining venue-wifi", "This can take a minute"),
+    # Problems and notices in the machine's own words:
+    "problem_try_again": machine_shows(CodeRead("T5742")),
+    "problem_not_a_badge": machine_shows(CodeRead("5012345678900")),
+    "problem_unknown_card": machine_shows(CodeRead("TURNOUT:BADGE:T13")),
+    "problem_unknown_role": machine_shows(CodeRead("TURNOUT:ROLE:juggling")),
+    "problem_nothing_to_undo": machine_shows(CodeRead("TURNOUT:UNDO")),
+    "problem_set_up_card_refused": machine_shows(CodeRead("TURNOUT:SETUP:other-event")),
+    "problem_storage_error": machine_shows(CodeRead("T13"), lambda actions: StoreFailed(just_stored(actions))),
+    "problem_not_counted": machine_shows(CodeRead("T13"), lambda actions: AckReceived(Ack(
+        just_stored(actions).id, AckStatus.REJECTED, "badge not issued by this hub: T13"))),
+    "notice_undone": machine_shows(CodeRead("T13"), CodeRead("TURNOUT:UNDO")),
+    "notice_attend": machine_shows(CodeRead("TURNOUT:ROLE:attend")),
+    "notice_attend_cancels": machine_shows(ButtonPressed("organise"), CodeRead("TURNOUT:ROLE:attend")),
+    "notice_setup_mode": machine_shows(SetupChord()),
+    "notice_event_set": machine_shows(SetupChord(), CodeRead("TURNOUT:SETUP:2026-11-28-localgovcamp-north")),
+    "notice_wifi": machine_shows(SetupChord(), CodeRead(WIFI_CARD.format("venue-wifi"))),
+    "notice_joining_long_network": machine_shows(SetupChord(), CodeRead(WIFI_CARD.format("Venue Guest Network 5GHz"))),
+    "notice_wifi_joined": machine_shows(WifiJoined(WifiResult(True, "venue-wifi", "Joined venue-wifi"))),
+    "problem_wifi_failed": machine_shows(WifiJoined(WifiResult(False, "venue-wifi",
+                                                               "Could not join venue-wifi: wrong password or weak signal"))),
 }
 
 
@@ -58,6 +105,15 @@ def test_screen_matches_golden(name, tmp_path):
     if ImageChops.difference(image, expected).getbbox() is not None:
         image.save(tmp_path / f"{name}.png")
         pytest.fail(f"{name} differs from {golden}; drawn now: {tmp_path / name}.png")
+
+
+@pytest.mark.parametrize("name", SCREENS)
+def test_nothing_is_drawn_off_the_glass(name):
+    """Drawn on a larger canvas, every lit pixel is still within the 128x64 of the panel."""
+    image = Image.new("1", (WIDTH + 24, HEIGHT + 16))
+    render(SCREENS[name], ImageDraw.Draw(image))
+    assert image.crop((0, HEIGHT, image.width, image.height)).getbbox() is None, "cut off at the bottom"
+    assert image.crop((WIDTH, 0, image.width, image.height)).getbbox() is None, "cut off at the right"
 
 
 def test_every_golden_belongs_to_a_screen():
@@ -113,6 +169,30 @@ def test_wrap_keeps_to_the_line_count():
     assert len(lines) == 2 and lines[-1].endswith(ELLIPSIS)
     assert all(text_width(line, 12) <= 60 for line in lines)
     assert wrap("", 12, 60, 2) == []
+
+
+def test_wrap_breaks_a_word_too_long_for_a_line_after_a_hyphen():
+    assert wrap("2026-11-28-localgovcamp-north", 12, 124, 2) == ["2026-11-28-", "localgovcamp-north"]
+    assert wrap("2026-11-28-localgovcamp-north", 10, 140, 2) == ["2026-11-28-localgovcamp-", "north"]
+    assert wrap("Featherstonehaugh-Worthington", 12, 60, 1) == [fit("Featherstonehaugh-Worthington", 12, 60)]
+
+
+def lit_rows(image):
+    return [y for y in range(HEIGHT) if any(image.getpixel((x, y)) for x in range(WIDTH))]
+
+
+def test_a_notice_of_four_lines_keeps_its_descenders_on_the_glass():
+    image = drawn(Notice("Joining Venue Guest Network 5GHz…", "Wrong password? Try typing it"))
+    rows = lit_rows(image)
+    assert rows[0] > 0 and rows[-1] < HEIGHT - 1, "nothing touching the top or bottom edge"
+    assert not any(image.getpixel((x, HEIGHT - 1)) for x in range(WIDTH))
+
+
+def test_idle_in_set_up_mode_still_shows_which_event():
+    image = drawn(Idle("Barcamp Leeds", "14:05", online=True, queued=0, setup=True))
+    assert image.crop((0, 0, 60, 12)).tobytes() == drawn(
+        Idle("Barcamp Leeds", "14:05", online=True, queued=0)).crop((0, 0, 60, 12)).tobytes()
+    assert image.tobytes() != drawn(Idle("Barcamp Leeds", "14:05", online=True, queued=0)).tobytes()
 
 
 def test_unknown_screen_is_refused():
