@@ -23,7 +23,7 @@ from kiosk.buzzer.tunes import Tone
 from kiosk.machine import (AckReceived, JoinWifi, KioskMachine, LinkChanged, Light, Now, Play,
                            QueueChanged, SaveConfig, SaveSetup, Send, Show, Store, StoreFailed, Tick,
                            WifiJoined)
-from kiosk.outbox import SendTimes, StatusThrottle
+from kiosk.outbox import MAX_IN_FLIGHT, SendTimes, StatusThrottle
 from kiosk.screens import Screen
 from kiosk.store import ScanStore
 from kiosk.wifi import WifiCredentials, WifiResult
@@ -32,7 +32,7 @@ from turnout.protocol import KioskConfig
 log = logging.getLogger("turnout.kiosk")
 
 TICK_SECONDS = 0.25
-PENDING_WINDOW = 500
+PENDING_WINDOW = 2 * MAX_IN_FLIGHT  # the scans in flight and as many again to send
 
 
 class Shutdown:
@@ -250,12 +250,13 @@ class KioskDaemon:
         """Send what is due, and republish the status when the queue changed."""
         if not (self.machine.online and self.link.connected):
             return
-        # The oldest few hundred are enough: at most MAX_IN_FLIGHT go out at once.
-        by_id = {scan.id: scan for scan in self.store.pending(limit=PENDING_WINDOW)}
-        for scan_id in self.send_times.due(list(by_id), now.mono):
-            if not self.link.send_scan(by_id[scan_id]):
-                break
-            self.send_times.sent(scan_id, now.mono)
+        if self.send_times.worth_looking(now.mono):
+            # The oldest two windows' worth are enough: at most MAX_IN_FLIGHT go out at once.
+            by_id = {scan.id: scan for scan in self.store.pending(limit=PENDING_WINDOW)}
+            for scan_id in self.send_times.due(list(by_id), now.mono):
+                if not self.link.send_scan(by_id[scan_id]):
+                    break
+                self.send_times.sent(scan_id, now.mono)
         state = (self.machine.queued, self.machine.event)
         if self.status.should_publish(state, now.mono, force=self.status.published is None):
             self.link.send_status(*state)

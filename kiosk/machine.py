@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from kiosk import screens
 from kiosk.buzzer.tunes import Tone
@@ -159,8 +159,7 @@ class _LastScan:
     at: float
 
 
-@dataclass(frozen=True)
-class _BeforeScan:
+class _BeforeScan(NamedTuple):  # a tuple: built on the way to every beep
     """What a scan changed, so a scan the store could not keep can be taken back."""
 
     scan_id: str
@@ -254,9 +253,8 @@ class KioskMachine:
         role = self.armed.role if self.armed else "attend"
         label = None if role == "attend" else self.labels(role)
         key = (self.event, badge, role)
-        before = self._before(key)
         scan = self._new_scan(badge, role, now)
-        self.before_scan = replace(before, scan_id=scan.id)
+        self._remember_before(scan, key)
         repeat = key in self.seen
         self.seen.add(key)
         self.last_scan = _LastScan(scan, now.mono)
@@ -276,10 +274,9 @@ class KioskMachine:
         if last is None or now.mono - last.at > UNDO_SECONDS:
             return self._problem("Nothing to undo", "undo works for 60 s", now)
         key = (last.scan.event, last.scan.badge, last.scan.role)
-        before = self._before(key)
-        self.last_scan = None
         annulment = self._new_scan(last.scan.badge, last.scan.role, now, annuls=last.scan.id)
-        self.before_scan = replace(before, scan_id=annulment.id)
+        self._remember_before(annulment, key)
+        self.last_scan = None
         self.seen.discard(key)
         self.awaiting = None
         self.queued += 1
@@ -287,9 +284,10 @@ class KioskMachine:
                 self._result(screens.Notice("Undone", f"{last.scan.badge} {self.labels(last.scan.role)}"), now),
                 Send(annulment.id)]
 
-    def _before(self, key: tuple[str | None, str, str]) -> _BeforeScan:
-        return _BeforeScan("", self.next_seq, self.queued, key, key in self.seen, self.last_scan,
-                           self.armed)
+    def _remember_before(self, scan: Scan, key: tuple[str | None, str, str]) -> None:
+        """Called once ``scan`` has its seq and before anything else changes."""
+        self.before_scan = _BeforeScan(scan.id, scan.seq, self.queued, key, key in self.seen,
+                                       self.last_scan, self.armed)
 
     def _store_failed(self, scan: Scan, now: Now) -> list[Action]:
         before = self.before_scan

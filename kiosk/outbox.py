@@ -33,6 +33,17 @@ class SendTimes:
                if i not in self.last_sent or now - self.last_sent[i] >= resend_after]
         return due[:budget]
 
+    def worth_looking(self, now: float, max_in_flight: int = MAX_IN_FLIGHT,
+                      resend_after: float = RESEND_AFTER) -> bool:
+        """Whether reading the outbox could find something to send: half the in-flight room is
+        free (refilled in batches, not one read per ack), or a send has gone unanswered too long."""
+        in_flight = 0
+        for at in self.last_sent.values():
+            if now - at >= resend_after:
+                return True
+            in_flight += 1
+        return in_flight <= max_in_flight // 2
+
     def sent(self, scan_id: str, now: float) -> None:
         self.last_sent[scan_id] = now
 

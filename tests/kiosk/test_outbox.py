@@ -34,6 +34,22 @@ def test_reconnect_makes_everything_due_again():
     assert times.due(IDS, now=1) == IDS
 
 
+def test_the_outbox_is_worth_reading_when_half_the_room_in_flight_is_free_or_a_send_is_overdue():
+    times = SendTimes()
+    assert times.worth_looking(now=0, max_in_flight=4)  # nothing in flight
+    for i in IDS[:4]:
+        times.sent(i, 0)
+    assert not times.worth_looking(now=1, max_in_flight=4)  # full: reading would find nothing
+    times.answered("s0")
+    assert not times.worth_looking(now=1, max_in_flight=4)  # one ack: wait for more room
+    times.answered("s1")
+    assert times.worth_looking(now=1, max_in_flight=4)  # half free: refill
+    times.sent("s0", 0)
+    times.sent("s1", 0)
+    assert not times.worth_looking(now=29.9, max_in_flight=4)
+    assert times.worth_looking(now=30, max_in_flight=4)  # unanswered for 30 s: re-send
+
+
 def test_status_throttle_publishes_changes_at_most_once_a_second():
     throttle = StatusThrottle()
     assert throttle.should_publish((1, "e"), now=0)
