@@ -102,11 +102,8 @@ def start_scanner(settings: Settings, on_code: Callable[[str], None], on_eof: Ca
     is for the daemon's loop to ``watch``, the others read on threads of their own)."""
     source = settings.scanner
     if source == "stdin" or (settings.sim and source in ("hid", "")):
-        from kiosk.scanner.stdin import LineScanner, StdinScanner
-        try:
-            return LineScanner(stdin.fileno(), on_code, on_eof=on_eof)  # the daemon's loop reads it
-        except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation: a StringIO
-            return StdinScanner(stdin, on_code, on_eof=on_eof)
+        from kiosk.scanner.stdin import LineScanner
+        return LineScanner(stdin.fileno(), on_code, on_eof=on_eof)  # the daemon's loop reads it
     if source == "hid" or source.startswith("hid:"):
         from kiosk.scanner.hid import HidScanner, find_scanner_devices
         path = source[4:] if source.startswith("hid:") else None
