@@ -6,7 +6,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 DEFAULT_CONFIG_PATH = Path("/etc/turnout/kiosk.toml")
 DEFAULT_ROLES = ("attend", "pitch", "cake", "tidy", "organise")
@@ -62,9 +62,22 @@ class Settings:
 
 _TOML_KEYS = {f.name for f in fields(Settings)} - {"sim", "from_flags"}
 
-# What each TOML setting must hold, in the words an error message uses.
-_TEXT, _NUMBER, _TEXTS, _LABELS, _PINS = ("text", "a whole number, 0 or more", "a list of role names",
-                                          "a table of role = \"label\"", "a table of role = GPIO number")
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+class _Kind(NamedTuple):
+    words: str  # what the error message says the setting should be
+    holds: Callable[[Any], bool]
+
+
+_TEXT = _Kind("text (in quotes)", lambda v: isinstance(v, str))
+_NUMBER = _Kind("a whole number, 0 or more", _is_number)
+_TEXTS = _Kind("a list of role names", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v))
+_LABELS = _Kind('a table of role = "label"',
+                lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()))
+_PINS = _Kind("a table of role = GPIO number", lambda v: isinstance(v, dict) and all(map(_is_number, v.values())))
+# What each TOML setting must hold.
 _KINDS = {
     "kiosk_id": _TEXT, "event": _TEXT, "event_name": _TEXT, "data_dir": _TEXT, "broker": _TEXT,
     "broker_username": _TEXT, "broker_password": _TEXT, "base_topic": _TEXT, "scanner": _TEXT,
@@ -74,30 +87,13 @@ _KINDS = {
 }
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _has_kind(value: Any, kind: str) -> bool:
-    if kind == _TEXT:
-        return isinstance(value, str)
-    if kind == _NUMBER:
-        return _is_number(value)
-    if kind == _TEXTS:
-        return isinstance(value, list) and all(isinstance(v, str) for v in value)
-    if kind == _LABELS:
-        return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
-    return isinstance(value, dict) and all(_is_number(v) for v in value.values())
-
-
 def _check_types(values: dict[str, Any], path: Path) -> None:
     """TOML has its own types: say which setting is wrong rather than fail later."""
     for key, value in values.items():
         kind = _KINDS[key]
-        if not _has_kind(value, kind):
+        if not kind.holds(value):
             shown = str(value).lower() if isinstance(value, bool) else repr(value)
-            raise ConfigError(f"{path}: {key} = {shown} should be {kind}"
-                              + (" (in quotes)" if kind == _TEXT else ""))
+            raise ConfigError(f"{path}: {key} = {shown} should be {kind.words}")
 
 
 def load_settings(path: Path | None, overrides: dict[str, Any] | None = None) -> Settings:

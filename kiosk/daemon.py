@@ -251,7 +251,7 @@ class KioskDaemon:
         if not (self.machine.online and self.link.connected):
             return
         if self.send_times.worth_looking(now.mono):
-            # The oldest two windows' worth are enough: at most MAX_IN_FLIGHT go out at once.
+            # The oldest PENDING_WINDOW are enough: at most MAX_IN_FLIGHT go out at once.
             by_id = {scan.id: scan for scan in self.store.pending(limit=PENDING_WINDOW)}
             for scan_id in self.send_times.due(list(by_id), now.mono):
                 if not self.link.send_scan(by_id[scan_id]):

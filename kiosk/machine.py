@@ -162,8 +162,7 @@ class _LastScan:
 class _BeforeScan(NamedTuple):  # a tuple: built on the way to every beep
     """What a scan changed, so a scan the store could not keep can be taken back."""
 
-    scan_id: str
-    next_seq: int
+    scan_id: str  # its seq is the one to use again
     queued: int
     key: tuple[str | None, str, str]
     key_seen: bool
@@ -286,14 +285,14 @@ class KioskMachine:
 
     def _remember_before(self, scan: Scan, key: tuple[str | None, str, str]) -> None:
         """Called once ``scan`` has its seq and before anything else changes."""
-        self.before_scan = _BeforeScan(scan.id, scan.seq, self.queued, key, key in self.seen,
-                                       self.last_scan, self.armed)
+        self.before_scan = _BeforeScan(scan.id, self.queued, key, key in self.seen, self.last_scan,
+                                       self.armed)
 
     def _store_failed(self, scan: Scan, now: Now) -> list[Action]:
         before = self.before_scan
         if before is not None and before.scan_id == scan.id:
             self.before_scan = None
-            self.next_seq, self.queued = before.next_seq, before.queued
+            self.next_seq, self.queued = scan.seq, before.queued
             if before.key_seen:
                 self.seen.add(before.key)
             else:
