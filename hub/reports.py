@@ -16,6 +16,7 @@ import logging
 import secrets
 import threading
 import time
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -99,7 +100,10 @@ class Reports:
         self.background = background
         self._snapshot: Snapshot | None = None
         self._events: tuple[tuple, list[Event], dict[str, Event]] | None = None
-        self._refreshing = threading.Lock()
+        self._refreshing = threading.Lock()  # held while a snapshot is being built
+        self._wanted: tuple | None = None  # the fingerprint the rebuild thread should build
+        self._wake = threading.Event()
+        self._rebuilder: threading.Thread | None = None
         self.db.script(REPORTS_SCHEMA)
 
     # -- the snapshot --
@@ -122,8 +126,7 @@ class Reports:
             return current
         if current is not None and self.background:
             if self._refreshing.acquire(blocking=False):
-                threading.Thread(target=self._refresh_in_background, args=(fingerprint,),
-                                 daemon=True, name="reports-refresh").start()
+                self._rebuild_in_background(fingerprint)
             return current
         with self._refreshing:  # waits for a build already under way (the warm-up) and uses it
             if self._snapshot is None or self._snapshot.fingerprint != fingerprint:
@@ -137,10 +140,23 @@ class Reports:
     def warm(self) -> None:
         """Build the first snapshot in the background, so the first visitor need not wait."""
         if self._snapshot is None and self._refreshing.acquire(blocking=False):
-            threading.Thread(target=self._refresh_in_background, args=(self.fingerprint(),),
-                             daemon=True, name="reports-warm").start()
+            self._rebuild_in_background(self.fingerprint())
 
-    def _refresh_in_background(self, fingerprint: tuple) -> None:
+    def _rebuild_in_background(self, fingerprint: tuple) -> None:
+        """Hand a rebuild (the caller holds ``_refreshing``) to the one rebuild thread. One
+        long-lived thread, not a thread per rebuild: each new thread opened a database connection
+        of its own, and a busy hub rebuilds every few seconds."""
+        self._wanted = fingerprint
+        if self._rebuilder is None or not self._rebuilder.is_alive():
+            self._rebuilder = threading.Thread(target=_rebuild_loop, args=(weakref.ref(self), self._wake),
+                                               daemon=True, name="reports-rebuild")
+            self._rebuilder.start()
+        self._wake.set()
+
+    def _rebuild_wanted(self) -> None:
+        fingerprint, self._wanted = self._wanted, None
+        if fingerprint is None:
+            return
         try:
             self._snapshot = self._take(fingerprint)
         except Exception:
@@ -488,3 +504,16 @@ class Reports:
             elif day and day.startswith(str(year - 1)):
                 last[int(day[5:7])] += 1
         return [(f"{Date(year, m, 1):%B}", this[m], last[m]) for m in range(1, 13)]
+
+
+def _rebuild_loop(reports_ref: "weakref.ref[Reports]", wake: threading.Event) -> None:
+    """The rebuild thread: build each snapshot asked for; end once its Reports is gone."""
+    while True:
+        woken = wake.wait(timeout=30)
+        reports = reports_ref()
+        if reports is None:
+            return
+        if woken:
+            wake.clear()
+            reports._rebuild_wanted()
+        del reports  # hold no reference while waiting, so the Reports can be collected

@@ -1,0 +1,100 @@
+"""Kiosks: the event each is assigned, what each last said about itself, the configs sent to them."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from hub.storage.base import NotFound, StoreBase, utc_now
+from turnout.protocol import KioskConfig, is_kiosk_id
+
+
+@dataclass(frozen=True)
+class Kiosk:
+    id: str
+    event: str | None
+    state: str  # online, offline, or unknown until it first reports
+    version: str | None
+    queued: int
+    last_seen: str | None
+    created_at: str
+    reported_event: str | None = None  # what the kiosk itself says it counts for
+
+
+def _kiosk(row: sqlite3.Row) -> Kiosk:
+    return Kiosk(id=row["id"], event=row["event"], state=row["state"], version=row["version"],
+                 queued=row["queued"], last_seen=row["last_seen"], created_at=row["created_at"],
+                 reported_event=row["reported_event"])
+
+
+class KiosksStore(StoreBase):
+    def add_kiosk(self, kiosk_id: str) -> Kiosk:
+        if not is_kiosk_id(kiosk_id):
+            raise ValueError(f"kiosk id {kiosk_id!r} may use letters, digits, '_' and '-' (up to 32)")
+        with self.db.transaction():
+            self.ensure_kiosk(kiosk_id)
+        return self.kiosk(kiosk_id)
+
+    def ensure_kiosk(self, kiosk_id: str) -> None:
+        self.db.execute("INSERT INTO kiosks (id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                        (kiosk_id, utc_now()))
+
+    def kiosk(self, kiosk_id: str) -> Kiosk | None:
+        row = self.db.execute("SELECT * FROM kiosks WHERE id = ?", (kiosk_id,)).fetchone()
+        return _kiosk(row) if row else None
+
+    def kiosks(self) -> list[Kiosk]:
+        return [_kiosk(r) for r in self.db.execute("SELECT * FROM kiosks ORDER BY id")]
+
+    def assign_kiosk(self, kiosk_id: str, event_id: str | None) -> KioskConfig:
+        """Point a kiosk at an event (None: no event). Returns the config to publish to it."""
+        if not is_kiosk_id(kiosk_id):
+            raise ValueError(f"kiosk id {kiosk_id!r} may use letters, digits, '_' and '-' (up to 32)")
+        with self.db.transaction():
+            if event_id is not None and not self.has_event(event_id):
+                raise NotFound(f"no event {event_id}")
+            self.ensure_kiosk(kiosk_id)
+            self.db.execute("UPDATE kiosks SET event = ? WHERE id = ?", (event_id, kiosk_id))
+        return self.kiosk_config(kiosk_id)
+
+    def kiosk_config(self, kiosk_id: str) -> KioskConfig:
+        kiosk = self.kiosk(kiosk_id)
+        event = self.event(kiosk.event) if kiosk and kiosk.event else None
+        return KioskConfig(event=event.id if event else None, event_name=event.name if event else None,
+                           roles=tuple(self.rules().roles))
+
+    def record_kiosk_status(self, kiosk_id: str, state: str, version: str | None = None,
+                            queued: int | None = None, seen_at: str | None = None,
+                            event: str | None = None) -> None:
+        """What a kiosk last said about itself (its retained status, or its last will)."""
+        with self.db.transaction():
+            self.ensure_kiosk(kiosk_id)
+            self.db.execute(
+                "UPDATE kiosks SET state = ?, version = COALESCE(?, version),"
+                " queued = COALESCE(?, queued), last_seen = ?, reported_event = ? WHERE id = ?",
+                (state, version, queued, seen_at or utc_now(), event, kiosk_id))
+
+    def configs_to_send(self, everything: bool = False) -> dict[str, KioskConfig]:
+        """Kiosks whose config differs from the one last published to them (an organiser
+        assigned an event, from any process, or the roles changed); with ``everything``, every
+        kiosk that has been sent one or has an event (after the broker may have lost them)."""
+        rules = self.rules()
+        rows = self.db.execute(
+            "SELECT k.id, k.event, e.name, k.config_sent FROM kiosks k"
+            " LEFT JOIN events e ON e.id = k.event ORDER BY k.id").fetchall()
+        due = {}
+        for kiosk_id, event, name, sent in rows:
+            config = KioskConfig(event=event if name is not None else None, event_name=name,
+                                 roles=tuple(rules.roles))
+            if sent is None and config.event is None:
+                continue  # never assigned: it may be counting for a set-up card's event
+            if everything or sent != config.to_json().decode():
+                due[kiosk_id] = config
+        return due
+
+    def config_sent(self, kiosk_id: str, config: KioskConfig) -> None:
+        self.db.execute("UPDATE kiosks SET config_sent = ? WHERE id = ?",
+                        (config.to_json().decode(), kiosk_id))
+
+    def kiosk_seen(self, kiosk_id: str, seen_at: str) -> None:
+        self.db.execute("UPDATE kiosks SET last_seen = ? WHERE id = ?", (seen_at, kiosk_id))

@@ -1,0 +1,218 @@
+"""People and their badges: registering, blank badges and claiming them, merging two badges."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from hub.people import CONSENTS, DEFAULT_CONSENT, first_name, public_name
+from hub.storage.base import NotFound, StoreBase, blank_none, utc_now
+from hub.storage.database import chunks, marks
+from turnout.codes import badge_code, is_badge
+
+
+@dataclass(frozen=True)
+class Person:
+    badge: str
+    number: int
+    name: str | None
+    org: str | None = None
+    email: str | None = None
+    junior: bool = False
+    consent: str = DEFAULT_CONSENT
+    claimed: bool = False
+    created_at: str = ""
+    claimed_at: str | None = None
+
+    @property
+    def public_name(self) -> str | None:
+        return public_name(self.name, self.consent) if self.claimed else None
+
+    @property
+    def first_name(self) -> str:
+        return first_name(self.name) if self.claimed else ""
+
+
+def _person(row: sqlite3.Row) -> Person:
+    return Person(badge=row["badge"], number=row["number"], name=row["name"], org=row["org"],
+                  email=row["email"], junior=bool(row["junior"]), consent=row["consent"],
+                  claimed=bool(row["claimed"]), created_at=row["created_at"],
+                  claimed_at=row["claimed_at"])
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValueError("a person needs a name (a nickname is fine)")
+    if len(name) > 100:
+        raise ValueError("names are limited to 100 characters")
+    return name
+
+
+def _check_consent(consent: str) -> None:
+    if consent not in CONSENTS:
+        raise ValueError(f"consent must be one of {', '.join(CONSENTS)}")
+
+
+class PeopleStore(StoreBase):
+    def add_person(self, name: str, junior: bool = False, org: str | None = None,
+                   email: str | None = None, consent: str = DEFAULT_CONSENT) -> Person:
+        """Register someone and give them the next badge number."""
+        name = _clean_name(name)
+        _check_consent(consent)
+        now = utc_now()
+        with self.db.transaction():
+            number = self._next_number()
+            self.db.execute(
+                "INSERT INTO people (badge, number, name, org, email, junior, consent, claimed,"
+                " created_at, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                (badge_code(number), number, name, blank_none(org), blank_none(email),
+                 int(junior), consent, now, now))
+        return self.person(badge_code(number))
+
+    def add_blank_badges(self, count: int) -> list[str]:
+        """Badge codes for pre-printed badges, claimed later by whoever is handed one."""
+        now = utc_now()
+        with self.db.transaction():
+            start = self._next_number()
+            codes = [badge_code(n) for n in range(start, start + count)]
+            self.db.executemany(
+                "INSERT INTO people (badge, number, created_at) VALUES (?, ?, ?)",
+                [(code, n, now) for n, code in zip(range(start, start + count), codes)])
+        return codes
+
+    def claim(self, badge: str, name: str, junior: bool = False, org: str | None = None,
+              email: str | None = None, consent: str = DEFAULT_CONSENT) -> Person:
+        """Give a pre-printed (or already scanned) badge to a person. Its earlier scans count now."""
+        if not is_badge(badge):
+            raise ValueError(f"{badge} is not a valid badge code (check the digits)")
+        name = _clean_name(name)
+        _check_consent(consent)
+        now = utc_now()
+        with self.db.transaction():
+            existing = self.person(badge)
+            if existing is not None and existing.claimed:
+                raise ValueError(f"badge {badge} is already claimed by {existing.name}")
+            if existing is None:  # only badges this hub issued: numbering stays the hub's own
+                raise NotFound(f"badge {badge} was not issued by this hub "
+                               "(print blank badges with `turnout-hub badges --blank N`)")
+            self.db.execute(
+                "UPDATE people SET name = ?, org = ?, email = ?, junior = ?, consent = ?, claimed = 1,"
+                " claimed_at = ? WHERE badge = ?",
+                (name, blank_none(org), blank_none(email), int(junior), consent, now, badge))
+            self.refresh_person(badge, award=True)
+        return self.person(badge)
+
+    def update_person(self, badge: str, **changes: Any) -> Person:
+        allowed = {"name", "org", "email", "junior", "consent"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
+        if "consent" in changes:
+            _check_consent(changes["consent"])
+        if "name" in changes:
+            changes["name"] = _clean_name(changes["name"])
+        if "junior" in changes:
+            changes["junior"] = int(bool(changes["junior"]))
+        if not changes:
+            return self._person_or_raise(badge)
+        with self.db.transaction():
+            self._person_or_raise(badge)
+            sets = ", ".join(f"{k} = ?" for k in changes)
+            self.db.execute(f"UPDATE people SET {sets} WHERE badge = ?", (*changes.values(), badge))
+            self.refresh_person(badge, award=True)
+        return self.person(badge)
+
+    def person(self, badge: str) -> Person | None:
+        row = self.db.execute("SELECT * FROM people WHERE badge = ?", (badge,)).fetchone()
+        return _person(row) if row else None
+
+    def people(self, claimed: bool | None = True, limit: int | None = None, offset: int = 0,
+               org: str | None = None) -> list[Person]:
+        """People in badge-number order; ``claimed=None`` includes unclaimed badges too."""
+        where, params = [], []
+        if claimed is not None:
+            where.append("claimed = ?")
+            params.append(int(claimed))
+        if org is not None:
+            where.append("org = ?")
+            params.append(org)
+        sql = "SELECT * FROM people" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY number"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return [_person(r) for r in self.db.execute(sql, params)]
+
+    def count_people(self, claimed: bool | None = True) -> int:
+        if claimed is None:
+            return self.db.execute("SELECT COUNT(*) FROM people").fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM people WHERE claimed = ?",
+                               (int(claimed),)).fetchone()[0]
+
+    def _next_number(self) -> int:
+        return (self.db.execute("SELECT MAX(number) FROM people").fetchone()[0] or 0) + 1
+
+    def _person_or_raise(self, badge: str) -> Person:
+        person = self.person(badge)
+        if person is None:
+            raise NotFound(f"no badge {badge}")
+        return person
+
+    def people_by_badge(self, badges: Iterable[str]) -> dict[str, Person]:
+        """The people (claimed or not) holding these badges; unknown badges are left out."""
+        people: dict[str, Person] = {}
+        for chunk in chunks(list(set(badges))):
+            people.update((r["badge"], _person(r)) for r in self.db.execute(
+                f"SELECT * FROM people WHERE badge IN ({marks(chunk)})", chunk))
+        return people
+
+    def find_people(self, text: str = "", limit: int = 50, offset: int = 0) -> list[Person]:
+        """Badges whose code, name, organisation or email contains ``text`` (any case), newest first."""
+        sql, params = "SELECT * FROM people", []
+        if text:
+            like = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            sql += (" WHERE LOWER(badge) LIKE ? ESCAPE '\\' OR LOWER(name) LIKE ? ESCAPE '\\'"
+                    " OR LOWER(org) LIKE ? ESCAPE '\\' OR LOWER(email) LIKE ? ESCAPE '\\'")
+            params = [like] * 4
+        return [_person(r) for r in self.db.execute(sql + " ORDER BY number DESC LIMIT ? OFFSET ?",
+                                                    (*params, limit, offset))]
+
+    def merge_badges(self, keep: str, gone: str) -> Person:
+        """Two badges of one person become one: ``gone``'s scans count for ``keep`` from now on.
+
+        ``gone`` keeps its row (so its number is never reused) with no name, and is noted in
+        ``merges``; scans it makes later still count for it, so the old badge should be retired.
+        """
+        if keep == gone:
+            raise ValueError("choose two different badges")
+        with self.db.transaction():
+            kept, merged = self._person_or_raise(keep), self._person_or_raise(gone)
+            if not kept.claimed:
+                raise ValueError(f"badge {keep} is not claimed by anyone yet: keep the claimed badge")
+            if self.merged_into(keep):
+                raise ValueError(f"badge {keep} was itself merged into {self.merged_into(keep)}")
+            self.db.execute("UPDATE scans SET badge = ? WHERE badge = ?", (keep, gone))
+            self.db.execute("DELETE FROM standings WHERE badge = ?", (gone,))
+            self.db.execute("DELETE FROM milestones WHERE badge = ?", (gone,))
+            self.db.execute(
+                "UPDATE people SET name = NULL, org = NULL, email = NULL, consent = 'hidden',"
+                " claimed = 1, claimed_at = COALESCE(claimed_at, ?) WHERE badge = ?",
+                (utc_now(), gone))
+            self.db.execute("INSERT INTO merges (badge, into_badge, merged_at) VALUES (?, ?, ?)",
+                            (gone, keep, utc_now()))
+            if merged.junior and not kept.junior:
+                self.db.execute("UPDATE people SET junior = 1 WHERE badge = ?", (keep,))
+            self.refresh_person(keep, award=True)
+        return self.person(keep)
+
+    def merged_into(self, badge: str) -> str | None:
+        row = self.db.execute("SELECT into_badge FROM merges WHERE badge = ?", (badge,)).fetchone()
+        return row["into_badge"] if row else None
+
+    def merged_from(self, badge: str) -> list[str]:
+        """The badges that were merged into this one."""
+        return [r[0] for r in self.db.execute(
+            "SELECT badge FROM merges WHERE into_badge = ? ORDER BY merged_at", (badge,))]

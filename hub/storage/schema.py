@@ -1,0 +1,164 @@
+"""The hub's tables, created or brought up to date in one place (``init_schema``)."""
+
+from __future__ import annotations
+
+from hub.rules import Rules
+from hub.storage.database import SQLiteDatabase
+
+SCHEMA_VERSION = 2
+
+# How to bring an older database up to SCHEMA_VERSION: the statements for each version.
+MIGRATIONS = {
+    2: ["ALTER TABLE kiosks ADD COLUMN reported_event TEXT",
+        "ALTER TABLE kiosks ADD COLUMN config_sent TEXT"],
+}
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS people (
+    badge TEXT PRIMARY KEY,
+    number BIGINT NOT NULL UNIQUE,  -- badge numbers run to 10^17
+    name TEXT,
+    org TEXT,
+    email TEXT,
+    junior INTEGER NOT NULL DEFAULT 0,
+    consent TEXT NOT NULL DEFAULT 'initial',
+    claimed INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    claimed_at TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    date TEXT NOT NULL,
+    series TEXT,
+    venue TEXT,
+    after_venue TEXT,
+    hashtag TEXT,
+    notes_url TEXT,
+    cost_pence INTEGER,
+    openness TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_date ON events (date);
+CREATE TABLE IF NOT EXISTS roles (
+    name TEXT PRIMARY KEY,
+    points INTEGER NOT NULL,
+    hours REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS kiosks (
+    id TEXT PRIMARY KEY,
+    event TEXT,  -- the event the hub assigned
+    state TEXT NOT NULL DEFAULT 'unknown',
+    version TEXT,
+    queued INTEGER NOT NULL DEFAULT 0,
+    last_seen TEXT,
+    created_at TEXT NOT NULL,
+    reported_event TEXT,  -- the event the kiosk says it counts for (its status)
+    config_sent TEXT  -- the retained config last published to it (JSON); NULL: never
+);
+CREATE TABLE IF NOT EXISTS scans (
+    id TEXT PRIMARY KEY,
+    kiosk TEXT NOT NULL,
+    event TEXT NOT NULL,
+    badge TEXT NOT NULL,
+    role TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    seq BIGINT NOT NULL,  -- a kiosk's own counter, 64-bit
+    clock_ok INTEGER NOT NULL,
+    received_at TEXT NOT NULL,
+    annuls TEXT,
+    annulled INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    milestone TEXT
+);
+CREATE INDEX IF NOT EXISTS scans_by_badge ON scans (badge);
+CREATE INDEX IF NOT EXISTS scans_by_event ON scans (event, badge, role);
+DROP INDEX IF EXISTS scans_by_annuls;
+-- Only undos name another scan: a partial index keeps the common insert free of it.
+CREATE INDEX IF NOT EXISTS scans_undoing ON scans (annuls) WHERE annuls IS NOT NULL;
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY,
+    scan_id TEXT,
+    kiosk TEXT,
+    topic TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    resolved_at TEXT,
+    resolution TEXT
+);
+CREATE INDEX IF NOT EXISTS quarantine_by_scan ON quarantine (scan_id);
+CREATE TABLE IF NOT EXISTS milestones (
+    badge TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    target INTEGER NOT NULL,
+    reached_on TEXT NOT NULL,
+    event TEXT NOT NULL,
+    awarded_at TEXT NOT NULL,
+    PRIMARY KEY (badge, name)
+);
+CREATE TABLE IF NOT EXISTS standings (
+    badge TEXT PRIMARY KEY,
+    points INTEGER NOT NULL,
+    attended INTEGER NOT NULL,
+    volunteered INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS standings_by_points ON standings (points DESC, attended DESC);
+CREATE TABLE IF NOT EXISTS outcomes (
+    id INTEGER PRIMARY KEY,
+    event TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    story TEXT,
+    link TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outcomes_by_event ON outcomes (event);
+CREATE TABLE IF NOT EXISTS merges (
+    badge TEXT PRIMARY KEY,
+    into_badge TEXT NOT NULL,
+    merged_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS erasures (
+    badge TEXT PRIMARY KEY,
+    erased_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pseudonyms (
+    badge TEXT PRIMARY KEY,
+    pid TEXT NOT NULL UNIQUE  -- a stable random id per badge, for open participation records
+);
+CREATE TABLE IF NOT EXISTS privacy_requests (
+    id INTEGER PRIMARY KEY,
+    badge TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    note TEXT,
+    requested_at TEXT NOT NULL,
+    resolved_at TEXT,
+    resolution TEXT
+);
+"""
+
+
+def init_schema(db: SQLiteDatabase, file_rules: Rules) -> None:
+    """Create the tables, or run the migrations an older database needs."""
+    db.script(SCHEMA)
+    with db.transaction():
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                       (str(SCHEMA_VERSION),))
+            # A new hub starts with the rules file's roles; after that, roles live here.
+            db.executemany(
+                "INSERT INTO roles (name, points, hours) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                [(r, p, file_rules.hours.get(r, 0)) for r, p in file_rules.roles.items()])
+            return
+        for version in range(int(row["value"]) + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[version]:
+                db.execute(statement)
+            db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
