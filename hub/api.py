@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
@@ -17,6 +17,17 @@ from hub import __version__
 from hub.store import Store
 
 API_PREFIX = "/api/v1"
+MAX_LEADERBOARD_ROWS = 1000
+
+
+def reports_of(app: FastAPI, store: Store):
+    """The statistics the web pages share (hub.web sets them up); an API-only app makes its
+    own, always fresh."""
+    reports = getattr(app.state, "reports", None)
+    if reports is None:
+        from hub.reports import Reports
+        reports = app.state.reports = Reports(store, min_interval=0, background=False)
+    return reports
 
 
 class NextMilestoneOut(BaseModel):
@@ -149,14 +160,17 @@ def api_router(store: Store) -> APIRouter:
             next_milestone=NextMilestoneOut(**vars(s.next_milestone)) if s.next_milestone else None)
 
     @router.get("/leaderboard", response_model=list[LeaderboardRow])
-    def leaderboard(series: str | None = None,
+    def leaderboard(request: Request, series: str | None = Query(None, max_length=200),
                     season: str | None = Query(None, pattern=r"^\d{4}$",
                                                description="calendar year, e.g. 2025"),
-                    limit: int = Query(50, ge=1, le=1000)) -> list[LeaderboardRow]:
+                    limit: int = Query(50, ge=1, le=MAX_LEADERBOARD_ROWS)) -> list[LeaderboardRow]:
         """People by points (then events attended). Only those who agreed to be shown."""
-        return [LeaderboardRow(badge=p.badge, name=p.public_name, points=s.points,
-                               attended=s.attended, volunteered=s.volunteered)
-                for p, s in store.leaderboard(series=series or None, season=season, limit=limit)]
+        # From the statistics the pages share (rebuilt at most every few seconds), never by
+        # scoring each row afresh: a public endpoint must cost the same however it is asked.
+        rows = reports_of(request.app, store).leaderboard(season=season, series=series or None,
+                                                           limit=limit)
+        return [LeaderboardRow(badge=r.badge, name=r.name, points=r.points, attended=r.attended,
+                               volunteered=r.volunteered) for r in rows]
 
     @router.get("/events", response_model=list[EventSummaryOut])
     def events(series: str | None = None,

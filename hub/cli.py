@@ -246,7 +246,12 @@ def quarantine_list(store: Store, config: HubConfig, args) -> None:
     for q in store.quarantined(include_resolved=args.all):
         state = f"resolved: {q.resolution}" if q.resolved_at else "waiting"
         print(f"{q.id}\t{q.received_at}\tkiosk {q.kiosk or '?'}\t{q.reason}\t{state}")
-        print(f"\t{q.payload[:200]}")
+        print(f"\t{q.payload[:200]}" + (f" (cut short: {q.size} bytes)" if q.cut_short else ""))
+    counts = store.refused_counts()
+    if counts:
+        print("Refused messages counted (last 90 days): kiosk, refused, kept, cut short, only counted")
+        for c in counts:
+            print(f"\t{c.kiosk or 'unknown kiosks'}\t{c.refused}\t{c.kept_whole}\t{c.cut_short}\t{c.counted_only}")
 
 
 def quarantine_reassign(store: Store, config: HubConfig, args) -> None:

@@ -34,6 +34,10 @@ log = logging.getLogger("turnout.hub")
 
 DEFAULT_CLIENT_ID = "turnout-hub"
 CONFIG_CHECK_SECONDS = 2.0  # how soon an assignment made in another process reaches its kiosk
+# Acks on their way out: in flight to the broker, then queued in paho. Past both, an ack is
+# dropped (and logged); the kiosk re-sends the scan after 30 s and is answered then.
+MAX_ACKS_IN_FLIGHT = 1_000
+MAX_ACKS_QUEUED = 10_000
 
 
 @dataclass(frozen=True)
@@ -53,11 +57,17 @@ class Ingest:
     """
 
     def __init__(self, store: Store, broker: str | BrokerURL, topics: Topics | None = None,
-                 client_id: str = DEFAULT_CLIENT_ID, max_batch: int = 500):
+                 client_id: str = DEFAULT_CLIENT_ID, max_batch: int = 500,
+                 max_inbox: int | None = None):
         self.store = store
         self.broker = broker if isinstance(broker, BrokerURL) else BrokerURL.parse(broker)
         self.topics = topics or Topics()
         self.max_batch = max_batch
+        # Messages read and waiting for the intake. When it is full the hub stops reading, so a
+        # flood waits at the broker (and in TCP) rather than in the hub's memory.
+        self.max_inbox = max_inbox or 2 * max_batch
+        self.inbox_high_water = 0  # the most ever waiting: for tests and the metrics
+        self.acks_dropped = 0
         self.connected = threading.Event()
         self._inbox: list[_Delivery] = []
         self._pending: list[_Delivery] | None = None  # the batch the intake has in hand
@@ -80,7 +90,8 @@ class Ingest:
         if self.broker.tls:
             client.tls_set()
         client.will_set(self.topics.hub_status, self._status(Availability.OFFLINE), qos=1, retain=True)
-        client.max_inflight_messages_set(0)  # acks go out as fast as batches commit
+        client.max_inflight_messages_set(MAX_ACKS_IN_FLIGHT)
+        client.max_queued_messages_set(MAX_ACKS_IN_FLIGHT + MAX_ACKS_QUEUED)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -139,13 +150,15 @@ class Ingest:
         """One turn of the loop, run here rather than by paho's loop() so that one select()
         waits on both the broker and the intake's answers, and a whole batch of acks goes
         out in one write instead of a send() per publish."""
-        buffered = sock.pending() if hasattr(sock, "pending") else 0  # TLS bytes already read
-        waiting = [sock] + ([self._worker] if self._pending is not None else [])
+        room = len(self._inbox) < self.max_inbox  # else back-pressure: leave it at the broker
+        buffered = sock.pending() if room and hasattr(sock, "pending") else 0  # TLS bytes already read
+        waiting = ([sock] if room else []) + ([self._worker] if self._pending is not None else [])
         idle = not buffered and not (self._inbox and self._pending is None)
         readable, writable, _ = select.select(waiting, [sock] if self.client.want_write() else [], [],
                                               0.1 if idle else 0)
-        if sock in readable or buffered:
-            self.client.loop_read(max_packets=self.max_batch)  # drain what is already here
+        if room and (sock in readable or buffered):
+            self.client.loop_read()  # drain what is already here
+            self.inbox_high_water = max(self.inbox_high_water, len(self._inbox))
         if self.client.socket() is None:
             return  # the connection went: reconnect
         self.client.loop_misc()  # keepalive
@@ -256,7 +269,11 @@ class Ingest:
             return
         for kiosk, ack in answers:
             if ack is not None and kiosk is not None:
-                self.client.publish(self.topics.ack(kiosk), ack, qos=1)
+                if self.client.publish(self.topics.ack(kiosk), ack, qos=1).rc != mqtt.MQTT_ERR_SUCCESS:
+                    self.acks_dropped += 1  # the broker is not taking them: the kiosk re-sends
+        if self.acks_dropped and self.acks_dropped % 100 == 1:
+            log.warning("%d acks could not be sent (the broker is slow to take them); kiosks "
+                        "re-send those scans and are answered then", self.acks_dropped)
         for delivery in self._pending:
             if delivery.qos > 0 and delivery.session == self._session:
                 self.client.ack(delivery.mid, delivery.qos)

@@ -178,6 +178,8 @@ class Intake:
         self._seen_kiosks, self._details = {}, []
         self._events.forget()
         with self.store.transaction():
+            for kiosk in {self._kiosk_of(m.topic) for m in messages} - {None}:
+                self.store.note_kiosk(kiosk)  # before any refusal is counted against it
             if guarded:
                 answers = [self._one(m) for m in messages]
             else:
@@ -186,7 +188,6 @@ class Intake:
                 answers = [self._scan(a, view) for a in arrivals]
                 view.flush()
             for kiosk, seen_at in self._seen_kiosks.items():  # once per kiosk, not per scan
-                self.store.ensure_kiosk(kiosk)
                 self.store.kiosk_seen(kiosk, seen_at)
         return answers
 
@@ -195,14 +196,18 @@ class Intake:
 
     def _arrival(self, message: Message) -> _Arrival:
         """Which kiosk sent it (from the topic), when it arrived, and what it says."""
-        where = self.topics.kiosk_of(message.topic)
-        kiosk = where[0] if where and where[1] == "scan" and is_kiosk_id(where[0]) else None
+        kiosk = self._kiosk_of(message.topic)
         read = read_scan(message.payload, kiosk) if kiosk is not None \
             else Refusal("not a kiosk scan topic", None)
         received_at = message.received_at or utc_now()
         if kiosk is not None:  # a kiosk shows up for organisers even when nothing it sends counts
             self._seen_kiosks[kiosk] = received_at
         return _Arrival(kiosk, message, received_at, read)
+
+    def _kiosk_of(self, topic: str) -> str | None:
+        """The kiosk a scan topic names, if it is a kiosk's scan topic."""
+        where = self.topics.kiosk_of(topic)
+        return where[0] if where and where[1] == "scan" and is_kiosk_id(where[0]) else None
 
     def _log_batch(self, answers: list[Answer]) -> None:
         """A line per scan when they come one by one; a summary per batch in a rush."""
@@ -261,7 +266,7 @@ class Intake:
             target = view.stored.get(scan.annuls)
             reason = check_annulment(scan, *((target.badge, target.role) if target else (None, None)))
         if reason is not None:
-            return self._refuse(kiosk, message, received_at, Refusal(reason, scan.id))
+            return self._refuse(kiosk, message, received_at, Refusal(reason, scan.id), is_scan=True)
         return Answer(kiosk, self._store_scan(scan, received_at, view))
 
     def _same_scan(self, scan: Scan, prior: StoredScan) -> bool:
@@ -304,10 +309,13 @@ class Intake:
                              events=standing.attended, next_milestone=standing.next_milestone)
 
     def _refuse(self, kiosk: str | None, message: Message, received_at: str,
-                refusal: Refusal) -> Answer:
-        self.store.quarantine(message.topic, message.payload, refusal.reason, received_at,
-                              kiosk=kiosk, scan_id=refusal.scan_id)
-        log.warning("kiosk %s: refused a scan (%s); kept in quarantine", kiosk or "?", refusal.reason)
+                refusal: Refusal, is_scan: bool = False) -> Answer:
+        kept = self.store.quarantine(message.topic, message.payload, refusal.reason, received_at,
+                                     kiosk=kiosk, scan_id=refusal.scan_id, is_scan=is_scan)
+        if kept is not None:
+            log.warning("kiosk %s: refused a scan (%s); kept in quarantine", kiosk or "?", refusal.reason)
+        else:  # a flood: a line per message would flood the journal too
+            log.debug("kiosk %s: refused a scan (%s); counted only", kiosk or "?", refusal.reason)
         if refusal.scan_id is None or kiosk is None:
             return Answer(kiosk, None)
         return Answer(kiosk, Ack(refusal.scan_id, AckStatus.REJECTED, reason=refusal.reason))
@@ -325,8 +333,10 @@ class Intake:
             return
         before = self.store.kiosk(kiosk_id)
         state, event, queued = data["state"], data.get("event"), data.get("queued")
-        self.store.record_kiosk_status(kiosk_id, state, version=data.get("version"), queued=queued,
-                                       event=event)
+        if not self.store.record_kiosk_status(kiosk_id, state, version=data.get("version"),
+                                              queued=queued, event=event):
+            log.debug("kiosk %s is not known and the hub has no room for more; status ignored", kiosk_id)
+            return
         # Kiosks republish their status whenever their queue moves: a line only when it matters.
         changed = before is None or (before.state, before.reported_event) != (state, event)
         log.log(logging.INFO if changed else logging.DEBUG, "kiosk %s is %s, counting for %s (%s scans waiting)",
@@ -337,6 +347,8 @@ class Intake:
         item = self.store.quarantined_item(item_id)
         if item.resolved_at is not None:
             raise ValueError(f"quarantine {item_id} was already resolved: {item.resolution}")
+        if item.cut_short:
+            raise ValueError(f"quarantine {item_id} kept only the start of the message")
         if not self.store.has_event(event_id):
             raise LookupError(f"no event {event_id}")
         try:

@@ -13,6 +13,10 @@ import time
 from pathlib import Path
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+# The same bounds as the configuration the project ships (hub/mosquitto.conf.example).
+MAX_QUEUED = 100_000
+MAX_INFLIGHT = 2_000
+MAX_PACKET_SIZE = 16_384
 
 
 def free_port() -> int:
@@ -24,11 +28,13 @@ def free_port() -> int:
 class Broker:
     """One Mosquitto process. ``restart()`` keeps the port, so clients can reconnect."""
 
-    def __init__(self, workdir: Path, port: int | None = None, persistence: bool = False):
+    def __init__(self, workdir: Path, port: int | None = None, persistence: bool = False,
+                 max_inflight: int = MAX_INFLIGHT):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         self.persistence = persistence
+        self.max_inflight = max_inflight
         self.proc: subprocess.Popen | None = None
         self.conf = self.workdir / "mosquitto.conf"
         self._write_conf()
@@ -41,9 +47,10 @@ class Broker:
         lines = [
             f"listener {self.port} 127.0.0.1",
             "allow_anonymous true",
-            # Mosquitto's default of 1,000 queued QoS 1 messages per client drops bursts.
-            "max_queued_messages 0",
-            "max_inflight_messages 0",
+            # As hub/mosquitto.conf.example (see there for why): bounded, but room for a burst.
+            f"max_queued_messages {MAX_QUEUED}",
+            f"max_inflight_messages {self.max_inflight}",
+            f"max_packet_size {MAX_PACKET_SIZE}",
             # Without it Mosquitto delays small packets (Nagle): ~45 ms per ack instead of ~4.
             "set_tcp_nodelay true",
             f"persistence {'true' if self.persistence else 'false'}",

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from hub.storage.base import NotFound, StoreBase, utc_now
 from turnout.protocol import KioskConfig, is_kiosk_id
 
+# Kiosks become known to the hub by sending (organisers see them, then assign them). Past this
+# many, only organisers add kiosks: messages under made-up kiosk names must not fill the table.
+MAX_KIOSKS_FROM_TRAFFIC = 1_000
+
 
 @dataclass(frozen=True)
 class Kiosk:
@@ -39,6 +43,18 @@ class KiosksStore(StoreBase):
         self.db.execute("INSERT INTO kiosks (id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                         (kiosk_id, utc_now()))
 
+    def kiosk_known(self, kiosk_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM kiosks WHERE id = ?", (kiosk_id,)).fetchone() is not None
+
+    def note_kiosk(self, kiosk_id: str) -> bool:
+        """A kiosk sent something: remember it, while the table has room; True if it is known."""
+        if self.kiosk_known(kiosk_id):
+            return True
+        if self.db.execute("SELECT COUNT(*) FROM kiosks").fetchone()[0] >= MAX_KIOSKS_FROM_TRAFFIC:
+            return False
+        self.ensure_kiosk(kiosk_id)
+        return True
+
     def kiosk(self, kiosk_id: str) -> Kiosk | None:
         row = self.db.execute("SELECT * FROM kiosks WHERE id = ?", (kiosk_id,)).fetchone()
         return _kiosk(row) if row else None
@@ -65,14 +81,17 @@ class KiosksStore(StoreBase):
 
     def record_kiosk_status(self, kiosk_id: str, state: str, version: str | None = None,
                             queued: int | None = None, seen_at: str | None = None,
-                            event: str | None = None) -> None:
-        """What a kiosk last said about itself (its retained status, or its last will)."""
+                            event: str | None = None) -> bool:
+        """What a kiosk last said about itself (its retained status, or its last will); False
+        when the hub does not know the kiosk and has no room for more."""
         with self.db.transaction():
-            self.ensure_kiosk(kiosk_id)
+            if not self.note_kiosk(kiosk_id):
+                return False
             self.db.execute(
                 "UPDATE kiosks SET state = ?, version = COALESCE(?, version),"
                 " queued = COALESCE(?, queued), last_seen = ?, reported_event = ? WHERE id = ?",
                 (state, version, queued, seen_at or utc_now(), event, kiosk_id))
+        return True
 
     def configs_to_send(self, everything: bool = False) -> dict[str, KioskConfig]:
         """Kiosks whose config differs from the one last published to them (an organiser

@@ -5,12 +5,15 @@ from __future__ import annotations
 from hub.rules import Rules
 from hub.storage.database import SQLiteDatabase
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # How to bring an older database up to SCHEMA_VERSION: the statements for each version.
 MIGRATIONS = {
     2: ["ALTER TABLE kiosks ADD COLUMN reported_event TEXT",
         "ALTER TABLE kiosks ADD COLUMN config_sent TEXT"],
+    3: ["ALTER TABLE quarantine ADD COLUMN size INTEGER",
+        "ALTER TABLE quarantine ADD COLUMN cut_short INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE quarantine ADD COLUMN is_scan INTEGER NOT NULL DEFAULT 0"],
 }
 
 SCHEMA = """
@@ -89,9 +92,24 @@ CREATE TABLE IF NOT EXISTS quarantine (
     reason TEXT NOT NULL,
     received_at TEXT NOT NULL,
     resolved_at TEXT,
-    resolution TEXT
+    resolution TEXT,
+    size INTEGER,  -- bytes the message had
+    cut_short INTEGER NOT NULL DEFAULT 0,  -- only the start of the payload is kept
+    is_scan INTEGER NOT NULL DEFAULT 0  -- a well-formed scan (it may be counted at another event)
 );
 CREATE INDEX IF NOT EXISTS quarantine_by_scan ON quarantine (scan_id);
+-- Every refused message counted, per kiosk ('' for one the hub does not know) and hour.
+CREATE TABLE IF NOT EXISTS quarantine_counts (
+    kiosk TEXT NOT NULL,
+    hour TEXT NOT NULL,  -- YYYY-MM-DDTHH, UTC
+    refused INTEGER NOT NULL DEFAULT 0,
+    scans_kept INTEGER NOT NULL DEFAULT 0,
+    junk_kept INTEGER NOT NULL DEFAULT 0,
+    junk_cut INTEGER NOT NULL DEFAULT 0,
+    not_kept INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (kiosk, hour)
+);
+CREATE INDEX IF NOT EXISTS quarantine_counts_by_hour ON quarantine_counts (hour);
 CREATE TABLE IF NOT EXISTS milestones (
     badge TEXT NOT NULL,
     name TEXT NOT NULL,

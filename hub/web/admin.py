@@ -12,7 +12,7 @@ import io
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from datetime import date as Date
+from datetime import date as Date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -215,7 +215,7 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         return show(request, "admin/index.html", {
             "people": store.count_people(True), "scans": store.count_scans(),
             "upcoming": store.events(since=today)[:5], "kiosks": store.kiosks(),
-            "quarantined": len(store.quarantined(limit=1000)),
+            "quarantined": store.count_quarantined(),
             "requests": store.privacy_requests()})
 
     # -- events and outcomes --
@@ -376,9 +376,11 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
     @admin.get("/quarantine")
     def quarantine(request: Request, all: int = 0):
         signed_in(request)
+        day_ago = (datetime.now(timezone.utc) - timedelta(hours=24)).strftime("%Y-%m-%dT%H")
         return show(request, "admin/quarantine.html", {
             "items": store.quarantined(include_resolved=bool(all), limit=500), "all": bool(all),
-            "events": list(reversed(store.events()))})
+            "events": list(reversed(store.events())), "counts": store.refused_counts(day_ago),
+            "limits": store.quarantine_limits})
 
     @admin.post("/quarantine/{item_id}/reassign")
     async def reassign(request: Request, item_id: int):

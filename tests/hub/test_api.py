@@ -66,6 +66,25 @@ def test_leaderboard_by_points_and_filters(hub):
     assert client.get("/api/v1/leaderboard?season=last").status_code == 422
 
 
+def test_the_leaderboard_answers_from_the_shared_statistics_and_caps_its_length(hub, monkeypatch):
+    """Rule: a public list costs the same however it is asked. It used to score every row's
+    person afresh from their scans: a thousand rows, a thousand scorings per request."""
+    store, intake, client = hub
+    event = store.add_event("Camp", "2025-06-01")
+    people = [store.add_person(f"Person {n}") for n in range(30)]
+    for p in people:
+        scan(intake, event.id, p.badge)
+    expected = [(p.badge, s.points) for p, s in store.leaderboard(limit=None)]
+
+    def scoring_a_person_afresh(*args, **kwargs):
+        raise AssertionError("the leaderboard scored a person afresh")
+
+    monkeypatch.setattr(Store, "standing", scoring_a_person_afresh)
+    rows = client.get("/api/v1/leaderboard?limit=1000").json()
+    assert [(r["badge"], r["points"]) for r in rows] == expected
+    assert client.get("/api/v1/leaderboard?limit=1001").status_code == 422
+
+
 def test_event_with_everyone_present_and_roles(hub):
     store, intake, client = hub
     a, b = store.add_person("Ada Lovelace"), store.add_person("Bob Smith")

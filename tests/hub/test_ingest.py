@@ -164,3 +164,42 @@ def test_the_hub_reconnects_after_the_broker_is_killed_and_answers_again(tmp_pat
     finally:
         ingest.stop()
         store.close()
+
+
+def test_a_flood_the_intake_cannot_keep_up_with_waits_at_the_broker(tmp_path):
+    """Rule: the hub reads no more than its inbox holds; the rest waits at the broker. Shown on a
+    broker with no in-flight bound of its own, so the hub's own back-pressure is what holds."""
+    import sqlite3
+
+    from tests.broker import Broker
+
+    broker = Broker(tmp_path / "mosquitto", max_inflight=0).start()
+    store = Store(tmp_path / "hub.sqlite")
+    ingest = Ingest(store, broker.url, max_batch=50).start()
+    kiosk = None
+    try:
+        assert ingest.connected.wait(10)
+        kiosk = FakeKiosk(broker.port, "hall-1")
+        blocker = sqlite3.connect(tmp_path / "hub.sqlite", isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")  # the intake cannot store: the first batch waits
+        ids = []
+        for n in range(2000):
+            payload = json.dumps({"v": 1, "id": str(uuid.uuid4()), "junk": n}).encode()
+            ids.append(json.loads(payload)["id"])
+            kiosk.send(payload)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and ingest.inbox_high_water < ingest.max_inbox:
+            time.sleep(0.05)
+        time.sleep(1)  # long enough for an unbounded reader to take thousands more
+        held = ingest.inbox_high_water
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        assert ingest.max_inbox <= held <= ingest.max_inbox + 5, held
+        acks = kiosk.wait_for(ids, timeout=120)
+        assert all(a["status"] == "rejected" for a in acks.values())  # every id answered
+    finally:
+        if kiosk:
+            kiosk.close()
+        ingest.stop()
+        store.close()
+        broker.stop()

@@ -9,11 +9,16 @@ def test_a_database_from_the_first_release_is_upgraded_in_place(tmp_path):
     store.add_kiosk("hall-1")
     for column in ("reported_event", "config_sent"):  # as version 1 made it
         store.db.execute(f"ALTER TABLE kiosks DROP COLUMN {column}")
+    for column in ("size", "cut_short", "is_scan"):  # added in version 3
+        store.db.execute(f"ALTER TABLE quarantine DROP COLUMN {column}")
+    store.db.execute("DROP TABLE quarantine_counts")
     store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     store.close()
     store = Store(path)
     store.record_kiosk_status("hall-1", "online", event="camp-1")
     assert store.kiosk("hall-1").reported_event == "camp-1"
+    store.quarantine("turnout/kiosk/hall-1/scan", b"junk", "not JSON", "2025-03-14T10:00:00.000Z")
+    assert store.quarantined()[0].size == 4
     version = store.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
     assert int(version) == SCHEMA_VERSION
     store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pypdfium2 as pdfium
 import pytest
@@ -288,6 +289,22 @@ def test_a_scan_refused_for_an_unknown_event_can_be_counted_at_the_right_one(hub
                      action=f"/admin/quarantine/{item.id}/reassign")
     assert "Scan now counts at Camp (accepted)" in done.text
     assert hub.store.standing(badge).attended == 1 and hub.store.quarantined() == []
+
+
+def test_the_quarantine_page_counts_refused_messages_and_shows_junk_cut_short(hub, admin):
+    from hub.intake import Intake
+    from hub.storage.quarantine import QuarantineLimits
+    from tests.hub.kiosks import TOPICS
+
+    hub.store.quarantine_limits = QuarantineLimits(junk_whole_per_kiosk_hour=1, junk_per_kiosk_hour=2)
+    intake = Intake(hub.store)
+    for n in range(5):
+        intake.receive(TOPICS.scan("door-9"), b'{"v": 1, "id": "junk-%d", "padding": "%s"}' % (n, b"x" * 900))
+    page = admin.get("/admin/quarantine").text
+    assert "Refused in the last 24 hours" in page
+    row = re.search(r"<tr><td>door-9</td>(.*?)</tr>", page).group(1)
+    assert re.findall(r">(\d+)<", row) == ["5", "1", "1", "3"]  # refused, kept, cut short, only counted
+    assert "cut short: 9" in page and page.count("/reassign") == 1  # not the one cut short
 
 
 # -- people --
