@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        config = load_config(args.config).with_options(db=args.db, rules=getattr(args, "rules", None))
+        config = load_config(args.config).with_options(db=args.db, rules=getattr(args, "rules", None),
+                                                       broker_dir=args.broker_dir)
         logging.basicConfig(level=getattr(logging, config.log_level.upper(), logging.INFO),
                             format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
         store = Store(config.db_path, rules=load_rules(config.rules or None))
@@ -46,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="hub.toml settings file")
     p.add_argument("--rules", help="rules TOML: clubs, and the roles a new hub starts with (give the"
                    " same one to every command, or set it in hub.toml)")
+    p.add_argument("--broker-dir", help="the broker configuration `broker-config` wrote (or broker_dir"
+                   " in hub.toml): kiosk logins, and the hub's own")
     p.add_argument("--version", action="version", version=f"turnout-hub {__version__}")
     sub = p.add_subparsers(metavar="COMMAND")
 
@@ -77,11 +80,33 @@ def _parser() -> argparse.ArgumentParser:
     add.set_defaults(run=event_add)
     event.add_parser("list", help="every event").set_defaults(run=event_list)
 
-    kiosk = sub.add_parser("kiosk", help="record and list kiosks").add_subparsers(metavar="ACTION")
-    add = kiosk.add_parser("add", help="record a kiosk")
+    kiosk = sub.add_parser("kiosk", help="kiosks and their broker logins").add_subparsers(metavar="ACTION")
+    add = kiosk.add_parser("add", help="record a kiosk and make its broker login; prints its settings (TOML)")
     add.add_argument("id")
+    add.add_argument("--card", metavar="FILE", help="also print the settings as a set-up card (PDF)")
     add.set_defaults(run=kiosk_add)
+    rotate = kiosk.add_parser("rotate", help="a new broker password for a kiosk; prints its settings")
+    rotate.add_argument("id")
+    rotate.add_argument("--card", metavar="FILE", help="also print the settings as a set-up card (PDF)")
+    rotate.set_defaults(run=kiosk_rotate)
+    remove = kiosk.add_parser("remove", help="remove a kiosk's broker login (its scans stay)")
+    remove.add_argument("id")
+    remove.set_defaults(run=kiosk_remove)
     kiosk.add_parser("list", help="each kiosk's last status").set_defaults(run=kiosk_list)
+
+    bconf = sub.add_parser("broker-config", help="write a complete Mosquitto configuration: logins, "
+                           "ACL, TLS; anonymous access off")
+    bconf.add_argument("--dir", required=True, help="where to write it (then: mosquitto -c DIR/mosquitto.conf)")
+    bconf.add_argument("--port", type=int, default=1883, help="plain MQTT port (0: none; default 1883)")
+    bconf.add_argument("--bind", help="address for the plain port (e.g. 127.0.0.1 when kiosks use TLS)")
+    bconf.add_argument("--tls-port", type=int, help="MQTT over TLS, usually 8883")
+    bconf.add_argument("--cert", help="the broker's certificate (PEM), e.g. from Let's Encrypt")
+    bconf.add_argument("--key", help="its private key (PEM)")
+    bconf.add_argument("--self-signed", action="store_true",
+                       help="make a small CA and a certificate for --hostname (kiosks pin the CA)")
+    bconf.add_argument("--hostname", action="append", default=[],
+                       help="name or address kiosks use to reach the broker (repeat for more)")
+    bconf.set_defaults(run=broker_config)
 
     assign = sub.add_parser("assign", help="point a kiosk at an event (the hub sends it its config)")
     assign.add_argument("kiosk")
@@ -211,8 +236,96 @@ def event_list(store: Store, config: HubConfig, args) -> None:
 
 
 def kiosk_add(store: Store, config: HubConfig, args) -> None:
-    kiosk = store.add_kiosk(args.id)
-    print(f"Recorded kiosk {kiosk.id}.")
+    accounts = _broker_accounts(config)
+    if accounts is None:
+        kiosk = store.add_kiosk(args.id)
+        print(f"# Recorded kiosk {kiosk.id}. This hub has no broker configuration (broker_dir in "
+              "hub.toml), so no login was made: the broker must allow anonymous access.", file=sys.stderr)
+        print(f'kiosk_id = "{kiosk.id}"')
+        return
+    password = accounts.add_kiosk(args.id)
+    store.add_kiosk(args.id)
+    _print_kiosk_settings(accounts, args.id, password, args.card)
+
+
+def kiosk_rotate(store: Store, config: HubConfig, args) -> None:
+    accounts = _required_broker_accounts(config)
+    password = accounts.rotate_kiosk(args.id)
+    _print_kiosk_settings(accounts, args.id, password, args.card)
+
+
+def kiosk_remove(store: Store, config: HubConfig, args) -> None:
+    _required_broker_accounts(config).remove_kiosk(args.id)
+    print(f"Kiosk {args.id} can no longer log in to the broker; its scans stay on record.")
+
+
+def _broker_accounts(config: HubConfig):
+    if not config.broker_dir:
+        return None
+    from hub.broker.accounts import BrokerAccounts
+    return BrokerAccounts(config.broker_dir, config.base_topic)
+
+
+def _required_broker_accounts(config: HubConfig):
+    accounts = _broker_accounts(config)
+    if accounts is None:
+        raise ValueError("this hub has no broker configuration: run `turnout-hub broker-config --dir DIR`"
+                         " and set broker_dir in hub.toml (or pass --broker-dir)")
+    return accounts
+
+
+def _print_kiosk_settings(accounts, kiosk_id: str, password: str, card: str | None) -> None:
+    from hub.broker.kiosk_settings import kiosk_settings
+
+    settings = kiosk_settings(accounts, kiosk_id, password)
+    print(f"# Settings for kiosk {kiosk_id}: /etc/turnout/kiosk.toml on the kiosk (or its card).")
+    print("# The password is shown this once: the hub keeps only its hash.")
+    print(settings.to_toml(), end="")
+    if not accounts.reload():
+        print("# The broker is not running from this directory (or could not be told): restart it"
+              " or send it SIGHUP so the new login works.", file=sys.stderr)
+    if card:
+        from hub.printing.cards import login_card_pdf
+        login_card_pdf(card, settings)
+        print(f"# Set-up card written to {card}: scan it on the kiosk in set-up mode.", file=sys.stderr)
+
+
+def broker_config(store: Store, config: HubConfig, args) -> None:
+    from hub.broker.accounts import BrokerAccounts
+    from hub.broker.files import Listeners
+
+    accounts = BrokerAccounts(args.dir, config.base_topic)
+    cert, key, ca = args.cert, args.key, None
+    if args.self_signed:
+        from hub.broker.tls import self_signed
+        if not args.hostname:
+            raise ValueError("--self-signed needs --hostname (the name or address kiosks use)")
+        files = self_signed(accounts.dir / "tls", args.hostname)
+        cert, key, ca = files.cert, files.key, str(files.ca.resolve())
+    tls_port = args.tls_port or (8883 if cert else None)
+    if tls_port and not (cert and key):
+        raise ValueError("a TLS port needs --cert and --key, or --self-signed")
+    listeners = Listeners(port=args.port or None, bind=args.bind, tls_port=tls_port, certfile=cert,
+                          keyfile=key)
+    if listeners.port:  # the hub runs beside its broker: the plain port on loopback
+        hub_broker = f"mqtt://127.0.0.1:{listeners.port}"
+    else:
+        hub_broker = f"mqtts://{(args.hostname or ['localhost'])[0]}:{tls_port}"
+    public = args.hostname[0] if args.hostname else _this_host()
+    kiosk_broker = f"mqtts://{public}:{tls_port}" if tls_port else f"mqtt://{public}:{listeners.port}"
+    accounts.write_config(listeners, hub_broker, hub_ca=ca if not listeners.port else None,
+                          kiosk_broker=kiosk_broker, kiosk_ca=ca)
+    print(f"Wrote a Mosquitto configuration to {accounts.dir}/ (anonymous access off):")
+    print(f"  run it with:      mosquitto -c {accounts.dir.resolve()}/mosquitto.conf")
+    print(f"  the hub logs in:  {accounts.credentials} (turnout-hub serve reads it via broker_dir)")
+    print(f"  kiosks connect:   {kiosk_broker}" + (f" and pin {ca}" if ca else ""))
+    print(f"Put this in hub.toml:  broker_dir = \"{accounts.dir.resolve()}\"")
+    print("Then `turnout-hub kiosk add ID` makes each kiosk's login.")
+
+
+def _this_host() -> str:
+    import socket
+    return socket.getfqdn() or "localhost"
 
 
 def kiosk_list(store: Store, config: HubConfig, args) -> None:
@@ -334,8 +447,9 @@ def serve_hub(store: Store, config: HubConfig, args) -> int:
     config = config.with_options(broker=args.broker, http=args.http, base_topic=args.base_topic,
                                  client_id=args.client_id)
     host, port = config.http_host_port
-    ingest = Ingest(store, config.broker, Topics(config.base_topic), client_id=config.client_id,
-                    max_batch=config.max_batch)
+    broker, ca = _hub_broker(config, explicit=args.broker is not None)
+    ingest = Ingest(store, broker, Topics(config.base_topic), client_id=config.client_id,
+                    max_batch=config.max_batch, ca=ca)
     app = _web_app(store, ingest)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                            access_log=False))
@@ -347,6 +461,20 @@ def serve_hub(store: Store, config: HubConfig, args) -> int:
     finally:
         ingest.stop()
     return 0
+
+
+def _hub_broker(config: HubConfig, explicit: bool):
+    """The broker and the CA to trust: the hub's own login from broker_dir unless --broker names
+    one (a URL may carry user:password)."""
+    from dataclasses import replace
+
+    from turnout.broker_url import BrokerURL
+
+    accounts = _broker_accounts(config)
+    if accounts is None or explicit:
+        return BrokerURL.parse(config.broker), None
+    login = accounts.hub_login()
+    return replace(BrokerURL.parse(login.broker), username=login.username, password=login.password), login.ca
 
 
 def _web_app(store: Store, ingest):

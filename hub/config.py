@@ -36,6 +36,7 @@ class HubConfig:
     rules: str = ""  # empty: the built-in rules.default.toml
     max_batch: int = 500
     log_level: str = "INFO"
+    broker_dir: str = ""  # what `broker-config` wrote: the hub's login, kiosk logins, the ACL
 
     @property
     def db_path(self) -> str:

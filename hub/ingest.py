@@ -58,7 +58,7 @@ class Ingest:
 
     def __init__(self, store: Store, broker: str | BrokerURL, topics: Topics | None = None,
                  client_id: str = DEFAULT_CLIENT_ID, max_batch: int = 500,
-                 max_inbox: int | None = None):
+                 max_inbox: int | None = None, ca: str | None = None):
         self.store = store
         self.broker = broker if isinstance(broker, BrokerURL) else BrokerURL.parse(broker)
         self.topics = topics or Topics()
@@ -68,6 +68,7 @@ class Ingest:
         self.max_inbox = max_inbox or 2 * max_batch
         self.inbox_high_water = 0  # the most ever waiting: for tests and the metrics
         self.acks_dropped = 0
+        self.ca = ca  # a CA file to trust for mqtts (the hub's own CA); None: the system's
         self.connected = threading.Event()
         self._inbox: list[_Delivery] = []
         self._pending: list[_Delivery] | None = None  # the batch the intake has in hand
@@ -88,7 +89,7 @@ class Ingest:
         if self.broker.username:
             client.username_pw_set(self.broker.username, self.broker.password)
         if self.broker.tls:
-            client.tls_set()
+            client.tls_set(ca_certs=self.ca)
         client.will_set(self.topics.hub_status, self._status(Availability.OFFLINE), qos=1, retain=True)
         client.max_inflight_messages_set(MAX_ACKS_IN_FLIGHT)
         client.max_queued_messages_set(MAX_ACKS_IN_FLIGHT + MAX_ACKS_QUEUED)

@@ -1,8 +1,9 @@
 """Badge codes and printed cards: what was scanned?
 
 A person badge is ``T`` + digits whose last digit is a Damm check digit over the others
-(number 572 -> ``T5724``). Cards are ``TURNOUT:ROLE:<role>``, ``TURNOUT:UNDO`` and
-``TURNOUT:SETUP:<event>[@<host>[:<port>]]``; a standard wi-fi QR code starts ``WIFI:``.
+(number 572 -> ``T5724``). Cards are ``TURNOUT:ROLE:<role>``, ``TURNOUT:UNDO``,
+``TURNOUT:SETUP:<event>[@<host>[:<port>]]`` and ``TURNOUT:LOGIN:<kiosk>;<broker>;<user>;<password>[;<CA>]``;
+a standard wi-fi QR code starts ``WIFI:``.
 Everything else is foreign.
 Pure: no I/O, so both the kiosk and the hub classify codes the same way.
 """
@@ -10,7 +11,7 @@ Pure: no I/O, so both the kiosk and the hub classify codes the same way.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Damm's totally anti-symmetric quasigroup of order 10: catches every single-digit error
 # and every adjacent transposition.
@@ -34,6 +35,9 @@ MAX_CARD_LENGTH = 256
 ROLE_CARD_PREFIX = "TURNOUT:ROLE:"
 UNDO_CARD = "TURNOUT:UNDO"
 SETUP_CARD_PREFIX = "TURNOUT:SETUP:"
+LOGIN_CARD_PREFIX = "TURNOUT:LOGIN:"
+# A login card carries the CA a kiosk pins (about 540 characters for the hub's own CA).
+MAX_LOGIN_CARD_LENGTH = 1024
 WIFI_PREFIX = "WIFI:"
 
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -43,6 +47,10 @@ _CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
 _BADGE_LIKE = re.compile(r"^T[0-9]{2,18}$")  # shaped like a badge: a failure here is a misread
 MAX_BADGE_NUMBER = 10**17 - 1  # 17 digits plus the check digit fill the 18 a badge may have
 # A set-up card names the event (the hub's event id) and optionally the hub's broker.
+# kiosk id ; broker (mqtt[s]://host[:port]) ; username ; password [; CA as base64url DER]
+_LOGIN_CARD = re.compile(r"^(?P<kiosk>[A-Za-z0-9_-]{1,32});(?P<broker>mqtts?://[A-Za-z0-9.-]{1,100}(?::[0-9]{1,5})?);"
+                         r"(?P<username>[A-Za-z0-9_-]{1,64});(?P<password>[A-Za-z0-9_-]{8,128})"
+                         r"(?:;(?P<ca>[A-Za-z0-9_-]{16,900}={0,2}))?$")
 _SETUP_CARD = re.compile(r"^(?P<event>[A-Za-z0-9_.-]{1,64})(?:@(?P<hub>[A-Za-z0-9.-]{1,100}(?::[0-9]{1,5})?))?$")
 
 
@@ -111,6 +119,23 @@ class SetupCard:
 
 
 @dataclass(frozen=True)
+class LoginCard:
+    """A kiosk's id and broker login, printed by ``turnout-hub kiosk add --card``. Acts only in
+    set-up mode; the password and CA are never shown or logged."""
+
+    kiosk_id: str
+    broker: str  # mqtt://host[:port] or mqtts://host[:port], without credentials
+    username: str
+    password: str = field(repr=False)
+    ca: str | None = field(default=None, repr=False)  # the CA certificate to pin: DER, base64url
+
+    @property
+    def text(self) -> str:
+        fields = [self.kiosk_id, self.broker, self.username, self.password] + ([self.ca] if self.ca else [])
+        return LOGIN_CARD_PREFIX + ";".join(fields)
+
+
+@dataclass(frozen=True)
 class WifiCard:
     text: str  # parsed by the kiosk's wi-fi module; kept whole here
 
@@ -130,7 +155,7 @@ class Foreign:
     reason: str
 
 
-Code = Badge | RoleCard | UndoCard | SetupCard | WifiCard | Misread | Foreign
+Code = Badge | RoleCard | UndoCard | SetupCard | LoginCard | WifiCard | Misread | Foreign
 
 
 def classify(text: str) -> Code:
@@ -143,8 +168,10 @@ def classify(text: str) -> Code:
     if not text:
         return Foreign("", "empty")
     if text.startswith(WIFI_PREFIX) or text.startswith("TURNOUT:"):
-        if len(text) > MAX_CARD_LENGTH:
-            return Foreign(text[:MAX_CODE_LENGTH], "too long")
+        limit = MAX_LOGIN_CARD_LENGTH if text.startswith(LOGIN_CARD_PREFIX) else MAX_CARD_LENGTH
+        if len(text) > limit:
+            return Foreign(text[:len(LOGIN_CARD_PREFIX)] if text.startswith(LOGIN_CARD_PREFIX)
+                           else text[:MAX_CODE_LENGTH], "too long")
         return _classify_card(text)
     if len(text) > MAX_CODE_LENGTH:
         return Foreign(text[:MAX_CODE_LENGTH], "too long")
@@ -163,6 +190,11 @@ def _classify_card(text: str) -> Code:
     if text.startswith(ROLE_CARD_PREFIX):
         role = text[len(ROLE_CARD_PREFIX):]
         return RoleCard(role) if is_role_name(role) else Foreign(text, "bad role name")
+    if text.startswith(LOGIN_CARD_PREFIX):
+        match = _LOGIN_CARD.match(text[len(LOGIN_CARD_PREFIX):])
+        if not match:  # never echo the rest: it may hold a password
+            return Foreign(LOGIN_CARD_PREFIX + "…", "bad login card")
+        return LoginCard(match["kiosk"], match["broker"], match["username"], match["password"], match["ca"])
     if text.startswith(SETUP_CARD_PREFIX):
         match = _SETUP_CARD.match(text[len(SETUP_CARD_PREFIX):])
         if not match:

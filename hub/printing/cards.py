@@ -24,8 +24,8 @@ from hub.printing import text
 from hub.printing.pages import (ACCENT, GUIDE, INK, MUTED, SETUP_ACCENT, UNDO_ACCENT, PdfTarget,
                                 pdf_canvas)
 from hub.printing.symbols import code128_fitting, qr_drawing, qr_modules
-from turnout.codes import (ROLE_CARD_PREFIX, SETUP_CARD_PREFIX, UNDO_CARD, SetupCard, classify,
-                           is_role_name)
+from turnout.codes import (ROLE_CARD_PREFIX, SETUP_CARD_PREFIX, UNDO_CARD, LoginCard, SetupCard,
+                           classify, is_role_name)
 
 CARD_WIDTH = A4[0]
 CARD_HEIGHT = A4[1] / 2
@@ -65,6 +65,21 @@ def setup_card(token: str, event_name: str, event_date: dt.date | str) -> Card:
     return Card("Event set-up card", event_name, (_date_text(event_date),
                 "Show this to a kiosk in set-up mode"), code, SETUP_ACCENT,
                 footer="Keep this card safe: it points any kiosk in set-up mode at this event.")
+
+
+def login_card(card: LoginCard) -> Card:
+    """A kiosk's id and broker login as a card for set-up mode (a QR code: it is too long for
+    Code 128). Like the kiosk's settings file, it is a secret."""
+    host = card.broker.split("://", 1)[1]
+    return Card("Kiosk login card", card.kiosk_id,
+                (f"Hub: {host}" + (" (encrypted)" if card.broker.startswith("mqtts") else ""),
+                 "Scan it in set-up mode"), card.text, SETUP_ACCENT,
+                footer="A secret: anyone holding it can send scans as this kiosk. Lock it away or shred it.")
+
+
+def login_card_pdf(out: PdfTarget, login) -> int:
+    """``login`` is a hub.broker.kiosk_settings.KioskLogin (or anything with ``card()``)."""
+    return _cards_pdf(out, [login_card(login.card())], "Turnout kiosk login card")
 
 
 def _date_text(when: dt.date | str) -> str:
@@ -122,6 +137,7 @@ def _cut_line(canvas: Canvas) -> None:
 _MARGIN = 12 * mm
 _BAND_HEIGHT = 11 * mm
 _QR_SYMBOL = 52 * mm
+_QR_SYMBOL_ALONE = 88 * mm
 _QR_QUIET_MODULES = 2
 _BAR_HEIGHT = 30 * mm
 _WIDEST_BAR = 0.5 * mm
@@ -137,8 +153,16 @@ def draw_card(canvas: Canvas, card: Card, x: float, y: float) -> None:
     band_bottom = _draw_band(canvas, card)
     bars = code128_fitting(card.code, CARD_WIDTH - 2 * _MARGIN, _WIDEST_BAR, _BAR_HEIGHT)
     codes_top = _draw_bars(canvas, bars, card.code) if bars else _MARGIN
-    qr_left = _draw_qr(canvas, card.code, band_bottom - 6 * mm)
-    _draw_words(canvas, card, band_bottom - 4 * mm, codes_top + 8 * mm, qr_left - 8 * mm)
+    # With no barcode under it, a long code (a login card) gets a bigger QR code and the footer
+    # goes along the bottom, under everything.
+    qr_left = _draw_qr(canvas, card.code, band_bottom - 6 * mm, _QR_SYMBOL if bars else _QR_SYMBOL_ALONE)
+    footer_below = bars is None and bool(card.footer)
+    _draw_words(canvas, card, band_bottom - 4 * mm, codes_top + 8 * mm, qr_left - 8 * mm,
+                footer=not footer_below)
+    if footer_below:
+        canvas.setFillColor(MUTED)
+        text.draw(canvas, _MARGIN + 1 * mm, _MARGIN, text.ellipsize(card.footer, text.sans(), 10,
+                  CARD_WIDTH - 2 * _MARGIN), text.sans(), 10)
     canvas.restoreState()
 
 
@@ -164,18 +188,19 @@ def _draw_bars(canvas: Canvas, bars: Drawing, code: str) -> float:
     return bars_bottom + _BAR_HEIGHT
 
 
-def _draw_qr(canvas: Canvas, code: str, top: float) -> float:
+def _draw_qr(canvas: Canvas, code: str, top: float, symbol: float = _QR_SYMBOL) -> float:
     """QR code at the top right under the band; returns its symbol's left edge."""
     modules = qr_modules(code)
-    size = _QR_SYMBOL * (modules + 2 * _QR_QUIET_MODULES) / modules
-    quiet = (size - _QR_SYMBOL) / 2
-    left = CARD_WIDTH - _MARGIN - _QR_SYMBOL
+    size = symbol * (modules + 2 * _QR_QUIET_MODULES) / modules
+    quiet = (size - symbol) / 2
+    left = CARD_WIDTH - _MARGIN - symbol
     renderPDF.draw(qr_drawing(code, size=size, quiet_modules=_QR_QUIET_MODULES), canvas,
-                   left - quiet, top - _QR_SYMBOL - quiet)
+                   left - quiet, top - symbol - quiet)
     return left
 
 
-def _draw_words(canvas: Canvas, card: Card, top: float, bottom: float, right: float) -> None:
+def _draw_words(canvas: Canvas, card: Card, top: float, bottom: float, right: float,
+                footer: bool = True) -> None:
     """The big label, then the smaller lines under it, then the footer, left of the QR code."""
     left = _MARGIN + 1 * mm
     lines_height = len(card.lines) * _LINE_SIZE * text.LEADING + 3 * mm
@@ -193,5 +218,5 @@ def _draw_words(canvas: Canvas, card: Card, top: float, bottom: float, right: fl
         text.draw(canvas, left, baseline, text.ellipsize(text.clean(line), text.sans(),
                   _LINE_SIZE, right - left), text.sans(), _LINE_SIZE)
         baseline -= _LINE_SIZE * text.LEADING
-    if card.footer:
+    if card.footer and footer:
         text.draw(canvas, left, baseline - 2 * mm, card.footer, text.sans(), 9)

@@ -1,0 +1,97 @@
+"""What the hub's broker is told: ``mosquitto.conf`` and the ACL. Pure: text in, text out.
+
+Each kiosk logs in as its own id and may publish only its own scans and status and read only
+its own acks and config and the hub's status; only the hub's account publishes acks, configs
+and the hub status. ``use_username_as_clientid`` ties a session to its login, so no one can
+take over another's connection (or the hub's persistent session) by reusing its client id.
+
+Written for Mosquitto 2.0 (Debian Bookworm 2.0.11, Trixie 2.0.21). Mosquitto 2.1 deprecates
+``password_file`` and ``acl_file`` in favour of its password-file and ACL-file plugins
+(``plugin /usr/lib/.../mosquitto_password_file.so`` with ``plugin_opt_password_file``): the
+files themselves keep their format, only these two lines change (see docs/operating.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from turnout.local_broker import MAX_INFLIGHT, MAX_PACKET_SIZE, MAX_QUEUED
+from turnout.protocol import Topics
+
+HUB_USER = "turnout-hub"
+
+
+@dataclass(frozen=True)
+class Listeners:
+    port: int | None = 1883  # plain MQTT (None: none); keep it on a trusted network or loopback
+    bind: str | None = None  # an address to listen on, or every address
+    tls_port: int | None = None  # MQTT over TLS, for kiosks on venue wi-fi or the internet
+    tls_bind: str | None = None
+    certfile: Path | None = None
+    keyfile: Path | None = None
+
+
+def mosquitto_conf(directory: Path, listeners: Listeners, base_topic: str = "turnout") -> str:
+    """A configuration ``mosquitto -c DIRECTORY/mosquitto.conf`` runs as it is."""
+    directory = Path(directory).resolve()
+    lines = [
+        "# Written by `turnout-hub broker-config`; run with: mosquitto -c " + str(directory / "mosquitto.conf"),
+        "# Accounts: `turnout-hub kiosk add|remove|rotate` (then the broker reloads: SIGHUP).",
+        "per_listener_settings false",
+        "allow_anonymous false",
+        f"password_file {directory / 'passwd'}",
+        f"acl_file {directory / 'acl'}",
+        f"pid_file {directory / 'mosquitto.pid'}",
+        "",
+        "# Bounded, with room for a Saturday's burst (docs/hub.md explains each number).",
+        f"max_packet_size {MAX_PACKET_SIZE}",
+        f"max_inflight_messages {MAX_INFLIGHT}",
+        f"max_queued_messages {MAX_QUEUED}",
+        "set_tcp_nodelay true",
+        "",
+        "# The hub's session and the scans waiting for it survive a broker restart.",
+        "persistence true",
+        f"persistence_location {directory / 'data'}/",
+        "autosave_interval 60",
+        "",
+        "log_dest stderr",
+        "log_type error",
+        "log_type warning",
+        "log_type notice",
+        "connection_messages true",
+    ]
+    if listeners.port is not None:
+        lines += ["", f"listener {listeners.port}" + (f" {listeners.bind}" if listeners.bind else ""),
+                  "use_username_as_clientid true"]
+    if listeners.tls_port is not None:
+        if not (listeners.certfile and listeners.keyfile):
+            raise ValueError("a TLS listener needs a certificate and its key")
+        lines += ["", f"listener {listeners.tls_port}" + (f" {listeners.tls_bind}" if listeners.tls_bind else ""),
+                  "use_username_as_clientid true",
+                  f"certfile {Path(listeners.certfile).resolve()}",
+                  f"keyfile {Path(listeners.keyfile).resolve()}",
+                  "tls_version tlsv1.2"]
+    if listeners.port is None and listeners.tls_port is None:
+        raise ValueError("the broker needs at least one listener")
+    return "\n".join(lines) + "\n"
+
+
+def acl(kiosks: list[str], base_topic: str = "turnout", hub_user: str = HUB_USER) -> str:
+    """The ACL: the hub speaks for the hub; each kiosk only for itself."""
+    topics = Topics(base_topic)
+    lines = ["# Written by `turnout-hub`; regenerated whenever a kiosk is added or removed.",
+             "", f"user {hub_user}",
+             f"topic read {topics.all_scans}",
+             f"topic read {topics.all_statuses}",
+             f"topic write {topics.ack('+')}",
+             f"topic write {topics.config('+')}",
+             f"topic write {topics.hub_status}"]
+    for kiosk in sorted(kiosks):
+        lines += ["", f"user {kiosk}",
+                  f"topic write {topics.scan(kiosk)}",
+                  f"topic write {topics.status(kiosk)}",
+                  f"topic read {topics.ack(kiosk)}",
+                  f"topic read {topics.config(kiosk)}",
+                  f"topic read {topics.hub_status}"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,200 @@
+"""A real Mosquitto run from the configuration `turnout-hub broker-config` writes: logins, the
+ACL and TLS do what docs/operating.md promises. Each kiosk speaks only for itself; only the hub
+speaks for the hub."""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import subprocess
+import threading
+import time
+import uuid
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from hub.broker.accounts import BrokerAccounts
+from hub.broker.files import HUB_USER, Listeners
+from hub.broker.tls import self_signed
+from hub.ingest import Ingest
+from hub.store import Store
+from tests.hub.kiosks import TOPICS, make_scan
+from turnout.broker_url import BrokerURL
+from turnout.local_broker import MOSQUITTO, free_port
+
+
+class Client:
+    """A paho client that records what it receives and whether it is connected."""
+
+    def __init__(self, port: int, username: str | None = None, password: str | None = None,
+                 client_id: str | None = None, ca: str | None = None, tls: bool = False):
+        self.received: list[tuple[str, bytes]] = []
+        self.connected, self.refused, self.lost = threading.Event(), None, threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id or f"t-{uuid.uuid4().hex[:8]}")
+        if username:
+            self.client.username_pw_set(username, password)
+        if tls:
+            self.client.tls_set(ca_certs=ca, cert_reqs=ssl.CERT_REQUIRED)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = lambda *a: self.lost.set()
+        self.client.on_message = lambda c, u, m: self.received.append((m.topic, m.payload))
+        self.client.connect("localhost", port)
+        self.client.loop_start()
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            self.refused = reason_code
+            self.lost.set()
+        else:
+            self.connected.set()
+
+    def subscribe(self, topic: str) -> None:
+        done = threading.Event()
+        self.client.on_subscribe = lambda *a: done.set()
+        self.client.subscribe(topic, qos=1)
+        assert done.wait(5)
+
+    def publish(self, topic: str, payload: bytes = b"{}", retain: bool = False) -> None:
+        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+@pytest.fixture
+def secured(tmp_path):
+    """A broker from broker-config: plain on loopback, TLS with a self-made CA; kiosks A and B."""
+    accounts = BrokerAccounts(tmp_path / "broker")
+    tls = self_signed(accounts.dir / "tls", ["localhost", "127.0.0.1"])
+    port, tls_port = free_port(), free_port()
+    login = accounts.write_config(Listeners(port=port, bind="127.0.0.1", tls_port=tls_port,
+                                            certfile=tls.cert, keyfile=tls.key),
+                                  hub_broker=f"mqtt://127.0.0.1:{port}",
+                                  kiosk_broker=f"mqtts://localhost:{tls_port}", kiosk_ca=str(tls.ca))
+    passwords = {k: accounts.add_kiosk(k) for k in ("kiosk-a", "kiosk-b")}
+    if os.geteuid() == 0:  # as root Mosquitto would become the mosquitto user, who cannot read the test's files
+        with open(accounts.dir / "mosquitto.conf", "a") as conf:
+            conf.write("user root\n")
+    log = open(tmp_path / "mosquitto.log", "wb")
+    proc = subprocess.Popen([MOSQUITTO, "-c", str(accounts.dir / "mosquitto.conf")], stdout=log, stderr=log)
+    probe = None
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, (tmp_path / "mosquitto.log").read_text()
+        try:
+            probe = Client(port, HUB_USER, login.password)
+            if probe.connected.wait(1):
+                break
+        except OSError:
+            time.sleep(0.1)
+    probe.close()
+    clients: list[Client] = []
+
+    def connect(user: str | None, password: str | None = None, **kw) -> Client:
+        c = Client(kw.pop("at", port), user, password if password is not None else passwords.get(user), **kw)
+        clients.append(c)
+        return c
+
+    yield dict(accounts=accounts, port=port, tls_port=tls_port, ca=str(tls.ca), hub=login,
+               passwords=passwords, connect=connect, log=tmp_path / "mosquitto.log")
+    for c in clients:
+        c.close()
+    proc.terminate()
+    proc.wait(10)
+
+
+def refused(client: Client) -> bool:
+    client.lost.wait(5)
+    return client.refused is not None or not client.connected.is_set()
+
+
+def test_anonymous_and_wrong_passwords_are_refused(secured):
+    assert refused(secured["connect"](None))
+    assert refused(secured["connect"]("kiosk-a", "not the password"))
+    assert refused(secured["connect"]("nobody", "whatever-password"))
+    assert secured["connect"]("kiosk-a").connected.wait(5)
+
+
+def test_a_kiosk_speaks_only_for_itself(secured):
+    connect = secured["connect"]
+    hub = connect(HUB_USER, secured["hub"].password)
+    assert hub.connected.wait(5)
+    hub.subscribe(TOPICS.all_scans)
+    hub.subscribe(TOPICS.all_statuses)
+    b = connect("kiosk-b")
+    assert b.connected.wait(5)
+    for topic in (TOPICS.ack("kiosk-b"), TOPICS.config("kiosk-b"), TOPICS.hub_status):
+        b.subscribe(topic)
+    a = connect("kiosk-a")
+    assert a.connected.wait(5)
+    a.subscribe(TOPICS.ack("kiosk-b"))  # reading another kiosk's acks: allowed to ask, never delivered
+    a.publish(TOPICS.scan("kiosk-b"), b'{"forged": "scan"}')
+    a.publish(TOPICS.status("kiosk-b"), b'{"forged": "status"}')
+    a.publish(TOPICS.ack("kiosk-b"), b'{"forged": "ack"}')  # would empty B's outbox
+    a.publish(TOPICS.config("kiosk-b"), b'{"forged": "config"}', retain=True)
+    a.publish(TOPICS.hub_status, b'{"forged": "hub status"}', retain=True)
+    a.publish(TOPICS.scan("kiosk-a"), b'{"own": "scan"}')
+    hub.publish(TOPICS.ack("kiosk-b"), b'{"real": "ack"}')
+    time.sleep(1)
+    assert hub.received == [(TOPICS.scan("kiosk-a"), b'{"own": "scan"}')]
+    assert b.received == [(TOPICS.ack("kiosk-b"), b'{"real": "ack"}')]
+    assert a.received == []
+
+
+def test_a_kiosk_login_cannot_take_over_the_hubs_session(secured):
+    hub = secured["connect"](HUB_USER, secured["hub"].password, client_id="turnout-hub")
+    assert hub.connected.wait(5)
+    thief = secured["connect"]("kiosk-a", client_id="turnout-hub")  # the hub's client id
+    assert thief.connected.wait(5)
+    assert not hub.lost.wait(1.5), "the hub was disconnected by a kiosk reusing its client id"
+
+
+def test_kiosks_use_tls_and_pin_the_hubs_ca(secured):
+    over_tls = secured["connect"]("kiosk-a", at=secured["tls_port"], tls=True, ca=secured["ca"])
+    assert over_tls.connected.wait(5)
+    with pytest.raises(ssl.SSLError):  # the system's CAs do not know the hub's own CA
+        secured["connect"]("kiosk-a", at=secured["tls_port"], tls=True)
+
+
+def test_logins_added_rotated_and_removed_apply_to_the_running_broker(secured):
+    accounts, connect = secured["accounts"], secured["connect"]
+    password = accounts.add_kiosk("kiosk-c")  # the broker reloads (SIGHUP)
+    time.sleep(0.5)
+    assert connect("kiosk-c", password).connected.wait(5)
+    new = accounts.rotate_kiosk("kiosk-c")
+    time.sleep(0.5)
+    assert refused(connect("kiosk-c", password)) and connect("kiosk-c", new).connected.wait(5)
+    accounts.remove_kiosk("kiosk-c")
+    time.sleep(0.5)
+    assert refused(connect("kiosk-c", new))
+    assert "kiosk-c" not in (accounts.dir / "acl").read_text()
+    with pytest.raises(ValueError):
+        accounts.add_kiosk(HUB_USER)  # nobody gets the hub's own login
+
+
+def test_the_hub_and_a_kiosk_work_end_to_end_with_their_logins(secured, tmp_path):
+    store = Store(tmp_path / "hub.sqlite")
+    ada = store.add_person("Ada Lovelace")
+    event = store.add_event("Camp", "2025-03-14")
+    login = secured["accounts"].hub_login()
+    broker = BrokerURL.parse(login.broker)
+    ingest = Ingest(store, BrokerURL(broker.host, broker.port, broker.tls, login.username, login.password)).start()
+    try:
+        assert ingest.connected.wait(10)
+        kiosk = secured["connect"]("kiosk-a", at=secured["tls_port"], tls=True, ca=secured["ca"])
+        assert kiosk.connected.wait(5)
+        kiosk.subscribe(TOPICS.ack("kiosk-a"))
+        scan = make_scan("kiosk-a", event.id, ada.badge)
+        kiosk.publish(TOPICS.scan("kiosk-a"), scan.to_json())
+        deadline = time.monotonic() + 10
+        while not kiosk.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [(topic, payload)] = kiosk.received
+        assert json.loads(payload)["status"] == "accepted" and store.count_scans() == 1
+    finally:
+        ingest.stop()
+        store.close()
