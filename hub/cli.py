@@ -16,6 +16,7 @@ from hub.config import HubConfig, load_config
 from hub.people import CONSENTS, DEFAULT_CONSENT
 from hub.rules import load_rules
 from hub.store import NotFound, Person, Store
+from turnout import logs
 
 log = logging.getLogger("turnout.hub")
 
@@ -29,8 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config).with_options(db=args.db, rules=getattr(args, "rules", None),
                                                        broker_dir=args.broker_dir)
-        logging.basicConfig(level=getattr(logging, config.log_level.upper(), logging.INFO),
-                            format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+        logs.setup(getattr(logging, config.log_level.upper(), logging.INFO))
         store = Store(config.db_path, rules=load_rules(config.rules or None))
         return args.run(store, config, args) or 0
     except (ValueError, NotFound, LookupError, OSError) as exc:
@@ -447,10 +447,14 @@ def serve_hub(store: Store, config: HubConfig, args) -> int:
     config = config.with_options(broker=args.broker, http=args.http, base_topic=args.base_topic,
                                  client_id=args.client_id)
     host, port = config.http_host_port
+    from hub import metrics as hub_metrics
+
     broker, ca = _hub_broker(config, explicit=args.broker is not None)
+    metrics = hub_metrics.HubMetrics(store)
     ingest = Ingest(store, broker, Topics(config.base_topic), client_id=config.client_id,
-                    max_batch=config.max_batch, ca=ca)
+                    max_batch=config.max_batch, ca=ca, metrics=metrics)
     app = _web_app(store, ingest)
+    app.include_router(hub_metrics.router(metrics))
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                            access_log=False))
     ingest.start()

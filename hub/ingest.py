@@ -46,6 +46,7 @@ class _Delivery:
     mid: int
     qos: int
     session: int  # which connection it came on: a PUBACK is only valid on that one
+    arrived: float  # monotonic seconds, for the ack latency
 
 
 class Ingest:
@@ -58,7 +59,7 @@ class Ingest:
 
     def __init__(self, store: Store, broker: str | BrokerURL, topics: Topics | None = None,
                  client_id: str = DEFAULT_CLIENT_ID, max_batch: int = 500,
-                 max_inbox: int | None = None, ca: str | None = None):
+                 max_inbox: int | None = None, ca: str | None = None, metrics=None):
         self.store = store
         self.broker = broker if isinstance(broker, BrokerURL) else BrokerURL.parse(broker)
         self.topics = topics or Topics()
@@ -69,6 +70,7 @@ class Ingest:
         self.inbox_high_water = 0  # the most ever waiting: for tests and the metrics
         self.acks_dropped = 0
         self.ca = ca  # a CA file to trust for mqtts (the hub's own CA); None: the system's
+        self.metrics = metrics  # a hub.metrics.HubMetrics, or None
         self.connected = threading.Event()
         self._inbox: list[_Delivery] = []
         self._pending: list[_Delivery] | None = None  # the batch the intake has in hand
@@ -236,7 +238,7 @@ class Ingest:
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
         self._inbox.append(_Delivery(Message(msg.topic, msg.payload, self._arrival_time()), msg.mid,
-                                     msg.qos, self._session))
+                                     msg.qos, self._session, time.monotonic()))
 
     def _arrival_time(self) -> str:
         """Now, to the millisecond; formatted once per millisecond, not once per message."""
@@ -268,10 +270,12 @@ class Ingest:
             self._replace_worker(exc)
             self._submit()
             return
-        for kiosk, ack in answers:
+        for kiosk, ack, _, _ in answers:
             if ack is not None and kiosk is not None:
                 if self.client.publish(self.topics.ack(kiosk), ack, qos=1).rc != mqtt.MQTT_ERR_SUCCESS:
                     self.acks_dropped += 1  # the broker is not taking them: the kiosk re-sends
+        if self.metrics is not None:
+            self._measure(answers)
         if self.acks_dropped and self.acks_dropped % 100 == 1:
             log.warning("%d acks could not be sent (the broker is slow to take them); kiosks "
                         "re-send those scans and are answered then", self.acks_dropped)
@@ -279,6 +283,15 @@ class Ingest:
             if delivery.qos > 0 and delivery.session == self._session:
                 self.client.ack(delivery.mid, delivery.qos)
         self._pending = None
+
+    def _measure(self, answers) -> None:
+        now = time.monotonic()
+        scans = [d for d in self._pending if d.message.topic.endswith("/scan")]
+        for delivery, (_, ack, status, reason) in zip(scans, answers):
+            self.metrics.answered(status, reason)
+            if ack is not None:
+                self.metrics.ack_latency.observe(now - delivery.arrived)
+        self.metrics.waiting.set(len(self._inbox))
 
     def _replace_worker(self, exc: Exception) -> None:
         log.error("%s; starting a new one and handing it the batch again", exc)

@@ -35,6 +35,7 @@ class Answer:
 
     kiosk: str | None
     ack: Ack | None
+    refused: str | None = None  # why it was refused, even when there was no id to answer
 
 
 class _KnownEvents:
@@ -317,8 +318,8 @@ class Intake:
         else:  # a flood: a line per message would flood the journal too
             log.debug("kiosk %s: refused a scan (%s); counted only", kiosk or "?", refusal.reason)
         if refusal.scan_id is None or kiosk is None:
-            return Answer(kiosk, None)
-        return Answer(kiosk, Ack(refusal.scan_id, AckStatus.REJECTED, reason=refusal.reason))
+            return Answer(kiosk, None, refusal.reason)
+        return Answer(kiosk, Ack(refusal.scan_id, AckStatus.REJECTED, reason=refusal.reason), refusal.reason)
 
     # -- kiosk status and organisers' fixes --
 

@@ -22,7 +22,9 @@ log = logging.getLogger("turnout.hub")
 
 # What crosses the pipe is plain tuples: they pickle several times quicker than dataclasses.
 Arrived = tuple[str, bytes, str]  # a message: topic, payload, when it arrived
-Answered = tuple[str | None, bytes | None]  # its answer: to which kiosk, and the ack (None: no id)
+# Its answer: to which kiosk, the ack (None: no id), the status ("rejected", ...), and why it was
+# refused, as the reason's first words (a fixed set: see hub.validate.Reason), for the metrics.
+Answered = tuple[str | None, bytes | None, str, str | None]
 
 
 class WorkerLost(RuntimeError):
@@ -93,7 +95,9 @@ def _serve(conn: Connection, location: str, rules: Rules, base_topic: str, log_l
     from hub.intake import Intake
     from hub.store import Store
 
-    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(message)s")
+    from turnout import logs
+
+    logs.setup(log_level)
     store = Store(location, rules=rules)
     intake = Intake(store, Topics(base_topic))
     try:
@@ -119,4 +123,6 @@ def _answer(intake, batch: list[Arrived]) -> list[Answered]:
                 intake.receive_status(topic, payload)
             except Exception:
                 log.exception("could not record a kiosk status")
-    return [(a.kiosk, a.ack.to_json() if a.ack is not None else None) for a in answers]
+    return [(a.kiosk, a.ack.to_json() if a.ack is not None else None,
+             str(a.ack.status) if a.ack is not None else "rejected",
+             a.refused.split(":", 1)[0] if a.refused else None) for a in answers]

@@ -63,5 +63,11 @@ def test_a_typed_badge_comes_back_as_name_and_progress(broker, tmp_path, running
         kiosk.type(badge)
         kiosk.expect_tone("ok")
         wait_for(lambda: any("points=3" in e for e in kiosk.errors), "cake points on screen")
+        # What an operator's Prometheus sees (from this machine: no token needed)
+        with urllib.request.urlopen(f"http://127.0.0.1:{http}/metrics") as resp:
+            metrics = resp.read().decode()
+        assert 'turnout_scans_total{status="accepted"} 2.0' in metrics
+        assert "turnout_ack_latency_seconds_count 2.0" in metrics
+        assert f'turnout_kiosk_online{{kiosk="{kiosk_id}"}} 1.0' in metrics
     finally:
         kiosk.close()
