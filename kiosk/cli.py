@@ -111,10 +111,12 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, stop)
-    lock = _lock_data_dir(Path(settings.data_dir))
-    if lock is None:
-        print(f"turnout-kiosk: another kiosk is running on {settings.data_dir}", file=sys.stderr)
-        return 1
+    try:
+        if _lock_data_dir(Path(settings.data_dir)) is None:
+            print(f"turnout-kiosk: another kiosk is running on {settings.data_dir}", file=sys.stderr)
+            return 1
+    except OSError as exc:  # no data directory to lock: opening the store says so, and waits
+        log.warning("could not lock %s: %s", settings.data_dir, exc)
     parts = build_parts(settings, on_press=lambda role: post(ButtonPressed(role)),
                         on_setup_chord=lambda: post(SetupChord()), out=stdout)
     opened = _open_store(settings, parts.feedback, stopping)
@@ -278,6 +280,8 @@ def _decode(paths: list[str]) -> int:
 def _recover(argv: list[str]) -> int:
     """``turnout-kiosk recover FILE``: the unsent scans still readable in a damaged store back in
     this kiosk's outbox, with their own ids (the hub counts a scan it already has only once)."""
+    import sqlite3
+
     from kiosk.store import ScanStore, read_old_store
 
     p = argparse.ArgumentParser(prog="turnout-kiosk recover",
@@ -300,7 +304,12 @@ def _recover(argv: list[str]) -> int:
         print(f"turnout-kiosk recover: {args.file} is the kiosk's own database; name the one it "
               "moved aside (kiosk.db.corrupt-…)", file=sys.stderr)
         return 2
-    if _lock_data_dir(Path(settings.data_dir)) is None:
+    try:
+        locked = _lock_data_dir(Path(settings.data_dir))
+    except OSError as exc:
+        print(f"turnout-kiosk recover: {settings.data_dir}: {exc}", file=sys.stderr)
+        return 1
+    if locked is None:
         print(f"turnout-kiosk recover: the kiosk is running on {settings.data_dir}: stop it first "
               "(sudo systemctl stop turnout-kiosk), then run this again", file=sys.stderr)
         return 1
@@ -309,13 +318,23 @@ def _recover(argv: list[str]) -> int:
     print(f"{args.file}: {readable} scans readable ({old.sent} already answered by the hub, "
           f"{len(old.unsent)} unsent); {old.unreadable_rows} rows could not be read"
           + (f"; {old.error}" if old.error else ""))
-    store = ScanStore.open(settings.db_path)
+    ours = [scan for scan in old.unsent if scan.kiosk == settings.kiosk_id]
+    if len(ours) < len(old.unsent):  # the hub would refuse them from this kiosk's topic anyway
+        others = sorted({scan.kiosk for scan in old.unsent} - {settings.kiosk_id})
+        print(f"{len(old.unsent) - len(ours)} unsent scans were made by kiosk {', '.join(others)}, "
+              f"not {settings.kiosk_id}: left out")
     try:
-        done = store.requeue(old.unsent)
-        store.recovered(args.file)
-        queued = store.queued_count()
-    finally:
-        store.close()
+        store = ScanStore.open(settings.db_path)
+        try:
+            done = store.requeue(ours)
+            store.recovered(args.file)
+            queued = store.queued_count()
+        finally:
+            store.close()
+    except sqlite3.Error as exc:
+        print(f"turnout-kiosk recover: could not write to {settings.db_path}: {exc}; nothing was "
+              "changed, try again once it works", file=sys.stderr)
+        return 1
     print(f"{done.added} scans back in the outbox of {settings.db_path} ({done.already_here} were there "
           f"already, {done.renumbered} given a new seq); {queued} now wait to be sent when the kiosk "
           "next connects. The hub counts each scan once, so a scan it already had is only answered.")

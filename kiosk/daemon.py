@@ -278,7 +278,11 @@ class KioskDaemon:
                      KioskConfig(event, None, self.machine.roles))
         log.info("set-up card: this kiosk now counts for event %s", event)
         if hub and self.relink and self.card_broker:
-            broker = self.card_broker(hub)  # never weaker than the link configured (see broker_for_card)
+            try:
+                broker = self.card_broker(hub)  # never weaker than the link configured (see broker_for_card)
+            except ValueError as exc:  # codes.classify lets no such card through; belt and braces
+                log.warning("set-up card: %s; staying with %s", exc, self.link.broker)
+                return
             self._stored("save the set-up card's hub", self.store.save_broker, hub)
             log.info("set-up card: switching to the hub at %s", broker)
             self._replace_link(broker)

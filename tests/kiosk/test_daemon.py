@@ -386,7 +386,7 @@ def test_a_corrupt_store_is_moved_aside_the_kiosk_says_so_and_recover_brings_bac
     k = start(kiosks, broker, tmp_path, kiosk_id=kid)
     wait_for(lambda: any("storage was reset" in e for e in k.errors), "the reset in the log")
     [moved] = tmp_path.glob("kiosk.db.corrupt-*[0-9]Z")
-    assert any("warning='Storage was reset'" in s for s in screens_shown(k))
+    wait_for(lambda: any("warning='Storage was reset'" in s for s in screens_shown(k)), "the reset on screen")
     wait_for(lambda: hub.statuses.get(kid, {}).get("storage") == "reset", "the status says so")
     k.type("T5724")
     k.expect_tone("ok")
@@ -394,7 +394,9 @@ def test_a_corrupt_store_is_moved_aside_the_kiosk_says_so_and_recover_brings_bac
     assert hub.scans[0]["seq"] == 301, "seq carries on past the old store's"
     assert k.close() == 0
 
-    out = subprocess.run([sys.executable, "-m", "kiosk.cli", "recover", str(moved), "--data-dir", str(tmp_path)],
+    settings = tmp_path / "kiosk.toml"  # as on a Pi: the kiosk's settings file says who it is
+    settings.write_text(f'kiosk_id = "{kid}"\ndata_dir = "{tmp_path}"\n')
+    out = subprocess.run([sys.executable, "-m", "kiosk.cli", "recover", str(moved), "--config", str(settings)],
                          capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert "100 scans back in the outbox" in out.stdout, out.stdout
@@ -405,7 +407,7 @@ def test_a_corrupt_store_is_moved_aside_the_kiosk_says_so_and_recover_brings_bac
     wait_for(lambda: pending(tmp_path) == 0, "all answered")
     wait_for(lambda: "storage" not in hub.statuses[kid], "the status no longer says reset")
     assert not any("warning='Storage was reset'" in s for s in screens_shown(k2))
-    again = subprocess.run([sys.executable, "-m", "kiosk.cli", "recover", str(moved), "--data-dir", str(tmp_path)],
+    again = subprocess.run([sys.executable, "-m", "kiosk.cli", "recover", str(moved), "--config", str(settings)],
                            capture_output=True, text=True, cwd=ROOT)
     assert again.returncode == 1 and "stop it first" in again.stderr, "never while the kiosk runs"
     hub.close()
