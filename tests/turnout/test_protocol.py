@@ -127,8 +127,10 @@ def test_nesting_deeper_than_the_protocol_needs_is_refused_before_parsing():
     too_deep = b'{"v":1,"x":' + b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH + b"}"
     with pytest.raises(ProtocolError, match="nested"):
         load_json_object(too_deep)
-    brackets_in_text = b'{"v":1,"event_name":"' + b"[" * 50 + b'"}'
-    assert load_json_object(brackets_in_text)["event_name"] == "[" * 50
+    brackets_in_text = b'{"v":1,"event_name":"' + b"[" * 50 + b'\\"{{"}'
+    assert load_json_object(brackets_in_text)["event_name"] == "[" * 50 + '"{{'
+    just_deep_enough = b'{"v":1,"x":' + b"[{}," * (MAX_JSON_DEPTH - 2) + b"0" + b"]" * (MAX_JSON_DEPTH - 2) + b"}"
+    assert load_json_object(just_deep_enough)["x"][0] == {}
 
 
 @pytest.mark.parametrize("payload,why", [
