@@ -1,10 +1,11 @@
 """``turnout-kiosk``: run the kiosk daemon (on a Pi, or simulated with --sim), decode images,
-list scanners."""
+list scanners, recover scans from a damaged database."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
 import sys
@@ -13,6 +14,8 @@ from pathlib import Path
 from kiosk.config import DEFAULT_CONFIG_PATH, ConfigError, Settings, load_settings
 
 log = logging.getLogger("turnout.kiosk")
+
+STORE_RETRY_SECONDS = 5.0  # a store that cannot be opened is tried again this often
 
 SIM_HELP = """\
 Simulated kiosk: type a code and press Enter, as a USB scanner would.
@@ -30,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         return _decode(argv[1:])
     if argv[:1] == ["devices"]:
         return _devices()
+    if argv[:1] == ["recover"]:
+        return _recover(argv[1:])
     if argv[:1] == ["run"]:
         argv = argv[1:]
     args = _parser().parse_args(argv)
@@ -47,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="turnout-kiosk", description="Turnout kiosk daemon. "
                                 "Flags override the config file. "
                                 "Subcommands: 'decode IMAGE…' (print codes found in images), "
-                                "'devices' (list input devices that may be scanners).")
+                                "'devices' (list input devices that may be scanners), "
+                                "'recover FILE' (unsent scans from a damaged kiosk.db back in the outbox).")
     p.add_argument("--config", type=Path, help=f"TOML settings (default {DEFAULT_CONFIG_PATH})")
     p.add_argument("--sim", action="store_true", help="simulated hardware: stdin scanner, mock pins, screen.png")
     p.add_argument("--kiosk-id")
@@ -81,39 +87,65 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
     from kiosk.link import KioskLink
     from kiosk.machine import ButtonPressed, CodeRead, KioskMachine, SetupChord
     from kiosk.setup_mode import SetupMode
-    from kiosk.store import ScanStore
     from kiosk.wifi import join_wifi
-    from turnout.broker_url import BrokerURL
+    from turnout.broker_url import BrokerURL, broker_for_card
 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
-    store = ScanStore(settings.db_path)
     try:
-        broker = BrokerURL.parse(settings.broker_url(store.load_broker()))
+        configured = settings.configured_broker()
     except ValueError as exc:
         print(f"turnout-kiosk: {exc}", file=sys.stderr)
         return 2
-    saved = store.load_config()
+    daemon_ref: list = []
+    stopping = threading.Event()
+
+    def post(event) -> None:  # parts exist before the daemon; nothing to tell until it does
+        if daemon_ref:
+            daemon_ref[0].post(event)
+
+    def stop(*_) -> None:
+        stopping.set()
+        if daemon_ref:
+            daemon_ref[0].stop()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+    try:
+        if _lock_data_dir(Path(settings.data_dir)) is None:
+            print(f"turnout-kiosk: another kiosk is running on {settings.data_dir}", file=sys.stderr)
+            return 1
+    except OSError as exc:  # no data directory to lock: opening the store says so, and waits
+        log.warning("could not lock %s: %s", settings.data_dir, exc)
+    parts = build_parts(settings, on_press=lambda role: post(ButtonPressed(role)),
+                        on_setup_chord=lambda: post(SetupChord()), out=stdout)
+    opened = _open_store(settings, parts.feedback, stopping)
+    if opened is None:
+        parts.close()
+        return 0
+    store, start = opened
+    try:
+        broker = settings.broker_to_use(start.card_hub)
+    except ValueError as exc:  # a hub saved by an older kiosk that is not an address
+        log.warning("ignoring the saved hub address %r (%s); using %s", start.card_hub, exc, configured)
+        broker = configured
+    saved = start.config
     event = (saved.event if saved else None) or settings.event  # the hub's (or a card's) wins
     roles = tuple(saved.roles) if saved and saved.roles else settings.roles
     clock = KioskClock(True if settings.sim else None)
     machine = KioskMachine(kiosk_id=settings.kiosk_id, event=event,
                            event_name=(saved.event_name if saved else None) or settings.event_name,
-                           roles=roles, labels=settings.label, next_seq=store.next_seq(),
-                           seen=store.seen_keys(),
+                           roles=roles, labels=settings.label, next_seq=start.next_seq,
+                           seen=start.seen, store_reset=store.reset_from is not None,
                            setup=SetupMode(clock().mono, event_configured=bool(event)))
-    daemon_ref: list = []
-    post = lambda event: daemon_ref[0].post(event)  # noqa: E731 (parts exist before the daemon)
-    parts = build_parts(settings, on_press=lambda role: post(ButtonPressed(role)),
-                        on_setup_chord=lambda: post(SetupChord()), out=stdout)
 
-    def make_link(url: str | BrokerURL) -> KioskLink:
-        return KioskLink(settings.kiosk_id, url if isinstance(url, BrokerURL) else BrokerURL.parse(url),
-                         post, settings.base_topic, settings.broker_username, settings.broker_password)
+    def make_link(url: BrokerURL) -> KioskLink:
+        return KioskLink(settings.kiosk_id, url, post, settings.base_topic)
 
     link = make_link(broker)
     daemon = KioskDaemon(machine, store, link, parts.feedback, clock,
-                         join_wifi=_simulated_join if settings.sim else join_wifi, relink=make_link)
+                         join_wifi=_simulated_join if settings.sim else join_wifi, relink=make_link,
+                         card_broker=lambda hub: broker_for_card(configured, hub))
     daemon_ref.append(daemon)
 
     def on_code(text: str) -> None:
@@ -126,19 +158,19 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
 
     if settings.sim:
         print(SIM_HELP.format(png=Path(settings.data_dir) / "screen.png"), file=stdout, flush=True)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
     try:
         scanner = start_scanner(settings, on_code, on_eof=daemon.stop, stdin=stdin)
     except Exception as exc:
         print(f"turnout-kiosk: scanner: {exc}", file=sys.stderr)
+        parts.close()
+        store.close()
         return 1
     if hasattr(scanner, "on_readable"):
         daemon.watch(scanner)
-    log.info("kiosk %s ready: event %s, %d scans waiting to sync", settings.kiosk_id, event,
-             store.queued_count())
+    log.info("kiosk %s ready: event %s, %d scans waiting to sync", settings.kiosk_id, event, start.queued)
     try:
-        daemon.run()
+        if not stopping.is_set():
+            daemon.run()
     except KeyboardInterrupt:
         pass
     finally:
@@ -147,6 +179,67 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
         parts.close()
         store.close()
     return 0
+
+
+class _StoreAtStart:
+    """What the kiosk reads from its store before it starts."""
+
+    def __init__(self, store):
+        self.card_hub = store.load_broker()
+        self.config = store.load_config()
+        self.next_seq = store.next_seq()
+        self.seen = store.seen_keys()
+        self.queued = store.queued_count()
+
+
+def _open_store(settings: Settings, feedback, stopping: threading.Event):
+    """The store and what the kiosk needs from it. Rule: a store that cannot be opened never
+    makes the kiosk exit (systemd would only start it again, and again): it says so on the
+    screen and in the log, and tries again until it can or is told to stop. A damaged one is
+    moved aside by ScanStore.open."""
+    from kiosk.buzzer.tunes import Tone
+    from kiosk.machine import STORAGE_PROBLEM
+    from kiosk.store import ScanStore
+
+    said = False
+    while not stopping.is_set():
+        store = None
+        try:
+            store = ScanStore.open(settings.db_path)
+            start = _StoreAtStart(store)
+        except Exception as exc:
+            if store is not None:
+                store.close()
+            if not said:
+                log.error("storage error: cannot open %s (%s: %s); trying again every %.0f s, "
+                          "tell an organiser", settings.db_path, type(exc).__name__, exc, STORE_RETRY_SECONDS)
+                feedback.play(Tone.ERROR)
+                feedback.show(STORAGE_PROBLEM)
+                said = True
+            stopping.wait(STORE_RETRY_SECONDS)
+            continue
+        if said:
+            log.info("storage works again: opened %s", settings.db_path)
+        if store.reset_from:
+            log.error("storage was reset: %s could not be read, so it was moved aside to %s and a "
+                      "fresh store started; put its unsent scans back with: turnout-kiosk recover %s",
+                      settings.db_path, store.reset_from, store.reset_from)
+        return store, start
+    return None
+
+
+def _lock_data_dir(data_dir: Path):
+    """An exclusive lock on the data directory (one kiosk, or one recovery, at a time); None if
+    another process holds it. Held until this process ends."""
+    import fcntl
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / "kiosk.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def _press(parts, settings: Settings, role: str) -> None:
@@ -182,6 +275,70 @@ def _decode(paths: list[str]) -> int:
         return 2
     from kiosk.scanner.decode import decode_files
     return decode_files(paths) or 0
+
+
+def _recover(argv: list[str]) -> int:
+    """``turnout-kiosk recover FILE``: the unsent scans still readable in a damaged store back in
+    this kiosk's outbox, with their own ids (the hub counts a scan it already has only once)."""
+    import sqlite3
+
+    from kiosk.store import ScanStore, read_old_store
+
+    p = argparse.ArgumentParser(prog="turnout-kiosk recover",
+                                description="Put the unsent scans that can still be read from a damaged "
+                                "kiosk database (DATA_DIR/kiosk.db.corrupt-…) back in this kiosk's outbox. "
+                                "Stop the kiosk first.")
+    p.add_argument("file", type=Path, help="the damaged database the kiosk moved aside")
+    p.add_argument("--config", type=Path, help=f"TOML settings (default {DEFAULT_CONFIG_PATH})")
+    p.add_argument("--data-dir", type=Path, help="the kiosk's data directory (default: from the settings)")
+    args = p.parse_args(argv)
+    try:
+        settings = load_settings(args.config or DEFAULT_CONFIG_PATH, {"data_dir": args.data_dir})
+    except ConfigError as exc:
+        print(f"turnout-kiosk: {exc}", file=sys.stderr)
+        return 2
+    if not args.file.is_file():
+        print(f"turnout-kiosk recover: {args.file} is not a file", file=sys.stderr)
+        return 2
+    if args.file.resolve() == settings.db_path.resolve():
+        print(f"turnout-kiosk recover: {args.file} is the kiosk's own database; name the one it "
+              "moved aside (kiosk.db.corrupt-…)", file=sys.stderr)
+        return 2
+    try:
+        locked = _lock_data_dir(Path(settings.data_dir))
+    except OSError as exc:
+        print(f"turnout-kiosk recover: {settings.data_dir}: {exc}", file=sys.stderr)
+        return 1
+    if locked is None:
+        print(f"turnout-kiosk recover: the kiosk is running on {settings.data_dir}: stop it first "
+              "(sudo systemctl stop turnout-kiosk), then run this again", file=sys.stderr)
+        return 1
+    old = read_old_store(args.file)
+    readable = len(old.unsent) + old.sent
+    print(f"{args.file}: {readable} scans readable ({old.sent} already answered by the hub, "
+          f"{len(old.unsent)} unsent); {old.unreadable_rows} rows could not be read"
+          + (f"; {old.error}" if old.error else ""))
+    ours = [scan for scan in old.unsent if scan.kiosk == settings.kiosk_id]
+    if len(ours) < len(old.unsent):  # the hub would refuse them from this kiosk's topic anyway
+        others = sorted({scan.kiosk for scan in old.unsent} - {settings.kiosk_id})
+        print(f"{len(old.unsent) - len(ours)} unsent scans were made by kiosk {', '.join(others)}, "
+              f"not {settings.kiosk_id}: left out")
+    try:
+        store = ScanStore.open(settings.db_path)
+        try:
+            done = store.requeue(ours)
+            store.recovered(args.file)
+            queued = store.queued_count()
+        finally:
+            store.close()
+    except sqlite3.Error as exc:
+        print(f"turnout-kiosk recover: could not write to {settings.db_path}: {exc}; nothing was "
+              "changed, try again once it works", file=sys.stderr)
+        return 1
+    print(f"{done.added} scans back in the outbox of {settings.db_path} ({done.already_here} were there "
+          f"already, {done.renumbered} given a new seq); {queued} now wait to be sent when the kiosk "
+          "next connects. The hub counts each scan once, so a scan it already had is only answered.")
+    return 0
 
 
 def _devices() -> int:

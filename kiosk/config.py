@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
+from turnout.broker_url import BrokerURL, broker_for_card
+
 DEFAULT_CONFIG_PATH = Path("/etc/turnout/kiosk.toml")
 DEFAULT_ROLES = ("attend", "pitch", "cake", "tidy", "organise")
 DEFAULT_ROLE_LABELS = {
@@ -53,11 +55,16 @@ class Settings:
     def db_path(self) -> Path:
         return Path(self.data_dir) / "kiosk.db"
 
-    def broker_url(self, saved: str | None) -> str:
-        """The broker to use: a --broker flag, else one saved from a set-up card, else `broker`."""
-        if saved and "broker" not in self.from_flags:
-            return saved
-        return self.broker
+    def configured_broker(self) -> BrokerURL:
+        """`broker` (a --broker flag or the file), with the file's credentials if it has any."""
+        return BrokerURL.parse(self.broker).with_credentials(self.broker_username, self.broker_password)
+
+    def broker_to_use(self, card_hub: str | None) -> BrokerURL:
+        """A --broker flag; else the hub a set-up card named (``card_hub``, saved by the kiosk),
+        reached as broker_for_card says; else `broker`."""
+        if card_hub and "broker" not in self.from_flags:
+            return broker_for_card(self.configured_broker(), card_hub)
+        return self.configured_broker()
 
 
 _TOML_KEYS = {f.name for f in fields(Settings)} - {"sim", "from_flags"}

@@ -17,13 +17,16 @@ from kiosk.buzzer.tunes import Tone
 from kiosk.setup_mode import SetupMode
 from kiosk.wifi import WifiCardError, WifiCredentials, WifiResult, joining_message, parse_wifi
 from turnout import codes
-from turnout.protocol import Ack, AckStatus, KioskConfig, Scan
+from turnout.protocol import Ack, AckStatus, KioskConfig, Scan, StorageState
 
 ARM_SECONDS = 15.0  # a pressed role button waits this long for a badge
 DEBOUNCE_SECONDS = 3.0  # scanners double-read: the same code within this is one scan
 UNDO_SECONDS = 60.0
 ACK_WAIT_SECONDS = 1.0  # the hub's answer shows only if it comes this fast
 RESULT_SECONDS = 4.0  # how long a result stays on screen before the idle screen
+STORAGE_PROBLEM = screens.Problem("Storage error", "tell an organiser")
+# What the idle screen says about the store until it is put right.
+STORAGE_WARNINGS = {StorageState.ERROR: "Storage error", StorageState.RESET: "Storage was reset"}
 
 
 # --- What happened (events in) -------------------------------------------------------------
@@ -87,8 +90,21 @@ class StoreFailed:
     scan: Scan
 
 
+@dataclass(frozen=True)
+class StorageFailed:
+    """A store call other than a scan's commit failed (recording an ack, saving the config,
+    reading the outbox): no scan is lost, they stay pending, but an organiser must know."""
+
+    doing: str  # "record the hub's answer"
+
+
+@dataclass(frozen=True)
+class StorageWorks:
+    """The store worked again after failing."""
+
+
 Event = (CodeRead | ButtonPressed | Tick | AckReceived | LinkChanged | QueueChanged | ConfigReceived
-         | SetupChord | WifiJoined | StoreFailed)
+         | SetupChord | WifiJoined | StoreFailed | StorageFailed | StorageWorks)
 
 
 # --- What to do (actions out) --------------------------------------------------------------
@@ -183,6 +199,8 @@ class KioskMachine:
     queued: int = 0
     new_id: Callable[[], str] = lambda: str(uuid.uuid4())
     setup: SetupMode = field(default_factory=lambda: SetupMode(0.0))
+    store_reset: bool = False  # kiosk.db was unreadable at start: moved aside, started afresh
+    storage_failing: bool = False
 
     armed: _Armed | None = None
     last_code: tuple[str, float] | None = None
@@ -218,7 +236,22 @@ class KioskMachine:
                 return [Play(Tone.OK), self._result(screens.Notice("Wi-fi", result.message), now)]
             case StoreFailed(scan):
                 return self._store_failed(scan, now)
+            case StorageFailed():
+                if self.storage_failing:
+                    return []  # said once (tone and screen); the idle screen keeps saying it
+                self.storage_failing = True
+                return self._problem(STORAGE_PROBLEM.title, STORAGE_PROBLEM.detail, now)
+            case StorageWorks():
+                self.storage_failing = False
+                return self._refresh_idle(now)
         return []
+
+    @property
+    def storage(self) -> StorageState | None:
+        """What the status and the idle screen say about the store (None: all well)."""
+        if self.storage_failing:
+            return StorageState.ERROR
+        return StorageState.RESET if self.store_reset else None
 
     # -- scanning --
 
@@ -300,9 +333,10 @@ class KioskMachine:
             self.last_scan, self.armed = before.last_scan, before.armed
             self.awaiting = None  # nor an earlier person's welcome over the error screen
             self.last_code = None  # the same badge again at once is the retry, not a double read
+        self.storage_failing = True
         # Still armed: its LED back on (the daemon stopped before putting it out).
         light: list[Action] = [Light(self.armed.role)] if self.armed else []
-        return light + self._problem("Storage error", "tell an organiser", now)
+        return light + self._problem(STORAGE_PROBLEM.title, STORAGE_PROBLEM.detail, now)
 
     def _new_scan(self, badge: str, role: str, now: Now, annuls: str | None = None) -> Scan:
         seq, self.next_seq = self.next_seq, self.next_seq + 1
@@ -418,7 +452,7 @@ class KioskMachine:
     def _idle(self, now: Now) -> screens.Idle:
         clock = now.wall.astimezone().strftime("%H:%M") if now.clock_ok else "--:--"
         return screens.Idle(self.event_name or self.event or "", clock, self.online, self.queued,
-                            setup=self.setup.active(now.mono))
+                            setup=self.setup.active(now.mono), warning=STORAGE_WARNINGS.get(self.storage, ""))
 
     def _result(self, screen: screens.Screen, now: Now) -> Show:
         self.result_until = now.mono + RESULT_SECONDS

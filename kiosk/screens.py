@@ -15,6 +15,7 @@ class Idle:
     online: bool
     queued: int  # scans waiting to sync
     setup: bool = False  # set-up mode: set-up and wi-fi cards count now
+    warning: str = ""  # something an organiser must see to: "Storage error"
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,17 @@
 Phones and routers print ``WIFI:T:WPA;S:<ssid>;P:<password>;H:true;;``. In S and P a
 backslash escapes ``\\ ; , : "``; a value in double quotes is taken literally (the format
 quotes an SSID that would otherwise look like hex). The parser is pure; ``join_wifi`` is a thin
-adapter around NetworkManager's ``nmcli``. Joining adds a connection and deletes none, so the
-network the kiosk had before stays as a fallback. The password is never logged or shown.
+adapter around NetworkManager's ``nmcli``. Joining adds a connection and deletes none but the
+one it just added when that could not join, so the network the kiosk had before stays as a
+fallback. The password is never logged or shown, and never on a command line: ``ps`` shows
+every process's arguments to every user, so it goes to nmcli in a file only this user can read.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,6 +32,13 @@ NMCLI_EXIT_REASONS = {
     8: "NetworkManager is not running",
     10: "network not found",
 }
+
+
+# How each security type is set up in NetworkManager, and which secret its passwd-file line holds.
+KEY_MANAGEMENT = {"WPA": "wpa-psk", "WPA2": "wpa-psk", "WPA3": "sae", "SAE": "sae", "WEP": "none"}
+SECRET_PROPERTY = {"wpa-psk": "802-11-wireless-security.psk", "sae": "802-11-wireless-security.psk",
+                   "none": "802-11-wireless-security.wep-key0"}
+_ADDED_UUID = re.compile(r"\(([0-9a-fA-F-]{36})\)")  # "Connection 'x' (<uuid>) successfully added."
 
 
 class WifiCardError(ValueError):
@@ -74,6 +85,8 @@ def parse_wifi(text: str) -> WifiCredentials:
         security = security.upper()
         if not password:
             raise WifiCardError(f"Wi-fi card for {ssid} has no password")
+        if any(ch in password for ch in "\r\n\0"):  # a passwd-file line could not hold it
+            raise WifiCardError(f"Wi-fi card for {ssid} has a password no network uses")
     else:
         raise WifiCardError(f"{ssid} uses {security} wi-fi, which needs more than a password")
     hidden = fields.get("H", "").lower() == "true"
@@ -126,33 +139,75 @@ def joining_message(creds: WifiCredentials) -> str:
     return f"Joining {creds.ssid}…"
 
 
-def nmcli_arguments(creds: WifiCredentials) -> list[str]:
-    """``nmcli device wifi connect SSID [password PW] [hidden yes]``: adds, never deletes."""
-    args = ["nmcli", "device", "wifi", "connect", creds.ssid]
-    if creds.password is not None:
-        args += ["password", creds.password]
+def nmcli_commands(creds: WifiCredentials, passwd_file: str) -> list[list[str]]:
+    """The nmcli runs that join ``creds``'s network, none carrying the password: an open network
+    is ``device wifi connect``; one with a password is a connection added without it, then
+    brought up with the password read from ``passwd_file`` (nmcli's documented way)."""
+    if creds.password is None:
+        return [["nmcli", "device", "wifi", "connect", creds.ssid] + (["hidden", "yes"] if creds.hidden else [])]
+    key_mgmt = KEY_MANAGEMENT[creds.security]
+    add = ["nmcli", "connection", "add", "type", "wifi", "con-name", creds.ssid, "ssid", creds.ssid,
+           "wifi-sec.key-mgmt", key_mgmt]
+    if key_mgmt == "none":  # WEP: 5 or 13 characters (or 10 or 26 hex digits) is a key, else a passphrase
+        add += ["wifi-sec.wep-key-type", "1" if len(creds.password) in (5, 10, 13, 26) else "2"]
     if creds.hidden:
-        args += ["hidden", "yes"]
-    return args
+        add += ["wifi.hidden", "yes"]
+    return [add, ["nmcli", "connection", "up", "id", creds.ssid, "passwd-file", passwd_file]]
+
+
+def passwd_file_line(creds: WifiCredentials) -> str:
+    return f"{SECRET_PROPERTY[KEY_MANAGEMENT[creds.security]]}:{creds.password}\n"
 
 
 def join_wifi(creds: WifiCredentials, run: Callable | None = None) -> WifiResult:
     """Join the venue's network through NetworkManager; the previous network stays saved.
     ``run`` defaults to subprocess.run, imported here so the parser above stays pure."""
     import subprocess
+    import tempfile
     run = run or subprocess.run
     log.info("joining wi-fi %s (%s%s)", creds.ssid, creds.security,
              ", hidden" if creds.hidden else "")
-    try:
-        done = run(nmcli_arguments(creds), capture_output=True, text=True,
-                   timeout=NMCLI_TIMEOUT_SECONDS, check=False)
-    except FileNotFoundError:
-        return _failed(creds, "nmcli is not installed")
-    except subprocess.TimeoutExpired:
-        return _failed(creds, "timed out")
-    if done.returncode == 0:
-        log.info("joined wi-fi %s", creds.ssid)
-        return WifiResult(True, creds.ssid, f"Joined {creds.ssid}")
+    # A directory only this user can open (systemd's RuntimeDirectory: memory, not the SD card).
+    with tempfile.TemporaryDirectory(prefix="turnout-wifi-", dir=os.environ.get("RUNTIME_DIRECTORY")) as private:
+        passwd_file = os.path.join(private, "passwd")
+        if creds.password is not None:
+            fd = os.open(passwd_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(passwd_file_line(creds))
+        commands = nmcli_commands(creds, passwd_file)
+        added = None
+        for i, args in enumerate(commands):
+            if added and args[3:5] == ["id", creds.ssid]:
+                args = args[:3] + ["uuid", added] + args[5:]  # exactly the connection just added
+            try:
+                done = run(args, capture_output=True, text=True, timeout=NMCLI_TIMEOUT_SECONDS, check=False,
+                           env={**os.environ, "LC_ALL": "C"})  # C: messages in the words parsed here
+            except FileNotFoundError:
+                return _failed(creds, "nmcli is not installed")
+            except subprocess.TimeoutExpired:
+                _forget(added, run)
+                return _failed(creds, "timed out")
+            if done.returncode != 0:
+                _forget(added, run)
+                return _nmcli_failed(creds, done)
+            if args[1:3] == ["connection", "add"]:
+                found = _ADDED_UUID.search(done.stdout or "")
+                added = found.group(1) if found else None
+    log.info("joined wi-fi %s", creds.ssid)
+    return WifiResult(True, creds.ssid, f"Joined {creds.ssid}")
+
+
+def _forget(added: str | None, run: Callable) -> None:
+    """Delete the connection this join added (it could not join: no use as a fallback)."""
+    if added:
+        try:
+            run(["nmcli", "connection", "delete", "uuid", added], capture_output=True, text=True,
+                timeout=NMCLI_TIMEOUT_SECONDS, check=False)
+        except Exception as exc:  # best effort: an unused profile is harmless
+            log.debug("could not delete the wi-fi connection just added: %s", exc)
+
+
+def _nmcli_failed(creds: WifiCredentials, done) -> WifiResult:
     detail = _without_password((done.stderr or done.stdout or "").strip(), creds)
     reason = NMCLI_EXIT_REASONS.get(done.returncode, "nmcli failed")
     log.warning("could not join wi-fi %s: %s (nmcli exit %s: %s)", creds.ssid, reason,

@@ -197,10 +197,15 @@ def _classify_card(text: str) -> Code:
         return LoginCard(match["kiosk"], match["broker"], match["username"], match["password"], match["ca"])
     if text.startswith(SETUP_CARD_PREFIX):
         match = _SETUP_CARD.match(text[len(SETUP_CARD_PREFIX):])
-        if not match:
+        if not match or not _port_in_range(match["hub"]):
             return Foreign(text, "bad set-up card")
         return SetupCard(match["event"], match["hub"])
     return Foreign(text, "unknown Turnout card")
+
+
+def _port_in_range(hub: str | None) -> bool:
+    port = hub.rpartition(":")[2] if hub and ":" in hub else None
+    return port is None or 1 <= int(port) <= 65535
 
 
 def _printable(text: str) -> str:

@@ -20,8 +20,16 @@ from typing import Any
 VERSION = 1
 DEFAULT_BASE_TOPIC = "turnout"
 MAX_PAYLOAD_BYTES = 4096
+# The deepest payload (an ack's person's next milestone) is 3 levels: room to grow, no more.
+MAX_JSON_DEPTH = 8
+MAX_ROLES = 32
+MAX_EVENT_NAME = 120  # longer names are shortened (the screen cuts them much sooner anyway)
+MAX_SHOWN_TEXT = 200  # a name, reason or milestone the kiosk shows
 KIOSK_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 EVENT_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # unrolled: no step per character
+_AS_PARENS = bytes.maketrans(b"[{]}", b"(())")
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
 
 
 class ProtocolError(ValueError):
@@ -37,6 +45,10 @@ class AckStatus(StrEnum):
 class Availability(StrEnum):
     ONLINE = "online"
     OFFLINE = "offline"
+
+
+_ACK_STATUSES = frozenset(s.value for s in AckStatus)
+_AVAILABILITIES = frozenset(a.value for a in Availability)
 
 
 def is_kiosk_id(kiosk: str) -> bool:
@@ -165,16 +177,27 @@ class Ack:
         return _dumps(self.to_dict())
 
 
+class StorageState(StrEnum):
+    """A kiosk's store when it is not simply fine (a status leaves ``storage`` out then)."""
+
+    RESET = "reset"  # kiosk.db was unreadable: moved aside, a fresh one started
+    ERROR = "error"  # a write or read is failing now (disk full, card failing)
+
+
 @dataclass(frozen=True)
 class KioskStatus:
     state: Availability
     version: str
     queued: int = 0
     event: str | None = None
+    storage: StorageState | None = None
 
     def to_json(self) -> bytes:
-        return _dumps({"v": VERSION, "state": str(self.state), "version": self.version,
-                       "queued": self.queued, "event": self.event})
+        data = {"v": VERSION, "state": str(self.state), "version": self.version,
+                "queued": self.queued, "event": self.event}
+        if self.storage is not None:
+            data["storage"] = str(self.storage)
+        return _dumps(data)
 
 
 @dataclass(frozen=True)
@@ -202,68 +225,115 @@ def _dumps(data: dict[str, Any]) -> bytes:
 
 
 def load_json_object(payload: bytes) -> dict[str, Any]:
-    """Parse a payload that must be a JSON object of at most MAX_PAYLOAD_BYTES."""
+    """Parse a payload that must be a JSON object of at most MAX_PAYLOAD_BYTES, nested at most
+    MAX_JSON_DEPTH deep. Rule: whatever the bytes, this returns a dict or raises ProtocolError;
+    size and depth are bounded before parsing."""
+    if not isinstance(payload, (bytes, bytearray)):
+        raise ProtocolError(f"payload is {type(payload).__name__}, not bytes")
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ProtocolError(f"payload of {len(payload)} bytes is over {MAX_PAYLOAD_BYTES}")
+    if _nesting(payload) > MAX_JSON_DEPTH:
+        raise ProtocolError(f"nested more than {MAX_JSON_DEPTH} deep")
     try:
-        data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError(f"not JSON: {exc}") from None
+        # decoded first: json.loads(bytes) would also take UTF-16 and UTF-32, which v1 is not
+        data = json.loads(bytes(payload).decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, TypeError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise ProtocolError(f"not JSON: {str(exc)[:80]}") from None
     if not isinstance(data, dict):
         raise ProtocolError("not a JSON object")
-    if data.get("v") != VERSION:
-        raise ProtocolError(f"unsupported protocol version {data.get('v')!r}")
+    if data.get("v") != VERSION or isinstance(data.get("v"), bool):
+        raise ProtocolError(f"unsupported protocol version {str(data.get('v'))[:16]!r}")
     return data
 
 
-# --- Decoding on the kiosk side: lenient, never raises past ProtocolError. -----------------
+def _nesting(payload: bytes) -> int:
+    """How deep brackets nest outside strings, or 0 when too few to matter. C-speed throughout
+    (a refused 4 KB of brackets costs about what parsing a good ack does): strings out, the
+    brackets left as "(" and ")", then the innermost pairs removed once per level."""
+    if payload.count(b"[") + payload.count(b"{") <= MAX_JSON_DEPTH:
+        return 0
+    brackets = _JSON_STRING.sub(b"", payload).translate(_AS_PARENS, _NOT_BRACKETS)
+    depth = 0
+    while brackets and depth <= MAX_JSON_DEPTH:
+        inner_removed = brackets.replace(b"()", b"")
+        if len(inner_removed) == len(brackets):
+            raise ProtocolError("not JSON: brackets do not match")
+        brackets, depth = inner_removed, depth + 1
+    return depth
 
-def _opt_str(data: dict, key: str) -> str | None:
-    value = data.get(key)
-    if value is None or isinstance(value, str):
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")  # Python's json reads NaN and Infinity; JSON has neither
+
+
+# --- Decoding on the kiosk side: each topic has one decoder, which raises ProtocolError only. ---
+
+def _shown_text(value: Any, limit: int = MAX_SHOWN_TEXT) -> str | None:
+    """Text from the hub that the kiosk shows: printable and bounded, else None."""
+    if isinstance(value, str) and value.isprintable() and 0 < len(value) <= limit:
         return value
-    raise ProtocolError(f"{key} must be a string or null")
+    return None
 
 
-def _int(data: dict, key: str) -> int:
+def _count(data: dict, key: str) -> int | None:
     value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ProtocolError(f"{key} must be an integer")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**9:
+        return None
     return value
 
 
 def decode_ack(payload: bytes) -> Ack:
+    """Rule: the scan id and status settle the outbox, so they must be right; what the screen
+    shows (person, reason, milestone) is dropped when malformed rather than lose the answer."""
     data = load_json_object(payload)
     scan_id = data.get("id")
-    if not isinstance(scan_id, str):
+    if not isinstance(scan_id, str) or not scan_id.isprintable() or not 0 < len(scan_id) <= 64:
         raise ProtocolError("ack without a scan id")
-    try:
-        status = AckStatus(data.get("status"))
-    except ValueError:
-        raise ProtocolError(f"unknown ack status {data.get('status')!r}") from None
-    person = None
-    if isinstance(data.get("person"), dict):
-        p = data["person"]
-        nm = None
-        if isinstance(p.get("next_milestone"), dict):
-            m = p["next_milestone"]
-            nm = NextMilestone(name=str(m.get("name", "")), kind=str(m.get("kind", "")),
-                               target=_int(m, "target"), to_go=_int(m, "to_go"))
-        name = p.get("name")
-        person = PersonSummary(name=name if isinstance(name, str) else "",
-                               points=_int(p, "points"), events=_int(p, "events"),
-                               next_milestone=nm)
-    return Ack(id=scan_id, status=status, reason=_opt_str(data, "reason"), person=person,
-               milestone=_opt_str(data, "milestone"))
+    status = data.get("status")
+    if not isinstance(status, str) or status not in _ACK_STATUSES:
+        raise ProtocolError(f"unknown ack status {str(status)[:16]!r}")
+    return Ack(id=scan_id, status=AckStatus(status), reason=_shown_text(data.get("reason")),
+               person=_person(data.get("person")), milestone=_shown_text(data.get("milestone")))
+
+
+def _person(p: Any) -> PersonSummary | None:
+    if not isinstance(p, dict):
+        return None
+    name, points, events = _shown_text(p.get("name")), _count(p, "points"), _count(p, "events")
+    if name is None or points is None or events is None:
+        return None
+    nm, m = None, p.get("next_milestone")
+    if isinstance(m, dict):
+        target, to_go = _count(m, "target"), _count(m, "to_go")
+        if None not in (target, to_go, _shown_text(m.get("name")), _shown_text(m.get("kind"))):
+            nm = NextMilestone(name=m["name"], kind=m["kind"], target=target, to_go=to_go)
+    return PersonSummary(name=name, points=points, events=events, next_milestone=nm)
 
 
 def decode_config(payload: bytes) -> KioskConfig:
+    """Rule: a config's event goes into every scan, so it must be an EVENT_ID like the hub's;
+    its name is shown, so printable; its roles bounded in number and all text."""
     data = load_json_object(payload)
+    event = data.get("event")
+    if event is not None and not (isinstance(event, str) and EVENT_ID.fullmatch(event)):
+        raise ProtocolError(f"event {str(event)[:70]!r} is not an event id")
+    name = data.get("event_name")
+    if name is not None and not (isinstance(name, str) and name.isprintable()):
+        raise ProtocolError("event_name must be printable text or null")
     roles = data.get("roles") or []
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise ProtocolError("roles must be a list of strings")
-    return KioskConfig(event=_opt_str(data, "event"), event_name=_opt_str(data, "event_name"),
+    if len(roles) > MAX_ROLES:
+        raise ProtocolError(f"roles: {len(roles)} is more than {MAX_ROLES}")
+    return KioskConfig(event=event, event_name=name[:MAX_EVENT_NAME] if name else None,
                        roles=tuple(roles))
+
+
+def decode_hub_status(payload: bytes) -> Availability:
+    state = load_json_object(payload).get("state")
+    if not isinstance(state, str) or state not in _AVAILABILITIES:
+        raise ProtocolError(f"unknown hub state {str(state)[:16]!r}")
+    return Availability(state)
 
 
 # --- JSON Schema for what the hub accepts (validated there with a schema library). ----------
@@ -299,5 +369,6 @@ STATUS_SCHEMA: dict[str, Any] = {
         "version": {"type": "string", "maxLength": 64},
         "queued": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
         "event": {"type": ["string", "null"], "pattern": EVENT_ID.pattern},
+        "storage": {"enum": [str(s) for s in StorageState]},
     },
 }

@@ -205,7 +205,14 @@ def _idle(screen: Idle, draw: ImageDraw.ImageDraw) -> None:
     write(draw, (0, 9), event, TINY)
     draw.line((0, 12, WIDTH - 1, 12), fill=INK)
 
-    if screen.setup:
+    if screen.warning:  # one line for what to do, and the warning lit beneath it
+        centred(draw, 29, "Set-up mode" if screen.setup else "Scan your badge", MEDIUM)
+        warning = fit(screen.warning, SMALL, WIDTH - 8)
+        box_w = text_width(warning, SMALL) + 8
+        left = (WIDTH - box_w) // 2
+        draw.rounded_rectangle((left, 35, left + box_w - 1, 49), radius=3, fill=INK)
+        centred(draw, 46, warning, SMALL, fill=PAPER)
+    elif screen.setup:
         centred(draw, 31, "Set-up mode", MEDIUM)
         centred(draw, 46, "Show a set-up card", SMALL)
     else:

@@ -30,11 +30,13 @@ def test_flags_override_the_settings_file(tmp_path):
 def test_a_broker_flag_wins_over_one_saved_from_a_set_up_card(tmp_path):
     path = tmp_path / "kiosk.toml"
     path.write_text('broker = "mqtt://from-file:1883"\n')
-    saved = "mqtt://from-card:1883"
-    assert settings_from(["--config", str(path), "--broker", "mqtt://from-flag:1883"]).broker_url(saved) \
+    saved = "from-card:1884"  # what a set-up card named
+    assert str(settings_from(["--config", str(path), "--broker", "mqtt://from-flag:1883"]).broker_to_use(saved)) \
         == "mqtt://from-flag:1883"
-    assert settings_from(["--config", str(path)]).broker_url(saved) == saved
-    assert settings_from(["--config", str(path)]).broker_url(None) == "mqtt://from-file:1883"
+    assert str(settings_from(["--config", str(path)]).broker_to_use(saved)) == "mqtt://from-card:1884"
+    assert str(settings_from(["--config", str(path)]).broker_to_use("mqtt://from-card:1884")) \
+        == "mqtt://from-card:1884", "as older kiosks saved it"
+    assert str(settings_from(["--config", str(path)]).broker_to_use(None)) == "mqtt://from-file:1883"
 
 
 def test_help_says_the_event_flag_lasts_until_the_hub_assigns_one():

@@ -2,14 +2,17 @@
 
 import json
 import sqlite3
+import subprocess
+import sys
 import uuid
 
 import pytest
 from PIL import Image
 
-from tests.kiosk.sim import KioskProcess, StandInHub, wait_for
+from kiosk.store import ScanStore
+from tests.kiosk.sim import ROOT, KioskProcess, StandInHub, wait_for
 from turnout.codes import badge_code
-from turnout.protocol import KioskConfig, Topics
+from turnout.protocol import Ack, AckStatus, KioskConfig, Scan, Topics
 
 
 @pytest.fixture
@@ -287,3 +290,178 @@ def test_camera_kiosk_reads_badges_from_image_frames(broker, tmp_path, kiosks):
     wait_for(lambda: hub.badges() == {"T10019", "T5724"}, "both badges read by the camera", timeout=30)
     assert len(hub.scans) == 2, "a badge held in view counts once"
     hub.close()
+
+
+# --- Storage that fails: a problem on screen, scans kept pending, never a crash ---------------
+
+def test_an_answer_that_cannot_be_recorded_leaves_the_scan_pending_and_the_kiosk_running(broker, tmp_path, kiosks):
+    hub = StandInHub(broker.port, answering=False)
+    k = start(kiosks, broker, tmp_path)
+    k.wait_online()
+    k.type("T5724")
+    k.expect_tone("ok")
+    wait_for(lambda: hub.scans, "the scan at the hub")
+    ack = Ack(hub.scans[0]["id"], AckStatus.ACCEPTED).to_json()
+    # Another process holds the write lock (an organiser's sqlite3 shell mid-transaction): the
+    # kiosk's write fails for real, with SQLite's "database is locked".
+    holder = sqlite3.connect(tmp_path / "kiosk.db", isolation_level=None)
+    holder.execute("begin immediate")
+    hub.client.publish(Topics().ack(k.kiosk_id), ack, qos=1).wait_for_publish(5)
+    k.expect_tone("error")
+    wait_for(lambda: any("screen: Problem(title='Storage error'" in s for s in screens_shown(k)),
+             "the storage error on screen")
+    wait_for(lambda: any("warning='Storage error'" in s for s in screens_shown(k)),
+             "and on the idle screen after it")
+    holder.execute("rollback")
+    holder.close()
+    assert k.proc.poll() is None and pending(tmp_path) == 1, "still running, the scan still pending"
+    hub.client.publish(Topics().ack(k.kiosk_id), ack, qos=1).wait_for_publish(5)  # as for a re-send
+    wait_for(lambda: pending(tmp_path) == 0, "the answer recorded once the store works")
+    wait_for(lambda: "warning=''" in screens_shown(k)[-1], "the warning gone")
+    assert any("storage works again" in e for e in k.errors)
+    hub.close()
+
+
+def test_a_full_disk_never_loses_a_beeped_scan_nor_stops_the_kiosk(broker, tmp_path, caplog):
+    """The kiosk's own SQLite connection limited to the pages it has, plus one: really full."""
+    from kiosk.buzzer.tunes import Tone
+    from kiosk.machine import CodeRead
+    from kiosk.screens import Problem
+    from tests.kiosk.in_process import InProcessKiosk
+
+    hub = StandInHub(broker.port, answering=False)
+    kiosk = InProcessKiosk(tmp_path, broker.url)
+
+    def fill(store):
+        pages = store.db.execute("pragma page_count").fetchone()[0]
+        store.db.execute(f"pragma max_page_count = {pages + 1}")
+
+    def steps(k):
+        k.wait_online()
+        beeped = 0
+        for n in range(100, 400):
+            tones = len(k.tones)
+            k.daemon.post(CodeRead(badge_code(n)))
+            wait_for(lambda: len(k.tones) > tones, "a tone")
+            if k.tones[tones] is not Tone.OK:
+                break
+            beeped += 1
+        else:
+            raise AssertionError("the store never filled up")
+        assert k.problems()[-1] == Problem("Storage error", "tell an organiser")
+        wait_for(lambda: len(hub.scans) >= beeped, "every beeped scan sent")
+        for scan in list(hub.scans):  # the hub answers them all: recording answers needs room too
+            hub.client.publish(Topics().ack(k.kiosk_id), Ack(scan["id"], AckStatus.ACCEPTED).to_json(),
+                               qos=1).wait_for_publish(5)
+        db = sqlite3.connect(tmp_path / "kiosk.db")
+        wait_for(lambda: db.execute("select count(*) from scans").fetchone()[0] == beeped,
+                 "every scan that beeped OK in the store")
+        ids = {s["id"] for s in hub.scans}
+        assert {r[0] for r in db.execute("select id from scans")} == ids
+        k.daemon.post(CodeRead(badge_code(999)))  # the loop still answers: the error, clearly
+        wait_for(lambda: len(k.problems()) >= 2, "a second clear error")
+        db.close()
+
+    kiosk.run(steps, before=fill)
+    assert kiosk.daemon.machine.storage is not None
+    hub.close()
+
+
+def test_a_corrupt_store_is_moved_aside_the_kiosk_says_so_and_recover_brings_back_its_scans(broker, tmp_path, kiosks):
+    from tests.kiosk.test_store import damage_page_holding
+
+    kid = f"reset-{uuid.uuid4().hex[:8]}"
+    old = ScanStore(tmp_path / "kiosk.db")  # a day of scans, the last 100 never answered
+    for n in range(1, 301):
+        old.add(Scan(id=str(uuid.UUID(int=n, version=4)), kiosk=kid, event="barcamp", badge=badge_code(n),
+                     role="attend", ts=f"2026-11-23T10:{n // 60:02d}:{n % 60:02d}.000Z", seq=n, clock_ok=True))
+        if n <= 200:
+            old.mark_acked(str(uuid.UUID(int=n, version=4)), "accepted")
+    old.db.execute("pragma wal_checkpoint(TRUNCATE)")
+    page_size = old.db.execute("pragma page_size").fetchone()[0]
+    old.close()
+    damage_page_holding(tmp_path / "kiosk.db", "2026-11-23T10:00:30.000Z", page_size)  # an answered one
+
+    hub = StandInHub(broker.port, answering=False)
+    k = start(kiosks, broker, tmp_path, kiosk_id=kid)
+    wait_for(lambda: any("storage was reset" in e for e in k.errors), "the reset in the log")
+    [moved] = tmp_path.glob("kiosk.db.corrupt-*[0-9]Z")
+    wait_for(lambda: any("warning='Storage was reset'" in s for s in screens_shown(k)), "the reset on screen")
+    wait_for(lambda: hub.statuses.get(kid, {}).get("storage") == "reset", "the status says so")
+    k.type("T5724")
+    k.expect_tone("ok")
+    wait_for(lambda: hub.scans, "a new scan")
+    assert hub.scans[0]["seq"] == 301, "seq carries on past the old store's"
+    assert k.close() == 0
+
+    settings = tmp_path / "kiosk.toml"  # as on a Pi: the kiosk's settings file says who it is
+    settings.write_text(f'kiosk_id = "{kid}"\ndata_dir = "{tmp_path}"\n')
+    out = subprocess.run([sys.executable, "-m", "kiosk.cli", "recover", str(moved), "--config", str(settings)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert "100 scans back in the outbox" in out.stdout, out.stdout
+    hub.answering = True
+    k2 = start(kiosks, broker, tmp_path, kiosk_id=kid)
+    wait_for(lambda: len(hub.ids()) == 101, "the recovered scans at the hub", timeout=45)
+    assert {s["seq"] for s in hub.scans} == {*range(201, 302)}
+    wait_for(lambda: pending(tmp_path) == 0, "all answered")
+    wait_for(lambda: "storage" not in hub.statuses[kid], "the status no longer says reset")
+    assert not any("warning='Storage was reset'" in s for s in screens_shown(k2))
+    again = subprocess.run([sys.executable, "-m", "kiosk.cli", "recover", str(moved), "--config", str(settings)],
+                           capture_output=True, text=True, cwd=ROOT)
+    assert again.returncode == 1 and "stop it first" in again.stderr, "never while the kiosk runs"
+    hub.close()
+
+
+def test_a_store_that_cannot_be_opened_is_shown_and_tried_again_not_a_crash_loop(broker, tmp_path, kiosks):
+    (tmp_path / "kiosk.db").mkdir()  # SQLite cannot open it (as with a card mounted read-only)
+    hub = StandInHub(broker.port)
+    k = start(kiosks, broker, tmp_path)
+    wait_for(lambda: any("storage error: cannot open" in e for e in k.errors), "the error in the log")
+    k.expect_tone("error")
+    assert k.proc.poll() is None
+    (tmp_path / "kiosk.db").rmdir()  # an organiser puts it right
+    wait_for(lambda: any("storage works again" in e for e in k.errors), "opened on a later try", timeout=30)
+    k.type("T5724")
+    k.expect_tone("ok")
+    wait_for(lambda: hub.scans, "the scan at the hub")
+    hub.close()
+
+
+# --- Set-up cards never weaken the link ------------------------------------------------------
+
+def test_a_set_up_card_naming_another_host_never_gets_the_kiosks_credentials(broker, tmp_path, kiosks):
+    from tests.broker import Broker
+
+    other = Broker(tmp_path / "other")  # the host a card names; it logs who connects, as whom
+    with open(other.conf, "a") as conf:
+        conf.write("log_type notice\nconnection_messages true\n")
+    other.start()
+    try:
+        settings = tmp_path / "kiosk.toml"
+        settings.write_text('broker_username = "hall-user"\nbroker_password = "s3cret-pw"\n')
+        k = start(kiosks, broker, tmp_path / "kiosk", event=None, extra_args=["--config", str(settings)])
+        k.wait_online()
+        k.type(f"TURNOUT:SETUP:spring-camp@localhost:{other.port}")  # first boot: set-up mode
+        k.expect_tone("ok")
+        log = other.workdir / "mosquitto.log"
+        wait_for(lambda: f"as turnout-kiosk-{k.kiosk_id}" in log.read_text(), "the kiosk at the card's broker")
+        [line] = [l for l in log.read_text().splitlines() if f"as turnout-kiosk-{k.kiosk_id}" in l]
+        assert "u'" not in line, f"credentials sent to a host a card named: {line}"
+        assert any(f"switching to the hub at mqtt://localhost:{other.port}" in e for e in k.errors)
+        assert not any("s3cret-pw" in e for e in k.errors)
+    finally:
+        other.stop()
+
+
+def test_a_set_up_card_never_takes_a_tls_kiosk_off_tls(tmp_path, kiosks):
+    from tests.broker import free_port
+
+    k = KioskProcess(f"mqtts://hall-user:pw@127.0.0.1:{free_port()}", tmp_path, event=None, extra=["-v"])
+    kiosks.append(k)
+    k.type("TURNOUT:SETUP:spring-camp@localhost")
+    k.expect_tone("ok")
+    wait_for(lambda: any("switching to the hub at" in e for e in k.errors), "the switch logged")
+    assert any("switching to the hub at mqtts://localhost:8883" in e for e in k.errors), k.errors[-5:]
+    assert sqlite3.connect(tmp_path / "kiosk.db").execute(
+        "select value from settings where key = 'broker'").fetchone() == ("localhost",)

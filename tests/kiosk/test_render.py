@@ -7,7 +7,7 @@ the kiosk really uses.
 """
 
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -16,8 +16,8 @@ from PIL import Image, ImageChops, ImageDraw
 from kiosk.config import Settings
 from kiosk.display.device import Display, make_device
 from kiosk.display.render import ELLIPSIS, HEIGHT, WIDTH, fit, largest, render, text_width, wrap
-from kiosk.machine import (AckReceived, ButtonPressed, CodeRead, KioskMachine, Now, SetupChord, Show, Store,
-                           StoreFailed, WifiJoined)
+from kiosk.machine import (RESULT_SECONDS, AckReceived, ButtonPressed, CodeRead, KioskMachine, Now, SetupChord,
+                           Show, Store, StoreFailed, Tick, WifiJoined)
 from kiosk.screens import AlreadyCheckedIn, Armed, CheckedIn, Idle, Notice, Welcome
 from kiosk.wifi import WifiResult
 from turnout.protocol import Ack, AckStatus
@@ -26,15 +26,18 @@ GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("TURNOUT_UPDATE_GOLDENS") == "1"
 
 
-def machine_shows(*steps):
+def machine_shows(*steps, at=0.0, **state):
     """The screen the state machine shows after these events, so a golden carries its real words.
-    A step may be a function of the previous step's actions (to answer the scan just stored)."""
+    A step may be a function of the previous step's actions (to answer the scan just stored); the
+    last step happens ``at`` seconds after the others."""
     settings = Settings()
     machine = KioskMachine(kiosk_id="hall-1", event="barcamp", event_name="Barcamp", roles=settings.roles,
-                           labels=settings.label, online=True)
+                           labels=settings.label, **{"online": True, **state})
     now = Now(100.0, datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc), True)
     actions = []
-    for step in steps:
+    for i, step in enumerate(steps):
+        if i == len(steps) - 1:
+            now = Now(now.mono + at, now.wall + timedelta(seconds=at), True)
         actions = machine.handle(step(actions) if callable(step) else step, now)
     return [a.screen for a in actions if isinstance(a, Show)][-1]
 
@@ -52,6 +55,9 @@ SCREENS = {
     "idle_setup_mode": Idle("", "--:--", online=False, queued=0, setup=True),
     "idle_setup_mode_event": Idle("LocalGovCamp North September 2026", "14:05", online=True, queued=2,
                                   setup=True),
+    "idle_storage_error": machine_shows(CodeRead("T13"), lambda actions: StoreFailed(just_stored(actions)),
+                                        Tick(), at=RESULT_SECONDS + 1),
+    "idle_storage_reset": machine_shows(Tick(), store_reset=True, online=False, queued=2),
     "armed_cake": Armed("Cake", 12),
     "armed_long_role": Armed("Organise", 3),
     "checked_in": CheckedIn(None, will_sync=False),

@@ -4,11 +4,12 @@ import logging
 import os
 import stat
 import sys
+from pathlib import Path
 
 import pytest
 
-from kiosk.wifi import (WifiCardError, WifiCredentials, join_wifi, joining_message,
-                        nmcli_arguments, parse_wifi)
+from kiosk.wifi import (WifiCardError, WifiCredentials, join_wifi, joining_message, nmcli_commands,
+                        parse_wifi, passwd_file_line)
 
 
 def test_the_usual_wpa_card():
@@ -44,6 +45,7 @@ def test_an_open_network_has_no_password():
     ("WIFI:T:WPA;P:pw;;", "no network name"),
     ("WIFI:T:WPA;S:venue;;", "no password"),
     ("WIFI:T:WPA2-EAP;S:eduroam;P:x;;", "needs more than a password"),
+    ("WIFI:T:WPA;S:venue;P:two\nlines;;", "password no network uses"),
 ])
 def test_unusable_cards_are_rejected_with_a_reason(text, message):
     with pytest.raises(WifiCardError, match=message):
@@ -54,29 +56,51 @@ def test_the_password_never_appears_in_repr():
     assert "s3cret" not in repr(parse_wifi("WIFI:T:WPA;S:venue;P:s3cret;;"))
 
 
-def test_nmcli_arguments_add_a_connection_and_delete_none():
-    assert nmcli_arguments(WifiCredentials("venue", "pw", "WPA", True)) == [
-        "nmcli", "device", "wifi", "connect", "venue", "password", "pw", "hidden", "yes"]
-    assert nmcli_arguments(WifiCredentials("Guests", None, "nopass")) == [
-        "nmcli", "device", "wifi", "connect", "Guests"]
+def test_no_nmcli_command_carries_the_password():
+    """Rule: ps shows every process's arguments to every user, so a password never goes there."""
+    for creds in (WifiCredentials("venue", "cake1234", "WPA", True), WifiCredentials("venue", "cake1234", "SAE"),
+                  WifiCredentials("old", "abcde", "WEP")):
+        commands = nmcli_commands(creds, "/run/turnout/x/passwd")
+        assert commands[-1] == ["nmcli", "connection", "up", "id", creds.ssid, "passwd-file", "/run/turnout/x/passwd"]
+        assert not any(creds.password in arg for args in commands for arg in args)
+    assert nmcli_commands(WifiCredentials("Guests", None, "nopass"), "unused") == [
+        ["nmcli", "device", "wifi", "connect", "Guests"]]
+    assert passwd_file_line(WifiCredentials("venue", "cake:1234")) == "802-11-wireless-security.psk:cake:1234\n"
+    assert passwd_file_line(WifiCredentials("old", "abcde", "WEP")) == "802-11-wireless-security.wep-key0:abcde\n"
+
+
+ADDED_UUID = "6b1a7e2c-0d3f-4c55-9a7e-2b9c1f0d8e41"
 
 
 @pytest.fixture
 def fake_nmcli(tmp_path, monkeypatch):
-    """An ``nmcli`` first on PATH that records its arguments, one per line, and exits $FAKE_EXIT."""
+    """An ``nmcli`` first on PATH, as NetworkManager's answers it: it records its arguments, and
+    for ``passwd-file`` the file's mode and contents as nmcli would read them. ``connection up``
+    exits $FAKE_EXIT."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     record = tmp_path / "argv.txt"
     script = bin_dir / "nmcli"
     script.write_text(
         f"#!{sys.executable}\n"
-        "import os, sys\n"
-        f"open({str(record)!r}, 'a').write('\\n'.join(sys.argv[1:]) + '\\n---\\n')\n"
-        "code = int(os.environ.get('FAKE_EXIT', '0'))\n"
+        "import os, stat, sys\n"
+        "args = sys.argv[1:]\n"
+        f"out = open({str(record)!r}, 'a')\n"
+        "out.write('\\n'.join(args) + '\\n')\n"
+        "if 'passwd-file' in args:\n"
+        "    path = args[args.index('passwd-file') + 1]\n"
+        "    out.write('mode ' + oct(stat.S_IMODE(os.stat(path).st_mode)) + '\\n')\n"
+        "    out.write('dir mode ' + oct(stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode)) + '\\n')\n"
+        "    out.write('file ' + open(path).read())\n"
+        "out.write('---\\n')\n"
+        "if args[:2] == ['connection', 'add']:\n"
+        f"    print(\"Connection '\" + args[args.index('con-name') + 1] + \"' ({ADDED_UUID}) successfully added.\")\n"
+        "code = int(os.environ.get('FAKE_EXIT', '0')) if args[1:2] == ['up'] else 0\n"
         "if code: sys.stderr.write('Error: Connection activation failed: (7) Secrets were required.\\n')\n"
         "sys.exit(code)\n")
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(tmp_path))
     return record
 
 
@@ -84,25 +108,39 @@ def recorded(record):
     return [call.splitlines() for call in record.read_text().split("---\n") if call.strip()]
 
 
-def test_join_wifi_runs_nmcli_connect_with_the_card_s_arguments(fake_nmcli, caplog):
+def test_join_wifi_gives_nmcli_the_password_in_a_private_file_never_as_an_argument(fake_nmcli, tmp_path, caplog):
     creds = parse_wifi(r"WIFI:T:WPA;S:venue\;wifi;P:cake\:1234;H:true;;")
     assert joining_message(creds) == "Joining venue;wifi…"
     with caplog.at_level(logging.DEBUG):
         result = join_wifi(creds)
     assert result.joined and result.message == "Joined venue;wifi"
-    assert recorded(fake_nmcli) == [
-        ["device", "wifi", "connect", "venue;wifi", "password", "cake:1234", "hidden", "yes"]]
+    add, up = recorded(fake_nmcli)
+    assert add == ["connection", "add", "type", "wifi", "con-name", "venue;wifi", "ssid", "venue;wifi",
+                   "wifi-sec.key-mgmt", "wpa-psk", "wifi.hidden", "yes"]
+    assert up[:4] == ["connection", "up", "uuid", ADDED_UUID] and up[4] == "passwd-file"
+    assert up[6:] == ["mode 0o600", "dir mode 0o700", "file 802-11-wireless-security.psk:cake:1234"]
+    assert not any("cake:1234" in arg for arg in add + up[:6]), "never on a command line"
+    assert not Path(up[5]).exists() and not Path(up[5]).parent.exists(), "the file is gone afterwards"
+    assert Path(up[5]).parent.parent == tmp_path, "in the service's runtime directory"
     assert "cake:1234" not in caplog.text and "venue;wifi" in caplog.text
 
 
-def test_a_failed_join_says_why_without_the_password(fake_nmcli, monkeypatch, caplog):
+def test_a_failed_join_says_why_without_the_password_and_removes_only_what_it_added(fake_nmcli, monkeypatch, caplog):
     monkeypatch.setenv("FAKE_EXIT", "4")
     with caplog.at_level(logging.DEBUG):
         result = join_wifi(WifiCredentials("venue", "cake1234"))
     assert not result.joined
     assert result.message == "Could not join venue: wrong password or weak signal"
     assert "cake1234" not in caplog.text + result.message
-    assert len(recorded(fake_nmcli)) == 1  # one connect, no delete of anything
+    calls = recorded(fake_nmcli)
+    assert [c[:3] for c in calls] == [["connection", "add", "type"], ["connection", "up", "uuid"],
+                                      ["connection", "delete", "uuid"]]
+    assert calls[2] == ["connection", "delete", "uuid", ADDED_UUID], "the network it had before stays"
+
+
+def test_an_open_network_joins_with_no_password_file(fake_nmcli):
+    assert join_wifi(WifiCredentials("Guests", None, "nopass")).joined
+    assert recorded(fake_nmcli) == [["device", "wifi", "connect", "Guests"]]
 
 
 def test_no_nmcli_installed_is_a_result_not_a_crash(tmp_path, monkeypatch):
