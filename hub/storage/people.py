@@ -10,6 +10,7 @@ from typing import Any
 from hub.people import CONSENTS, DEFAULT_CONSENT, first_name, public_name
 from hub.storage.base import NotFound, StoreBase, blank_none, utc_now
 from hub.storage.database import chunks, marks
+from hub.text import one_line
 from turnout.codes import badge_code, is_badge
 
 
@@ -43,12 +44,16 @@ def _person(row: sqlite3.Row) -> Person:
 
 
 def _clean_name(name: str) -> str:
-    name = " ".join((name or "").split())
+    name = one_line(name)  # web, command line and import alike: no bidi or invisible characters
     if not name:
         raise ValueError("a person needs a name (a nickname is fine)")
     if len(name) > 100:
         raise ValueError("names are limited to 100 characters")
     return name
+
+
+def _clean_org(org: str | None) -> str | None:
+    return one_line(org) or None if org is not None else None
 
 
 def _check_consent(consent: str) -> None:
@@ -68,7 +73,7 @@ class PeopleStore(StoreBase):
             self.db.execute(
                 "INSERT INTO people (badge, number, name, org, email, junior, consent, claimed,"
                 " created_at, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-                (badge_code(number), number, name, blank_none(org), blank_none(email),
+                (badge_code(number), number, name, _clean_org(org), blank_none(email),
                  int(junior), consent, now, now))
         return self.person(badge_code(number))
 
@@ -101,7 +106,7 @@ class PeopleStore(StoreBase):
             self.db.execute(
                 "UPDATE people SET name = ?, org = ?, email = ?, junior = ?, consent = ?, claimed = 1,"
                 " claimed_at = ? WHERE badge = ?",
-                (name, blank_none(org), blank_none(email), int(junior), consent, now, badge))
+                (name, _clean_org(org), blank_none(email), int(junior), consent, now, badge))
             self.refresh_person(badge, award=True)
         return self.person(badge)
 
@@ -114,6 +119,8 @@ class PeopleStore(StoreBase):
             _check_consent(changes["consent"])
         if "name" in changes:
             changes["name"] = _clean_name(changes["name"])
+        if "org" in changes:
+            changes["org"] = _clean_org(changes["org"])
         if "junior" in changes:
             changes["junior"] = int(bool(changes["junior"]))
         if not changes:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from hub.people import CONSENTS, DEFAULT_CONSENT, FULL, HIDDEN, INITIAL
 from hub.printing.badges import BadgeSpec, badges_pdf
 from hub.store import Store
+from hub.text import one_line
 from hub.web.security import checked_form
 from turnout.codes import damm_valid, is_badge
 
@@ -59,9 +59,8 @@ class FormState:
 # --- Validation (pure) ---------------------------------------------------------------------------
 
 def clean_text(value: Any) -> str:
-    """Trimmed, whitespace collapsed, control characters dropped; any letters are welcome."""
-    text = "".join(ch for ch in str(value or "") if unicodedata.category(ch) != "Cc")
-    return " ".join(text.split())
+    """Any letters are welcome; control and invisible formatting characters are not (hub.text)."""
+    return one_line(value)
 
 
 def read_person(form) -> FormState:

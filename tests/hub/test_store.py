@@ -45,3 +45,14 @@ def test_a_kiosk_is_sent_its_config_once_per_change_and_never_unasked(tmp_path):
     store.set_role("stream", 4)
     assert "stream" in store.configs_to_send()["hall-1"].roles
     store.close()
+
+
+def test_names_from_any_door_lose_bidi_overrides_and_invisible_characters(tmp_path):
+    store = Store(tmp_path / "hub.sqlite")  # the command line and imports call the store directly
+    ada = store.add_person("\u202eAda\u202c\u200b Lovelace", org="\u2067Leeds\u2069")
+    assert (ada.name, ada.org) == ("Ada Lovelace", "Leeds")
+    [blank] = store.add_blank_badges(1)
+    assert store.claim(blank, "Grace\u200e Hopper").name == "Grace Hopper"
+    assert store.update_person(ada.badge, name="\ufeffAda L", org="\u202dNorth").name == "Ada L"
+    assert store.person(ada.badge).org == "North"
+    store.close()

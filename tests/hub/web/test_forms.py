@@ -94,6 +94,16 @@ def test_any_script_is_welcome_in_a_name_and_stored_as_typed(hub):
         assert hub.store.person(badge).name == name
 
 
+def test_bidi_overrides_and_invisible_characters_are_dropped_from_what_people_type(hub):
+    # "\u202e" would reverse the rest of a leaderboard line; zero-width characters hide in names.
+    typed = {"name": "\u202eAda\u202c Love\u200blace\u2066", "organisation": "\ufeffLeeds\u200f"}
+    badge = badge_of(register(hub.client(), **typed))
+    person = hub.store.person(badge)
+    assert (person.name, person.org) == ("Ada Lovelace", "Leeds")
+    emoji = "\U0001F469\u200d\U0001F4BB Sam"  # the joiner inside an emoji sequence stays
+    assert hub.store.person(badge_of(register(hub.client(), name=emoji))).name == emoji
+
+
 @pytest.mark.parametrize("name", HOSTILE)
 def test_hostile_names_are_stored_as_is_and_escaped_on_every_page(hub, name):
     client = hub.client()
