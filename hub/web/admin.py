@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 
 from hub.openness import STEPS
 from hub.store import OUTCOME_KINDS, Event, NotFound, Store
+from hub.text import spreadsheet_safe
 from hub.web import printouts
 from hub.web.forms import CONSENT_CHOICES, FormState, clean_text, normalise_code, read_person
 from hub.web.privacy import data_download
@@ -117,7 +118,7 @@ def csv_rows(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in _chain(header, rows):
-        writer.writerow([_safe_cell(cell) for cell in row])
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -126,12 +127,6 @@ def csv_rows(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
 def _chain(header, rows):
     yield header
     yield from rows
-
-
-def _safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
 
 
 def _csv_response(name: str, lines: Iterator[str]) -> StreamingResponse:
