@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from hub import __version__
 from hub.store import Store
+from turnout.protocol import Topics
 
 API_PREFIX = "/api/v1"
 
@@ -88,14 +89,16 @@ class KioskOut(BaseModel):
 
 
 def create_app(store: Store, publish_config: Callable[[str], None] | None = None,
-               title: str = "Turnout hub") -> FastAPI:
-    """The hub's web app. ``publish_config(kiosk)`` is how pages tell a kiosk its new event."""
+               title: str = "Turnout hub", topics: Topics | None = None) -> FastAPI:
+    """The hub's web app. ``publish_config(kiosk)`` is how pages tell a kiosk its new event;
+    ``topics`` are the hub's MQTT topics (its ``--base-topic``), for scans moved out of quarantine."""
     # FastAPI's own /docs loads Swagger UI from a CDN: blank on a venue network with no
     # internet. /docs here is a plain page drawn from the same OpenAPI schema.
     app = FastAPI(title=title, version=__version__, docs_url=None, redoc_url=None,
                   description="Points, milestones and turnout from Turnout kiosks.")
     app.state.store = store
     app.state.publish_config = publish_config
+    app.state.topics = topics or Topics()
     app.include_router(api_router(store))
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)

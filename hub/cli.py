@@ -350,8 +350,8 @@ def _web_app(store: Store, ingest):
         from hub.web import create_web_app  # type: ignore[attr-defined]
     except ImportError:
         from hub.api import create_app
-        return create_app(store, publish_config=ingest.publish_config)
-    return create_web_app(store, publish_config=ingest.publish_config)
+        return create_app(store, publish_config=ingest.publish_config, topics=ingest.topics)
+    return create_web_app(store, publish_config=ingest.publish_config, topics=ingest.topics)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from hub.web.forms import CONSENT_CHOICES, FormState, clean_text, normalise_code
 from hub.web.privacy import data_download
 from hub.web.security import checked_form, client_key, verify_password
 from turnout.codes import is_badge, is_role_name
-from turnout.protocol import EVENT_ID, Topics, is_kiosk_id
+from turnout.protocol import EVENT_ID, is_kiosk_id
 
 log = logging.getLogger("turnout.hub.web")
 
@@ -384,8 +384,8 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
             return done(request, "/admin/quarantine", "Choose the event the scan belongs to")
         from hub.intake import Intake
 
-        try:
-            ack = Intake(store, Topics()).reassign(item_id, event_id)
+        try:  # the hub's own topics: a scan kept under a custom --base-topic must still parse
+            ack = Intake(store, request.app.state.topics).reassign(item_id, event_id)
         except (NotFound, ValueError) as exc:
             return done(request, "/admin/quarantine", f"That scan could not be moved: {exc}")
         log.info("organiser moved quarantined scan %s to %s (%s)", item_id, event_id, ack.status)

@@ -49,12 +49,12 @@ class Hub:
         return client
 
 
-def make_hub(tmp_path: Path, password: bool = True, publish=None) -> Hub:
+def make_hub(tmp_path: Path, password: bool = True, publish=None, topics: Topics | None = None) -> Hub:
     store = Store(tmp_path / "hub.sqlite")
     if password:
         set_admin_password(store, PASSWORD)
     hub = Hub(store, None)
-    hub.app = create_web_app(store, publish_config=publish or hub.published.append)
+    hub.app = create_web_app(store, publish_config=publish or hub.published.append, topics=topics)
     return hub
 
 
@@ -71,10 +71,12 @@ def post_form(client: TestClient, page_path: str, data: dict, action: str | None
     return client.post(action or page_path, data={"csrf_token": token(page), **data}, **kwargs)
 
 
-def scan(store: Store, event: str, badge: str, role: str = "attend", kiosk: str = "door-1"):
+def scan(store: Store, event: str, badge: str, role: str = "attend", kiosk: str = "door-1",
+         topics: Topics | None = None):
     """One scan through the real intake, as if a kiosk had sent it."""
+    topics = topics or Topics()
     s = make_scan(kiosk, event, badge, role=role)
-    return Intake(store, Topics()).receive(Topics().scan(kiosk), s.to_json())
+    return Intake(store, topics).receive(topics.scan(kiosk), s.to_json())
 
 
 def errors_in(page) -> list[str]:

@@ -290,6 +290,31 @@ def test_a_scan_refused_for_an_unknown_event_can_be_counted_at_the_right_one(hub
     assert hub.store.standing(badge).attended == 1 and hub.store.quarantined() == []
 
 
+def test_a_quarantined_scan_is_moved_under_the_hubs_own_base_topic(tmp_path):
+    from turnout.protocol import Topics
+    topics = Topics("civic/turnout")  # turnout-hub serve --base-topic civic/turnout
+    hub = make_hub(tmp_path, topics=topics)
+    badge = hub.store.add_person("Ada Lovelace").badge
+    assert scan(hub.store, "no-such-event", badge, topics=topics).ack.status == "rejected"
+    [item] = hub.store.quarantined()
+    assert item.topic == "civic/turnout/kiosk/door-1/scan"
+    event = hub.store.add_event("Camp", "2025-01-01")
+    done = post_form(hub.admin(), "/admin/quarantine", {"event": event.id},
+                     action=f"/admin/quarantine/{item.id}/reassign")
+    assert "Scan now counts at Camp (accepted)" in done.text
+    assert hub.store.standing(badge).attended == 1 and hub.store.quarantined() == []
+
+
+def test_serve_gives_the_web_pages_the_topics_it_listens_on(tmp_path):
+    from hub.cli import _web_app
+    from hub.ingest import Ingest
+    from hub.store import Store
+    from turnout.protocol import Topics
+    store = Store(tmp_path / "hub.sqlite")
+    ingest = Ingest(store, "mqtt://127.0.0.1:1", Topics("civic/turnout"))  # never started
+    assert _web_app(store, ingest).state.topics.base == "civic/turnout"
+
+
 # -- people --
 
 def test_merging_two_badges_of_one_person_adds_up_their_scans(hub, admin):
