@@ -1,7 +1,8 @@
 """The hub's JSON API, ``/api/v1``: stable, documented in docs/api.md, OpenAPI at /openapi.json.
 
 ``create_app(store)`` builds the FastAPI app; the web pages (step 3) add their routes to it.
-Names follow each person's consent: people who asked not to be shown appear with no name.
+Names follow each person's consent: people who asked not to be shown are never listed by
+badge (an event's roll counts them), and their own record carries no name.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class LeaderboardRow(BaseModel):
 
 class PresentOut(BaseModel):
     badge: str
-    name: str | None
+    name: str
     roles: list[str]
     first_time: bool
 
@@ -65,9 +66,11 @@ class EventOut(BaseModel):
     date: str
     series: str | None
     venue: str | None
-    present: list[PresentOut]
+    present: list[PresentOut] = Field(description="the people present who agreed to be shown")
+    not_shown: int = Field(description="people present who chose not to be shown (or have not "
+                                       "claimed their badge yet): counted, never listed")
     roles: dict[str, int]
-    attended: int
+    attended: int = Field(description="everyone present, shown or not")
 
 
 class EventSummaryOut(BaseModel):
@@ -170,14 +173,17 @@ def api_router(store: Store) -> APIRouter:
 
     @router.get("/events/{event_id}", response_model=EventOut)
     def event(event_id: str) -> EventOut:
-        """An event with everyone present and the roles each did."""
+        """An event: who was present and agreed to be shown, how many others, the roles done."""
         if store.event(event_id) is None:
             raise HTTPException(404, f"no event {event_id}")
         report = store.event_report(event_id)
         e = report.event
+        # A badge at an event says who was there: only people with a public name are listed.
+        shown = [r for r in report.present if r.name is not None]
         return EventOut(id=e.id, name=e.name, date=e.date, series=e.series, venue=e.venue,
                         present=[PresentOut(badge=r.badge, name=r.name, roles=list(r.roles),
-                                            first_time=r.first_time) for r in report.present],
+                                            first_time=r.first_time) for r in shown],
+                        not_shown=len(report.present) - len(shown),
                         roles=report.role_counts, attended=len(report.present))
 
     @router.get("/kiosks", response_model=list[KioskOut])
