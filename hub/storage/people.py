@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from hub.people import CONSENTS, DEFAULT_CONSENT, first_name, public_name
+from hub.people import CONSENTS, DEFAULT_CONSENT, first_name, less_public, public_name
 from hub.storage.base import NotFound, StoreBase, blank_none, utc_now
 from hub.storage.database import chunks, marks
 from hub.text import one_line
@@ -111,6 +111,8 @@ class PeopleStore(StoreBase):
         return self.person(badge)
 
     def update_person(self, badge: str, **changes: Any) -> Person:
+        """Change a person's details. Consent made less public also forgets their open-data
+        pseudonym (``forget_pseudonym``), so later downloads cannot be linked to earlier ones."""
         allowed = {"name", "org", "email", "junior", "consent"}
         unknown = set(changes) - allowed
         if unknown:
@@ -126,7 +128,9 @@ class PeopleStore(StoreBase):
         if not changes:
             return self._person_or_raise(badge)
         with self.db.transaction():
-            self._person_or_raise(badge)
+            before = self._person_or_raise(badge)
+            if "consent" in changes and less_public(changes["consent"], before.consent):
+                self.forget_pseudonym(badge)
             sets = ", ".join(f"{k} = ?" for k in changes)
             self.db.execute(f"UPDATE people SET {sets} WHERE badge = ?", (*changes.values(), badge))
             self.refresh_person(badge, award=True)

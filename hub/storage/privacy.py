@@ -65,6 +65,15 @@ class PrivacyStore(StoreBase):
                             " WHERE badge = ? AND resolved_at IS NULL", (utc_now(), badge))
         return moved
 
+    def forget_pseudonym(self, badge: str) -> None:
+        """The next open-data download gives this badge a new random id, for all its rows.
+
+        Called when someone withdraws consent: records published earlier keep the old id, and
+        nothing here links it to the new one, so a later download cannot be joined to an
+        earlier one (where the person was named) by ``person_id``.
+        """
+        self.db.execute("DELETE FROM pseudonyms WHERE badge = ?", (badge,))
+
     def erased_at(self, badge: str) -> str | None:
         row = self.db.execute("SELECT erased_at FROM erasures WHERE badge = ?", (badge,)).fetchone()
         return row["erased_at"] if row else None

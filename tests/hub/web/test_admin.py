@@ -354,6 +354,18 @@ def test_people_are_found_by_name_organisation_email_or_code(hub, admin):
     assert found.headers["location"] == f"/admin/people/{ada.badge}"
 
 
+def test_withdrawing_consent_in_the_admin_relabels_the_person_in_the_next_open_data(hub, admin):
+    event = hub.store.add_event("Camp", "2025-01-01")
+    badge = hub.store.add_person("Ada Lovelace", consent="full").badge
+    scan(hub.store, event.id, badge)
+    public = hub.client()
+    [before] = csv.DictReader(io.StringIO(public.get("/data/v1/participation.csv").text))
+    assert before["name"] == "Ada Lovelace"
+    post_form(admin, f"/admin/people/{badge}", {"name": "Ada Lovelace", "consent": "hidden"})
+    [after] = csv.DictReader(io.StringIO(public.get("/data/v1/participation.csv").text))
+    assert after["name"] == "" and after["person_id"] != before["person_id"]
+
+
 def test_editing_a_person(hub, admin):
     badge = hub.store.add_person("Ada Lovelace").badge
     post_form(admin, f"/admin/people/{badge}", {"name": "Ada King", "organisation": "Royal Society",
