@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from hub.claims import new_claim_code
 from hub.people import CONSENTS, DEFAULT_CONSENT, first_name, less_public, public_name
 from hub.storage.base import NotFound, StoreBase, blank_none, utc_now
 from hub.storage.database import chunks, marks
@@ -26,6 +27,8 @@ class Person:
     claimed: bool = False
     created_at: str = ""
     claimed_at: str | None = None
+    # An unclaimed badge's, printed on it; None once claimed. Kept out of logs and tracebacks.
+    claim_code: str | None = field(default=None, repr=False)
 
     @property
     def public_name(self) -> str | None:
@@ -40,7 +43,7 @@ def _person(row: sqlite3.Row) -> Person:
     return Person(badge=row["badge"], number=row["number"], name=row["name"], org=row["org"],
                   email=row["email"], junior=bool(row["junior"]), consent=row["consent"],
                   claimed=bool(row["claimed"]), created_at=row["created_at"],
-                  claimed_at=row["claimed_at"])
+                  claimed_at=row["claimed_at"], claim_code=row["claim_code"])
 
 
 def _clean_name(name: str) -> str:
@@ -78,14 +81,19 @@ class PeopleStore(StoreBase):
         return self.person(badge_code(number))
 
     def add_blank_badges(self, count: int) -> list[str]:
-        """Badge codes for pre-printed badges, claimed later by whoever is handed one."""
+        """Badge codes for pre-printed badges, claimed later by whoever is handed one.
+
+        Each gets its own random claim code (``Person.claim_code``), printed on the badge:
+        ``/claim`` needs it, so holding the badge, not guessing the next number, is what counts.
+        """
         now = utc_now()
         with self.db.transaction():
             start = self._next_number()
             codes = [badge_code(n) for n in range(start, start + count)]
             self.db.executemany(
-                "INSERT INTO people (badge, number, created_at) VALUES (?, ?, ?)",
-                [(code, n, now) for n, code in zip(range(start, start + count), codes)])
+                "INSERT INTO people (badge, number, created_at, claim_code) VALUES (?, ?, ?, ?)",
+                [(code, n, now, new_claim_code())
+                 for n, code in zip(range(start, start + count), codes)])
         return codes
 
     def claim(self, badge: str, name: str, junior: bool = False, org: str | None = None,
@@ -105,7 +113,7 @@ class PeopleStore(StoreBase):
                                "(print blank badges with `turnout-hub badges --blank N`)")
             self.db.execute(
                 "UPDATE people SET name = ?, org = ?, email = ?, junior = ?, consent = ?, claimed = 1,"
-                " claimed_at = ? WHERE badge = ?",
+                " claimed_at = ?, claim_code = NULL WHERE badge = ?",
                 (name, _clean_org(org), blank_none(email), int(junior), consent, now, badge))
             self.refresh_person(badge, award=True)
         return self.person(badge)
@@ -210,8 +218,8 @@ class PeopleStore(StoreBase):
             self.db.execute("DELETE FROM milestones WHERE badge = ?", (gone,))
             self.db.execute(
                 "UPDATE people SET name = NULL, org = NULL, email = NULL, consent = 'hidden',"
-                " claimed = 1, claimed_at = COALESCE(claimed_at, ?) WHERE badge = ?",
-                (utc_now(), gone))
+                " claimed = 1, claimed_at = COALESCE(claimed_at, ?), claim_code = NULL"
+                " WHERE badge = ?", (utc_now(), gone))
             self.db.execute("INSERT INTO merges (badge, into_badge, merged_at) VALUES (?, ?, ?)",
                             (gone, keep, utc_now()))
             if merged.junior and not kept.junior:

@@ -54,8 +54,8 @@ class PrivacyStore(StoreBase):
             self.db.execute(f"DELETE FROM pseudonyms WHERE badge IN ({in_list})", badges)
             self.db.execute(
                 "UPDATE people SET name = NULL, org = NULL, email = NULL, junior = 0,"
-                " consent = 'hidden', claimed = 1, claimed_at = COALESCE(claimed_at, ?)"
-                " WHERE badge = ?", (utc_now(), badge))
+                " consent = 'hidden', claimed = 1, claimed_at = COALESCE(claimed_at, ?),"
+                " claim_code = NULL WHERE badge = ?", (utc_now(), badge))
             for each in badges:
                 self.db.execute("UPDATE quarantine SET payload = REPLACE(payload, ?, '\"erased\"')"
                                 " WHERE payload LIKE ?", (f'"{each}"', f'%"{each}"%'))

@@ -9,6 +9,7 @@ def test_a_database_from_the_first_release_is_upgraded_in_place(tmp_path):
     store.add_kiosk("hall-1")
     for column in ("reported_event", "config_sent"):  # as version 1 made it
         store.db.execute(f"ALTER TABLE kiosks DROP COLUMN {column}")
+    as_version_2(store)
     store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     store.close()
     store = Store(path)
@@ -16,6 +17,32 @@ def test_a_database_from_the_first_release_is_upgraded_in_place(tmp_path):
     assert store.kiosk("hall-1").reported_event == "camp-1"
     version = store.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
     assert int(version) == SCHEMA_VERSION
+    store.close()
+
+
+def as_version_2(store: Store) -> None:
+    """Take away what version 3 added: claim codes on badges and admin sessions on the hub."""
+    store.db.execute("ALTER TABLE people DROP COLUMN claim_code")
+    store.db.execute("DROP TABLE sessions")
+    store.db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+
+
+def test_a_database_from_before_claim_codes_is_upgraded_and_its_blank_badges_keep_none(tmp_path):
+    path = tmp_path / "hub.sqlite"
+    store = Store(path)
+    [old_blank] = store.add_blank_badges(1)
+    ada = store.add_person("Ada Lovelace").badge
+    as_version_2(store)
+    store.close()
+    store = Store(path)
+    assert store.person(old_blank).claim_code is None  # only an organiser can claim it now
+    assert store.person(ada).name == "Ada Lovelace"
+    [new_blank] = store.add_blank_badges(1)
+    assert len(store.person(new_blank).claim_code) == 6
+    store.start_session("hash", 1.0, keep=5)
+    assert store.session_times("hash") == (1.0, 1.0)
+    version = store.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    assert int(version) == SCHEMA_VERSION == 3
     store.close()
 
 
