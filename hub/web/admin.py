@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 import re
 from collections.abc import Iterable, Iterator
 from datetime import date as Date
@@ -174,11 +175,15 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         key = client_key(request)
         state = FormState()
         stored = sec.password_hash()
-        if sec.logins.blocked(key):
-            log.warning("admin sign-in from %s refused: too many wrong passwords", key)
-            state.errors["password"] = "Too many wrong passwords. Wait 15 minutes and try again"
-            return show(request, "admin/login.html", {"form": state, "has_password": stored is not None,
-                                                      "next": form.get("next", "")}, status_code=429)
+        wait = math.ceil(sec.logins.retry_after(key))
+        if wait > 0:  # a back-off, not a lock: the wait never passes a minute
+            log.warning("admin sign-in from %s refused: too many wrong passwords, %d s to wait", key, wait)
+            state.errors["password"] = (f"Too many wrong passwords. Wait {wait} second"
+                                        f"{'' if wait == 1 else 's'} and try again")
+            response = show(request, "admin/login.html", {"form": state, "has_password": stored is not None,
+                                                          "next": form.get("next", "")}, status_code=429)
+            response.headers["Retry-After"] = str(wait)
+            return response
         if not verify_password(stored, str(form.get("password") or "")):
             sec.logins.failed(key)
             log.warning("admin sign-in from %s: wrong password", key)

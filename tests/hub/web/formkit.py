@@ -30,15 +30,27 @@ PASSWORD = "correct horse battery staple"
 HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
 
 
+class Clock:
+    """A clock for rate limits and sessions that a test moves by hand (never by sleeping)."""
+
+    def __init__(self, now: float = 1_000_000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @dataclass
 class Hub:
     store: Store
     app: object
     published: list[str] = field(default_factory=list)
 
-    def client(self, https: bool = False) -> TestClient:
+    def client(self, https: bool = False, address: str = "testclient") -> TestClient:
+        """A browser; ``address`` is where the hub sees it come from (rate limits count by it)."""
         base = "https://testserver" if https else "http://testserver"
-        return TestClient(self.app, base_url=base, raise_server_exceptions=False)
+        return TestClient(self.app, base_url=base, raise_server_exceptions=False,
+                          client=(address, 50000))
 
     def admin(self) -> TestClient:
         client = self.client()
