@@ -10,6 +10,7 @@ import pypdfium2 as pdfium
 import pytest
 from pyzbar import pyzbar
 
+from hub.claims import printed
 from hub.web.security import MAX_SESSIONS, PASSWORD_SETTING, SESSION_IDLE, SESSION_LIFETIME
 from tests.hub.web.formkit import PASSWORD, Clock, errors_in, make_hub, post_form, scan, token
 
@@ -495,8 +496,12 @@ def test_print_blank_badges_makes_new_unclaimed_codes_that_scan_back(hub, admin)
     response = post_form(admin, "/admin/print", {"which": "blank", "blank": "3", "layout": "sheet"},
                          action="/admin/print/badges.pdf")
     assert response.headers["content-type"] == "application/pdf"
-    codes = [p.badge for p in hub.store.people(claimed=False)]
+    blanks = hub.store.people(claimed=False)
+    codes = [p.badge for p in blanks]
     assert len(codes) == 3 and decoded(response.content) == sorted(codes * 2)
+    text = pdfium.PdfDocument(response.content)[0].get_textpage().get_text_range()
+    assert all(f"Claim code: {printed(p.claim_code)}" in text for p in blanks)
+    assert len({p.claim_code for p in blanks}) == 3
 
 
 def test_print_chosen_badges_and_refuse_unknown_ones(hub, admin):
@@ -516,6 +521,7 @@ def test_print_role_cards_and_the_undo_card(hub, admin):
 
 def test_badges_and_cards_from_the_command_line(tmp_path, capsys):
     from hub.cli import main
+    from hub.store import Store
     db = str(tmp_path / "hub.sqlite")
     assert main(["--db", db, "person", "add", "Ada Lovelace"]) == 0
     ada = capsys.readouterr().out.split()[-1]
@@ -523,6 +529,10 @@ def test_badges_and_cards_from_the_command_line(tmp_path, capsys):
     assert main(["--db", db, "badges", "--out", str(out), ada]) == 0
     assert decoded(out.read_bytes()) == [ada, ada]
     assert main(["--db", db, "badges", "--out", str(out), "--blank", "2"]) == 0
+    assert "claim code" in capsys.readouterr().out
+    blanks = Store(db).people(claimed=False)
+    text = pdfium.PdfDocument(out.read_bytes())[0].get_textpage().get_text_range()
+    assert all(f"Claim code: {printed(p.claim_code)}" in text for p in blanks) and len(blanks) == 2
     assert main(["--db", db, "badges", "--out", str(out), "--all"]) == 0
     assert len(decoded(out.read_bytes())) == 2  # blank badges are not "everyone registered"
     assert main(["--db", db, "badges", "--out", str(out), ada, "--all"]) == 1
