@@ -30,8 +30,9 @@ def printed(code: str) -> str:
 
 
 def normalise_claim_code(text: Any) -> str:
-    """What someone typed from the badge: spaces and dashes dropped, upper case."""
-    return re.sub(r"[\s\-\u2010-\u2015]+", "", str(text or "")).upper()[:40]
+    """What someone typed from the badge, upper case, with only its letters and digits kept
+    (the dash in any form, spaces, and anything invisible that came with a paste go)."""
+    return re.sub(r"[^A-Z0-9]+", "", str(text or "").upper())[:40]
 
 
 def claim_code_matches(typed: str, issued: str | None) -> bool:
