@@ -1,7 +1,8 @@
 """The hub's JSON API, ``/api/v1``: stable, documented in docs/api.md, OpenAPI at /openapi.json.
 
 ``create_app(store)`` builds the FastAPI app; the web pages (step 3) add their routes to it.
-Names follow each person's consent: people who asked not to be shown appear with no name.
+Names follow each person's consent: people who asked not to be shown are never listed by
+badge (an event's roll counts them), and their own record carries no name.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from hub import __version__
 from hub.store import Store
+from turnout.protocol import Topics
 
 API_PREFIX = "/api/v1"
 MAX_LEADERBOARD_ROWS = 1000
@@ -64,7 +66,7 @@ class LeaderboardRow(BaseModel):
 
 class PresentOut(BaseModel):
     badge: str
-    name: str | None
+    name: str
     roles: list[str]
     first_time: bool
 
@@ -75,9 +77,11 @@ class EventOut(BaseModel):
     date: str
     series: str | None
     venue: str | None
-    present: list[PresentOut]
+    present: list[PresentOut] = Field(description="the people present who agreed to be shown")
+    not_shown: int = Field(description="people present who chose not to be shown (or have not "
+                                       "claimed their badge yet): counted, never listed")
     roles: dict[str, int]
-    attended: int
+    attended: int = Field(description="everyone present, shown or not")
 
 
 class EventSummaryOut(BaseModel):
@@ -99,14 +103,16 @@ class KioskOut(BaseModel):
 
 
 def create_app(store: Store, publish_config: Callable[[str], None] | None = None,
-               title: str = "Turnout hub") -> FastAPI:
-    """The hub's web app. ``publish_config(kiosk)`` is how pages tell a kiosk its new event."""
+               title: str = "Turnout hub", topics: Topics | None = None) -> FastAPI:
+    """The hub's web app. ``publish_config(kiosk)`` is how pages tell a kiosk its new event;
+    ``topics`` are the hub's MQTT topics (its ``--base-topic``), for scans moved out of quarantine."""
     # FastAPI's own /docs loads Swagger UI from a CDN: blank on a venue network with no
     # internet. /docs here is a plain page drawn from the same OpenAPI schema.
     app = FastAPI(title=title, version=__version__, docs_url=None, redoc_url=None,
                   description="Points, milestones and turnout from Turnout kiosks.")
     app.state.store = store
     app.state.publish_config = publish_config
+    app.state.topics = topics or Topics()
     app.include_router(api_router(store))
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
@@ -181,14 +187,17 @@ def api_router(store: Store) -> APIRouter:
 
     @router.get("/events/{event_id}", response_model=EventOut)
     def event(event_id: str) -> EventOut:
-        """An event with everyone present and the roles each did."""
+        """An event: who was present and agreed to be shown, how many others, the roles done."""
         if store.event(event_id) is None:
             raise HTTPException(404, f"no event {event_id}")
         report = store.event_report(event_id)
         e = report.event
+        # A badge at an event says who was there: only people with a public name are listed.
+        shown = [r for r in report.present if r.name is not None]
         return EventOut(id=e.id, name=e.name, date=e.date, series=e.series, venue=e.venue,
                         present=[PresentOut(badge=r.badge, name=r.name, roles=list(r.roles),
-                                            first_time=r.first_time) for r in report.present],
+                                            first_time=r.first_time) for r in shown],
+                        not_shown=len(report.present) - len(shown),
                         roles=report.role_counts, attended=len(report.present))
 
     @router.get("/kiosks", response_model=list[KioskOut])

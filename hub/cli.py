@@ -66,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     claim.add_argument("badge")
     _person_options(claim)
     claim.set_defaults(run=person_claim)
-    blank = person.add_parser("blank", help="make N unclaimed badge codes to pre-print")
+    blank = person.add_parser("blank", help="make N unclaimed badge codes to pre-print,"
+                              " each with its claim code")
     blank.add_argument("count", type=int)
     blank.set_defaults(run=person_blank)
 
@@ -200,8 +201,12 @@ def person_claim(store: Store, config: HubConfig, args) -> None:
 
 
 def person_blank(store: Store, config: HubConfig, args) -> None:
-    for code in store.add_blank_badges(args.count):
-        print(code)
+    from hub.claims import printed
+
+    codes = store.add_blank_badges(args.count)
+    people = store.people_by_badge(codes)
+    for code in codes:  # both go on the badge: /claim asks for both
+        print(f"{code}\t{printed(people[code].claim_code)}")
 
 
 def person_list(store: Store, config: HubConfig, args) -> None:
@@ -403,6 +408,9 @@ def print_badges(store: Store, config: HubConfig, args) -> None:
     pages = printouts.print_badges(args.out, specs, layout=args.layout, skip=args.skip)
     print(f"Wrote {_count(len(specs), 'badge')} on {_count(pages, 'page')}."
           " Print at actual size (no fit to page):")
+    if args.blank is not None:
+        print("Each blank badge carries its own claim code: people claim it at /claim with the"
+              " badge code and the claim code. Keep the sheets safe until handed out.")
     print(args.out)
 
 
@@ -487,8 +495,8 @@ def _web_app(store: Store, ingest):
         from hub.web import create_web_app  # type: ignore[attr-defined]
     except ImportError:
         from hub.api import create_app
-        return create_app(store, publish_config=ingest.publish_config)
-    return create_web_app(store, publish_config=ingest.publish_config)
+        return create_app(store, publish_config=ingest.publish_config, topics=ingest.topics)
+    return create_web_app(store, publish_config=ingest.publish_config, topics=ingest.topics)
 
 
 if __name__ == "__main__":

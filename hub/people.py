@@ -13,6 +13,11 @@ CONSENTS = (FULL, INITIAL, HIDDEN)
 DEFAULT_CONSENT = INITIAL
 
 
+def less_public(new: str, old: str) -> bool:
+    """Whether changing consent from ``old`` to ``new`` shows the person less (full > initial > hidden)."""
+    return CONSENTS.index(new) > CONSENTS.index(old)
+
+
 def first_name(name: str | None) -> str:
     """What the kiosk screen says: the first word of the name they gave."""
     return (name or "").strip().split(" ")[0] if name and name.strip() else ""

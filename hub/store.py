@@ -7,6 +7,7 @@
     storage/standings.py   points and clubs          storage/quarantine.py refused messages
     storage/privacy.py     requests and erasure      storage/outcomes.py   what came of events
     storage/roles.py       roles and points          storage/settings.py   hub-wide settings
+    storage/sessions.py    organisers' admin sessions
 
 Only these modules speak SQL (and hub.reports, which reads through the same connection). Scans
 are kept forever, exactly as the kiosk sent them; everything else about a person's points
@@ -29,6 +30,7 @@ from hub.storage.quarantine import MAX_QUARANTINE_PAYLOAD, Quarantined, Quaranti
 from hub.storage.roles import RolesStore
 from hub.storage.scans import NewScan, ScansStore, StoredScan, Tally
 from hub.storage.schema import SCHEMA_VERSION, init_schema
+from hub.storage.sessions import SessionsStore
 from hub.storage.settings import SettingsStore
 from hub.storage.standings import StandingsStore
 
@@ -41,7 +43,7 @@ __all__ = [
 
 
 class Store(PeopleStore, EventsStore, KiosksStore, ScansStore, StandingsStore, QuarantineStore,
-            PrivacyStore, OutcomesStore, RolesStore, SettingsStore):
+            PrivacyStore, OutcomesStore, RolesStore, SettingsStore, SessionsStore):
     """Everything the hub keeps. Thread-safe: each thread gets its own connection."""
 
     def __init__(self, location: str | Path, rules: Rules | None = None):

@@ -3,13 +3,14 @@
 Each badge carries the person's name, their organisation, a Code 128 barcode (cheap USB
 scanners read only 1D codes) and a QR code (camera kiosks) of the same ``T…`` code, and the
 code in print so it can be typed in. A badge without a name is a pre-printed badge with a
-line to write the name on.
+line to write the name on and, above it, its claim code (``hub.claims``), which ``/claim``
+asks for with the badge code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Drawing
@@ -18,6 +19,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from hub.claims import printed
 from hub.printing import text
 from hub.printing.pages import ACCENT, GUIDE, INK, MUTED, PdfTarget, pdf_canvas
 from hub.printing.symbols import CODE128_BAR_WIDTH, code128_fitting, qr_drawing, qr_modules
@@ -60,13 +62,15 @@ AVERY_L4785 = LabelSheet("Avery L4785", A4, columns=2, rows=5, left=18 * mm, top
 
 @dataclass(frozen=True)
 class BadgeSpec:
-    """One badge to print. ``name=None`` prints a blank badge to write the name on."""
+    """One badge to print. ``name=None`` prints a blank badge to write the name on, with its
+    ``claim_code`` if it has one (blank badges printed before claim codes have none)."""
 
     code: str
     name: str | None = None
     organisation: str | None = None
     event: str | None = None
     junior: bool = False
+    claim_code: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         # A badge with a mistyped code would never scan; refuse it before it is printed.
@@ -153,6 +157,8 @@ def draw_badge(canvas: Canvas, badge: BadgeSpec, x: float, y: float) -> None:
     bottom = _draw_organisation(canvas, badge.organisation, codes_top)
     if badge.name is None:
         _draw_write_on_line(canvas, bottom)
+        if badge.claim_code:
+            _draw_claim_code(canvas, badge.claim_code, top, bottom)
     else:
         _draw_name(canvas, badge.name, top, bottom)
     canvas.restoreState()
@@ -254,3 +260,17 @@ def _draw_write_on_line(canvas: Canvas, bottom: float) -> None:
     canvas.setLineWidth(0.6)
     canvas.line(_TEXT_LEFT + label_width + 1.5 * mm, baseline - 0.5,
                 LABEL_WIDTH - _EDGE - 2 * mm, baseline - 0.5)
+
+
+_CLAIM_SIZE = 11
+
+
+def _draw_claim_code(canvas: Canvas, claim_code: str, top: float, bottom: float) -> None:
+    """ "Claim code: 7KQ-2MX" between the top of the name box and the line to write on."""
+    write_on = bottom + 2 * mm
+    baseline = (top + write_on + 4 * mm) / 2 - _CLAIM_SIZE * 0.38
+    canvas.setFillColor(MUTED)
+    label_width = text.draw(canvas, _TEXT_LEFT, baseline, "Claim code:", text.sans(), 9)
+    canvas.setFillColor(INK)
+    text.draw(canvas, _TEXT_LEFT + label_width + 1.5 * mm, baseline, printed(claim_code),
+              text.mono(), _CLAIM_SIZE)

@@ -10,7 +10,6 @@ There is no right-to-left reordering or complex shaping (Arabic, Indic scripts).
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -19,6 +18,8 @@ import reportlab
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+
+from hub.text import one_line
 
 ELLIPSIS = "…"
 
@@ -83,10 +84,8 @@ def mono() -> FontChain:
 
 
 def clean(text: str) -> str:
-    """One printable line: NFC-normalised, control characters and runs of spaces collapsed."""
-    text = unicodedata.normalize("NFC", text)
-    text = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text)
-    return " ".join(text.split())
+    """One printable line, by the same rule as every name the hub keeps (``hub.text.one_line``)."""
+    return one_line(text)
 
 
 def _has_glyph(font_name: str, ch: str) -> bool:

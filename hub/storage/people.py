@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from hub.people import CONSENTS, DEFAULT_CONSENT, first_name, public_name
+from hub.claims import new_claim_code
+from hub.people import CONSENTS, DEFAULT_CONSENT, first_name, less_public, public_name
 from hub.storage.base import NotFound, StoreBase, blank_none, utc_now
 from hub.storage.database import chunks, marks
+from hub.text import one_line
 from turnout.codes import badge_code, is_badge
 
 
@@ -25,6 +27,8 @@ class Person:
     claimed: bool = False
     created_at: str = ""
     claimed_at: str | None = None
+    # An unclaimed badge's, printed on it; None once claimed. Kept out of logs and tracebacks.
+    claim_code: str | None = field(default=None, repr=False)
 
     @property
     def public_name(self) -> str | None:
@@ -39,16 +43,20 @@ def _person(row: sqlite3.Row) -> Person:
     return Person(badge=row["badge"], number=row["number"], name=row["name"], org=row["org"],
                   email=row["email"], junior=bool(row["junior"]), consent=row["consent"],
                   claimed=bool(row["claimed"]), created_at=row["created_at"],
-                  claimed_at=row["claimed_at"])
+                  claimed_at=row["claimed_at"], claim_code=row["claim_code"])
 
 
 def _clean_name(name: str) -> str:
-    name = " ".join((name or "").split())
+    name = one_line(name)  # web, command line and import alike: no bidi or invisible characters
     if not name:
         raise ValueError("a person needs a name (a nickname is fine)")
     if len(name) > 100:
         raise ValueError("names are limited to 100 characters")
     return name
+
+
+def _clean_org(org: str | None) -> str | None:
+    return one_line(org) or None if org is not None else None
 
 
 def _check_consent(consent: str) -> None:
@@ -68,19 +76,24 @@ class PeopleStore(StoreBase):
             self.db.execute(
                 "INSERT INTO people (badge, number, name, org, email, junior, consent, claimed,"
                 " created_at, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-                (badge_code(number), number, name, blank_none(org), blank_none(email),
+                (badge_code(number), number, name, _clean_org(org), blank_none(email),
                  int(junior), consent, now, now))
         return self.person(badge_code(number))
 
     def add_blank_badges(self, count: int) -> list[str]:
-        """Badge codes for pre-printed badges, claimed later by whoever is handed one."""
+        """Badge codes for pre-printed badges, claimed later by whoever is handed one.
+
+        Each gets its own random claim code (``Person.claim_code``), printed on the badge:
+        ``/claim`` needs it, so holding the badge, not guessing the next number, is what counts.
+        """
         now = utc_now()
         with self.db.transaction():
             start = self._next_number()
             codes = [badge_code(n) for n in range(start, start + count)]
             self.db.executemany(
-                "INSERT INTO people (badge, number, created_at) VALUES (?, ?, ?)",
-                [(code, n, now) for n, code in zip(range(start, start + count), codes)])
+                "INSERT INTO people (badge, number, created_at, claim_code) VALUES (?, ?, ?, ?)",
+                [(code, n, now, new_claim_code())
+                 for n, code in zip(range(start, start + count), codes)])
         return codes
 
     def claim(self, badge: str, name: str, junior: bool = False, org: str | None = None,
@@ -100,12 +113,14 @@ class PeopleStore(StoreBase):
                                "(print blank badges with `turnout-hub badges --blank N`)")
             self.db.execute(
                 "UPDATE people SET name = ?, org = ?, email = ?, junior = ?, consent = ?, claimed = 1,"
-                " claimed_at = ? WHERE badge = ?",
-                (name, blank_none(org), blank_none(email), int(junior), consent, now, badge))
+                " claimed_at = ?, claim_code = NULL WHERE badge = ?",
+                (name, _clean_org(org), blank_none(email), int(junior), consent, now, badge))
             self.refresh_person(badge, award=True)
         return self.person(badge)
 
     def update_person(self, badge: str, **changes: Any) -> Person:
+        """Change a person's details. Consent made less public also forgets their open-data
+        pseudonym (``forget_pseudonym``), so later downloads cannot be linked to earlier ones."""
         allowed = {"name", "org", "email", "junior", "consent"}
         unknown = set(changes) - allowed
         if unknown:
@@ -114,12 +129,16 @@ class PeopleStore(StoreBase):
             _check_consent(changes["consent"])
         if "name" in changes:
             changes["name"] = _clean_name(changes["name"])
+        if "org" in changes:
+            changes["org"] = _clean_org(changes["org"])
         if "junior" in changes:
             changes["junior"] = int(bool(changes["junior"]))
         if not changes:
             return self._person_or_raise(badge)
         with self.db.transaction():
-            self._person_or_raise(badge)
+            before = self._person_or_raise(badge)
+            if "consent" in changes and less_public(changes["consent"], before.consent):
+                self.forget_pseudonym(badge)
             sets = ", ".join(f"{k} = ?" for k in changes)
             self.db.execute(f"UPDATE people SET {sets} WHERE badge = ?", (*changes.values(), badge))
             self.refresh_person(badge, award=True)
@@ -199,8 +218,8 @@ class PeopleStore(StoreBase):
             self.db.execute("DELETE FROM milestones WHERE badge = ?", (gone,))
             self.db.execute(
                 "UPDATE people SET name = NULL, org = NULL, email = NULL, consent = 'hidden',"
-                " claimed = 1, claimed_at = COALESCE(claimed_at, ?) WHERE badge = ?",
-                (utc_now(), gone))
+                " claimed = 1, claimed_at = COALESCE(claimed_at, ?), claim_code = NULL"
+                " WHERE badge = ?", (utc_now(), gone))
             self.db.execute("INSERT INTO merges (badge, into_badge, merged_at) VALUES (?, ?, ?)",
                             (gone, keep, utc_now()))
             if merged.junior and not kept.junior:

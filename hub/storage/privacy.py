@@ -54,8 +54,8 @@ class PrivacyStore(StoreBase):
             self.db.execute(f"DELETE FROM pseudonyms WHERE badge IN ({in_list})", badges)
             self.db.execute(
                 "UPDATE people SET name = NULL, org = NULL, email = NULL, junior = 0,"
-                " consent = 'hidden', claimed = 1, claimed_at = COALESCE(claimed_at, ?)"
-                " WHERE badge = ?", (utc_now(), badge))
+                " consent = 'hidden', claimed = 1, claimed_at = COALESCE(claimed_at, ?),"
+                " claim_code = NULL WHERE badge = ?", (utc_now(), badge))
             for each in badges:
                 self.db.execute("UPDATE quarantine SET payload = REPLACE(payload, ?, '\"erased\"')"
                                 " WHERE payload LIKE ?", (f'"{each}"', f'%"{each}"%'))
@@ -64,6 +64,15 @@ class PrivacyStore(StoreBase):
             self.db.execute("UPDATE privacy_requests SET resolved_at = ?, resolution = 'erased'"
                             " WHERE badge = ? AND resolved_at IS NULL", (utc_now(), badge))
         return moved
+
+    def forget_pseudonym(self, badge: str) -> None:
+        """The next open-data download gives this badge a new random id, for all its rows.
+
+        Called when someone withdraws consent: records published earlier keep the old id, and
+        nothing here links it to the new one, so a later download cannot be joined to an
+        earlier one (where the person was named) by ``person_id``.
+        """
+        self.db.execute("DELETE FROM pseudonyms WHERE badge = ?", (badge,))
 
     def erased_at(self, badge: str) -> str | None:
         row = self.db.execute("SELECT erased_at FROM erasures WHERE badge = ?", (badge,)).fetchone()

@@ -5,15 +5,18 @@ from __future__ import annotations
 from hub.rules import Rules
 from hub.storage.database import SQLiteDatabase
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # How to bring an older database up to SCHEMA_VERSION: the statements for each version.
+# (New tables need none: SCHEMA below creates whatever is missing before these run.)
 MIGRATIONS = {
     2: ["ALTER TABLE kiosks ADD COLUMN reported_event TEXT",
         "ALTER TABLE kiosks ADD COLUMN config_sent TEXT"],
     3: ["ALTER TABLE quarantine ADD COLUMN size INTEGER",
         "ALTER TABLE quarantine ADD COLUMN cut_short INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE quarantine ADD COLUMN is_scan INTEGER NOT NULL DEFAULT 0"],
+    # Blank badges printed before claim codes keep none: only an organiser can claim them.
+    4: ["ALTER TABLE people ADD COLUMN claim_code TEXT"],
 }
 
 SCHEMA = """
@@ -31,7 +34,8 @@ CREATE TABLE IF NOT EXISTS people (
     consent TEXT NOT NULL DEFAULT 'initial',
     claimed INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
-    claimed_at TEXT
+    claimed_at TEXT,
+    claim_code TEXT  -- printed on a blank badge, needed at /claim; NULL once claimed
 );
 CREATE TABLE IF NOT EXISTS events (
     id TEXT PRIMARY KEY,
@@ -150,6 +154,11 @@ CREATE TABLE IF NOT EXISTS erasures (
 CREATE TABLE IF NOT EXISTS pseudonyms (
     badge TEXT PRIMARY KEY,
     pid TEXT NOT NULL UNIQUE  -- a stable random id per badge, for open participation records
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash TEXT PRIMARY KEY,  -- SHA-256 of the id in the organiser's cookie, never the id
+    created_at REAL NOT NULL,  -- Unix seconds: the absolute lifetime counts from here
+    last_seen REAL NOT NULL    -- Unix seconds: the idle limit counts from here
 );
 CREATE TABLE IF NOT EXISTS privacy_requests (
     id INTEGER PRIMARY KEY,

@@ -12,15 +12,16 @@ from fastapi import FastAPI
 
 from hub.store import Store
 from hub.web.app import WebSettings, mount_web
+from turnout.protocol import Topics
 
 __all__ = ["WebSettings", "create_web_app", "mount_web"]
 
 
 def create_web_app(store: Store, publish_config: Callable[[str], None] | None = None,
-                   settings: WebSettings | None = None) -> FastAPI:
+                   settings: WebSettings | None = None, topics: Topics | None = None) -> FastAPI:
     """The JSON API plus every web page, as ``turnout-hub serve`` runs it."""
     from hub.api import create_app
 
-    app = create_app(store, publish_config=publish_config)
+    app = create_app(store, publish_config=publish_config, topics=topics)
     mount_web(app, store, settings or WebSettings())
     return app

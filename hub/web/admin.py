@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 import re
 from collections.abc import Iterable, Iterator
 from datetime import date as Date, datetime, timedelta, timezone
@@ -22,12 +23,13 @@ from fastapi.templating import Jinja2Templates
 
 from hub.openness import STEPS
 from hub.store import OUTCOME_KINDS, Event, NotFound, Store
+from hub.text import spreadsheet_safe
 from hub.web import printouts
 from hub.web.forms import CONSENT_CHOICES, FormState, clean_text, normalise_code, read_person
 from hub.web.privacy import data_download
 from hub.web.security import checked_form, client_key, verify_password
 from turnout.codes import is_badge, is_role_name
-from turnout.protocol import EVENT_ID, Topics, is_kiosk_id
+from turnout.protocol import EVENT_ID, is_kiosk_id
 
 log = logging.getLogger("turnout.hub.web")
 
@@ -117,7 +119,7 @@ def csv_rows(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in _chain(header, rows):
-        writer.writerow([_safe_cell(cell) for cell in row])
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -126,12 +128,6 @@ def csv_rows(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
 def _chain(header, rows):
     yield header
     yield from rows
-
-
-def _safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
 
 
 def _csv_response(name: str, lines: Iterator[str]) -> StreamingResponse:
@@ -179,11 +175,15 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         key = client_key(request)
         state = FormState()
         stored = sec.password_hash()
-        if sec.logins.blocked(key):
-            log.warning("admin sign-in from %s refused: too many wrong passwords", key)
-            state.errors["password"] = "Too many wrong passwords. Wait 15 minutes and try again"
-            return show(request, "admin/login.html", {"form": state, "has_password": stored is not None,
-                                                      "next": form.get("next", "")}, status_code=429)
+        wait = math.ceil(sec.logins.retry_after(key))
+        if wait > 0:  # a back-off, not a lock: the wait never passes a minute
+            log.warning("admin sign-in from %s refused: too many wrong passwords, %d s to wait", key, wait)
+            state.errors["password"] = (f"Too many wrong passwords. Wait {wait} second"
+                                        f"{'' if wait == 1 else 's'} and try again")
+            response = show(request, "admin/login.html", {"form": state, "has_password": stored is not None,
+                                                          "next": form.get("next", "")}, status_code=429)
+            response.headers["Retry-After"] = str(wait)
+            return response
         if not verify_password(stored, str(form.get("password") or "")):
             sec.logins.failed(key)
             log.warning("admin sign-in from %s: wrong password", key)
@@ -391,8 +391,8 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
             return done(request, "/admin/quarantine", "Choose the event the scan belongs to")
         from hub.intake import Intake
 
-        try:
-            ack = Intake(store, Topics()).reassign(item_id, event_id)
+        try:  # the hub's own topics: a scan kept under a custom --base-topic must still parse
+            ack = Intake(store, request.app.state.topics).reassign(item_id, event_id)
         except (NotFound, ValueError) as exc:
             return done(request, "/admin/quarantine", f"That scan could not be moved: {exc}")
         log.info("organiser moved quarantined scan %s to %s (%s)", item_id, event_id, ack.status)

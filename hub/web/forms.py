@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,10 +19,12 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from hub.claims import claim_code_matches, normalise_claim_code
 from hub.people import CONSENTS, DEFAULT_CONSENT, FULL, HIDDEN, INITIAL
 from hub.printing.badges import BadgeSpec, badges_pdf
-from hub.store import Store
-from hub.web.security import checked_form
+from hub.store import Person, Store
+from hub.text import one_line
+from hub.web.security import checked_form, client_key
 from turnout.codes import damm_valid, is_badge
 
 log = logging.getLogger("turnout.hub.web")
@@ -40,6 +41,10 @@ CONSENT_CHOICES = (
     (HIDDEN, "Do not show my name",
      "Your points still count, and the kiosk still greets you, but no public page names you."),
 )
+ALREADY_CLAIMED = "That badge has already been claimed. If it is yours, ask an organiser to help"
+NO_CLAIM_CODE = "Enter the claim code printed on your badge"
+WRONG_CLAIM_CODE = "That claim code does not match the badge. Check it against your badge"
+TOO_MANY_CLAIMS = "You have tried too many times. Wait an hour and try again, or ask an organiser"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CODE_SHAPE = re.compile(r"^T[0-9]{2,18}$")
 
@@ -59,9 +64,8 @@ class FormState:
 # --- Validation (pure) ---------------------------------------------------------------------------
 
 def clean_text(value: Any) -> str:
-    """Trimmed, whitespace collapsed, control characters dropped; any letters are welcome."""
-    text = "".join(ch for ch in str(value or "") if unicodedata.category(ch) != "Cc")
-    return " ".join(text.split())
+    """Any letters are welcome; control and invisible formatting characters are not (hub.text)."""
+    return one_line(value)
 
 
 def read_person(form) -> FormState:
@@ -102,6 +106,28 @@ def code_problem(code: str) -> str | None:
     if not damm_valid(code[1:]):
         return "That code has a typo: check each number against your badge"
     return None
+
+
+def claim_problems(person: Person | None, typed_claim: str) -> dict[str, str]:
+    """Why this badge cannot be claimed at /claim with this claim code; empty when it can.
+
+    Badge codes are sequential, so the code alone would let anyone claim a stack of blank
+    badges by counting: the claim code printed on the badge (``hub.claims``) shows it was
+    handed to them. Badges printed before claim codes have none: only an organiser claims those.
+    """
+    if person is None:
+        return {"code": "We have no badge with that code. Check it against your badge, "
+                        "or register for a new badge"}
+    if person.claimed:
+        return {"code": ALREADY_CLAIMED}
+    if person.claim_code is None:
+        return {"code": "This badge was printed before badges had claim codes. "
+                        "Ask an organiser to claim it for you"}
+    if not typed_claim:
+        return {"claim_code": NO_CLAIM_CODE}
+    if not claim_code_matches(typed_claim, person.claim_code):
+        return {"claim_code": WRONG_CLAIM_CODE}
+    return {}
 
 
 # --- Pages -------------------------------------------------------------------------------------
@@ -146,21 +172,36 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
 
     @pages.post("/claim")
     async def claim(request: Request):
+        """A blank badge becomes someone's only with its claim code (see ``claim_problems``).
+
+        Refusals are counted: a wrong claim code against the address and the badge, a badge
+        that cannot be claimed against the address; past either limit, no tries for the hour.
+        """
         form = await checked_form(request)
+        security = request.app.state.security
+        key = client_key(request)
         state = read_person(form)
         code = normalise_code(form.get("code"))
+        typed_claim = normalise_claim_code(form.get("claim_code"))
         state.values["code"] = code or clean_text(form.get("code"))[:40]
+        state.values["claim_code"] = clean_text(form.get("claim_code"))[:40]
         problem = code_problem(code)
-        if problem is None:
-            existing = store.person(code)
-            if existing is None:
-                problem = ("We have no badge with that code. Check it against your badge, "
-                           "or register for a new badge")
-            elif existing.claimed:
-                problem = ("That badge has already been claimed. If it is yours, "
-                           "ask an organiser to help")
-        if problem:
-            state.errors = {"code": problem, **state.errors}
+        if problem is not None:  # a typo: nothing looked up, nothing counted
+            problems = {"code": problem, **({} if typed_claim else {"claim_code": NO_CLAIM_CODE})}
+        elif security.claims.blocked(key) or security.claims_by_badge.blocked(code):
+            log.warning("claim of badge %s from %s refused: too many tries", code, key)
+            state.errors = {"code": TOO_MANY_CLAIMS, **state.errors}
+            return show(request, "claim.html", {"form": state}, status_code=429)
+        else:
+            problems = claim_problems(store.person(code), typed_claim)
+            wrong_claim_code = problems.get("claim_code") == WRONG_CLAIM_CODE
+            if wrong_claim_code:
+                security.claims_by_badge.failed(code)
+            if wrong_claim_code or "code" in problems:
+                security.claims.failed(key)
+                log.warning("claim of badge %s from %s refused: %s", code, key,
+                            "wrong claim code" if wrong_claim_code else problems["code"])
+        state.errors = {**problems, **state.errors}
         if not state.ok:
             return show(request, "claim.html", {"form": state}, status_code=400)
         v = state.values
@@ -168,8 +209,7 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
             person = store.claim(code, v["name"], junior=v["junior"], org=v["organisation"],
                                  email=v["email"], consent=v["consent"])
         except ValueError:  # claimed by someone else a moment ago
-            state.errors = {"code": "That badge has already been claimed. If it is yours, "
-                                    "ask an organiser to help", **state.errors}
+            state.errors = {"code": ALREADY_CLAIMED, **state.errors}
             return show(request, "claim.html", {"form": state}, status_code=400)
         log.info("badge %s claimed at /claim", person.badge)
         remember_badge(request, person.badge)

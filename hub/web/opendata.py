@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 
 from hub.reports import Reports
 from hub.store import Store
+from hub.text import spreadsheet_safe
 
 BASE = "/data/v1"
 CSVW_CONTEXT = "http://www.w3.org/ns/csvw"
@@ -131,18 +132,18 @@ def _dataset(name: str) -> Dataset:
     return BY_NAME[name]
 
 
-def _cell(value) -> str:
-    return "" if value is None else str(value)
-
-
 def csv_lines(dataset: Dataset, rows: Iterable[dict], batch: int = 2000) -> Iterator[str]:
-    """RFC 4180 CSV (CRLF line ends) with a header row of the column names, in batches."""
+    """RFC 4180 CSV (CRLF line ends) with a header row of the column names, in batches.
+
+    Every cell goes through ``spreadsheet_safe``: names and event details are typed by the
+    public, and a downloaded CSV is opened in a spreadsheet that would run ``=HYPERLINK(…)``.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     names = [c.name for c in dataset.columns]
     writer.writerow(names)
     for n, row in enumerate(rows, start=1):
-        writer.writerow([_cell(row.get(k)) for k in names])
+        writer.writerow([spreadsheet_safe(row.get(k)) for k in names])
         if n % batch == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -35,8 +35,8 @@ def card_roles(store: Store) -> list[tuple[str, str]]:
 
 
 def badge_spec(person: Person, event: str | None = None) -> BadgeSpec:
-    if not person.claimed:
-        return BadgeSpec(person.badge, event=event)
+    if not person.claimed:  # a blank badge: printed with its claim code (organisers only)
+        return BadgeSpec(person.badge, event=event, claim_code=person.claim_code)
     return BadgeSpec(person.badge, person.name, person.org, event=event, junior=person.junior)
 
 
@@ -55,10 +55,13 @@ def everyone_badges(store: Store, event: str | None = None) -> list[BadgeSpec]:
 
 
 def blank_badges(store: Store, count: int, event: str | None = None) -> list[BadgeSpec]:
-    """New unclaimed codes for pre-printed badges; people claim them at /claim."""
+    """New unclaimed codes for pre-printed badges, each with its claim code; people claim them
+    at /claim with both."""
     if not 1 <= count <= MAX_BLANK:
         raise ValueError(f"print between 1 and {MAX_BLANK} blank badges at a time")
-    return [BadgeSpec(code, event=event) for code in store.add_blank_badges(count)]
+    codes = store.add_blank_badges(count)
+    people = store.people_by_badge(codes)
+    return [badge_spec(people[code], event) for code in codes]
 
 
 def print_badges(out: PdfTarget, specs: Sequence[BadgeSpec], layout: str = "sheet",

@@ -3,7 +3,8 @@
 Proving it is them takes two things: the code on their badge (which anyone at an event might
 see) and the email address they gave when registering (which nobody else sees). People who
 gave no email ask an organiser, who checks who they are in person and uses the admin pages.
-Look-ups are rate limited per address, and a wrong answer never says which half was wrong.
+Look-ups are rate limited per address and per badge, and a wrong answer never says which half
+was wrong.
 Erasure is only ever done by an organiser confirming the request (``/admin/privacy``).
 """
 
@@ -89,14 +90,20 @@ def router(store: Store, templates: Jinja2Templates, settings) -> APIRouter:
                                           status_code=status_code)
 
     def identify(request: Request, form) -> tuple[FormState, Person | None]:
-        """Check the badge code and email together; count failures against the address."""
-        lookups = request.app.state.security.lookups
+        """Check the badge code and email together.
+
+        Failures count against the address *and* the badge (so many addresses cannot share
+        out the guesses at one person's email), and a success clears neither: looking up
+        your own badge must not buy more guesses at someone else's.
+        """
+        security = request.app.state.security
         code = normalise_code(form.get("code"))
         email = clean_text(form.get("email"))
         state = FormState(values={"code": code or clean_text(form.get("code"))[:40], "email": email,
                                   "note": clean_text(form.get("note"))[:500]})
         key = client_key(request)
-        if lookups.blocked(key):
+        if security.lookups.blocked(key) or security.lookups_by_badge.blocked(code):
+            log.warning("privacy look-up for %s from %s refused: too many tries", code[:20], key)
             state.errors["code"] = TOO_MANY
             return state, None
         problem = code_problem(code)
@@ -109,11 +116,11 @@ def router(store: Store, templates: Jinja2Templates, settings) -> APIRouter:
         person = store.person(code)
         if person is None or not person.claimed or store.erased_at(code) \
                 or not _same_email(email, person.email):
-            lookups.failed(key)
+            security.lookups.failed(key)
+            security.lookups_by_badge.failed(code)  # a valid code: code_problem passed
             log.warning("privacy look-up for %s from %s did not match", code, key)
             state.errors["code"] = NO_MATCH
             return state, None
-        lookups.succeeded(key)
         return state, person
 
     @pages.get("/privacy/download")

@@ -1,17 +1,23 @@
-"""Sessions, CSRF tokens, admin passwords and login rate limits for the hub's forms and admin.
+"""Sessions, CSRF tokens, admin passwords and rate limits for the hub's forms and admin.
 
 - **Sessions** live in one cookie, ``turnout_session``, signed (and timestamped) with
   itsdangerous: HttpOnly, SameSite=Lax, and Secure whenever the page came over HTTPS (or always,
   with ``TURNOUT_HUB_HTTPS_ONLY=1``). A cookie is only set once a page needs a session (a form),
-  so the public pages set none.
+  so the public pages set none. A visitor's session (a CSRF token, the badges this browser
+  registered) lives in the cookie alone, so the public forms write nothing per visitor.
+- **Signed-in sessions** are kept on the hub too (``hub.storage.sessions``): the cookie carries
+  a random session id, the database its hash. Signing out deletes the row, so a copied cookie
+  stops working; a session ends 12 hours after signing in however busy it is, or after 8 hours
+  unused; a new admin password ends them all; at most 50 are kept.
 - **CSRF**: a synchroniser token kept in the session and sent as a hidden field by every form;
   a POST without the matching token (or from another site's Origin) gets a friendly 403 page.
 - **Passwords**: the admin password is hashed with Argon2id (argon2-cffi) and kept in the
   database; ``turnout-hub admin set-password`` sets it, or ``TURNOUT_HUB_ADMIN_PASSWORD`` on a
-  hub that has none yet. A session remembers a fingerprint of the hash, so changing the
-  password signs every session out.
-- **Rate limits**: failed logins (and privacy look-ups) are counted per client address; after
-  too many in the window, further tries are refused until the window has passed.
+  hub that has none yet.
+- **Rate limits**: wrong admin passwords slow further tries from that address (a back-off of
+  at most a minute, so organisers are never locked out for long); privacy look-ups and badge
+  claims are refused after too many failures per address *and* per badge in the hour, and a
+  success clears neither count.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import logging
 import os
 import secrets
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +49,10 @@ from hub.store import Store
 log = logging.getLogger("turnout.hub.web")
 
 SESSION_COOKIE = "turnout_session"
-SESSION_MAX_AGE = 8 * 60 * 60  # a working day at an event, then sign in again
+SESSION_IDLE = 8 * 60 * 60  # unused this long, a session ends (the cookie's Max-Age too)
+SESSION_LIFETIME = 12 * 60 * 60  # a long event day, however busy, then sign in again
+SESSION_TOUCH = 60  # how often a signed-in session's last use is written down
+MAX_SESSIONS = 50  # signed-in sessions kept at once: the oldest end first
 CSRF_FIELD = "csrf_token"
 PASSWORD_SETTING = "admin_password_hash"
 SECRET_SETTING = "session_secret"
@@ -73,7 +82,11 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 
 
 def set_admin_password(store: Store, password: str) -> None:
+    """Set the password and end every signed-in session (a leaked one must not outlive it)."""
     store.set_setting(PASSWORD_SETTING, hash_password(password))
+    ended = store.end_all_sessions()
+    if ended:
+        log.info("admin password changed: %d organiser sessions signed out", ended)
 
 
 def admin_password_hash(store: Store) -> str | None:
@@ -86,40 +99,75 @@ def admin_password_hash(store: Store) -> str | None:
     return stored
 
 
-def password_fingerprint(secret: str, stored_hash: str) -> str:
-    """Ties a session to the current password: a new password signs everyone out."""
-    return hmac.new(secret.encode(), stored_hash.encode(), hashlib.sha256).hexdigest()[:32]
-
-
 # --- Rate limits -------------------------------------------------------------------------------
 
 @dataclass
 class Attempts:
-    """Failures per key (a client address) in a sliding window; blocked past ``limit``."""
+    """Failures per key (a client address, a badge) in a sliding window; blocked past ``limit``.
+
+    Bounded: past ``max_keys`` keys, expired ones are dropped, then those failing longest ago.
+    """
 
     limit: int = 5
     window: float = 15 * 60
     clock: Callable[[], float] = time.monotonic
-    _failures: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    max_keys: int = 10_000
+    _failures: dict[str, deque[float]] = field(default_factory=dict)
 
     def _recent(self, key: str) -> deque[float]:
-        times = self._failures[key]
+        times = self._failures.get(key)
+        if times is None:
+            return deque()
         cutoff = self.clock() - self.window
         while times and times[0] <= cutoff:
             times.popleft()
         if not times:
-            self._failures.pop(key, None)
+            del self._failures[key]
         return times
 
+    def count(self, key: str) -> int:
+        return len(self._recent(key))
+
     def blocked(self, key: str) -> bool:
-        return len(self._recent(key)) >= self.limit
+        return self.count(key) >= self.limit
 
     def failed(self, key: str) -> None:
         self._recent(key)
-        self._failures[key].append(self.clock())
+        self._failures.setdefault(key, deque()).append(self.clock())
+        if len(self._failures) > self.max_keys:
+            self._shrink()
 
     def succeeded(self, key: str) -> None:
         self._failures.pop(key, None)
+
+    def _shrink(self) -> None:
+        for key in list(self._failures):
+            self._recent(key)
+        excess = len(self._failures) - self.max_keys * 9 // 10
+        if excess > 0:
+            for key in sorted(self._failures, key=lambda k: self._failures[k][-1])[:excess]:
+                del self._failures[key]
+
+
+@dataclass
+class Backoff(Attempts):
+    """Failures per key; past ``limit`` in the window, each try must wait twice as long as the
+    one before (``first_wait``, 2, 4 … seconds, never more than ``longest``) after the last."""
+
+    first_wait: float = 1.0
+    longest: float = 60.0
+
+    def retry_after(self, key: str) -> float:
+        """Seconds until this key may try again; 0 when it may now."""
+        times = self._recent(key)
+        over = len(times) - self.limit
+        if over < 0:
+            return 0.0
+        wait = min(self.longest, self.first_wait * 2 ** min(over, 30))
+        return max(0.0, times[-1] + wait - self.clock())
+
+    def blocked(self, key: str) -> bool:
+        return self.retry_after(key) > 0
 
 
 def client_key(request: Request) -> str:
@@ -156,7 +204,7 @@ class SessionCookies:
     """ASGI middleware: ``request.session`` from a signed cookie, written back when changed."""
 
     def __init__(self, app, secret: str, https_only: bool | None = None,
-                 max_age: int = SESSION_MAX_AGE):
+                 max_age: int = SESSION_IDLE):
         self.app = app
         self.serializer = URLSafeTimedSerializer(secret, salt="turnout-session")
         self.https_only = https_only
@@ -243,32 +291,64 @@ async def checked_form(request: Request):
 
 # --- Admin sign-in -----------------------------------------------------------------------------
 
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
 @dataclass
 class Security:
-    """What the forms and admin pages share: the secret, the password check, rate limits."""
+    """What the forms and admin pages share: the password, sign-in and sessions, rate limits."""
 
     store: Store
-    secret: str
-    logins: Attempts = field(default_factory=Attempts)
+    clock: Callable[[], float] = time.time  # wall clock: sessions outlive a restart
+    logins: Backoff = field(default_factory=Backoff)
     lookups: Attempts = field(default_factory=lambda: Attempts(limit=10, window=60 * 60))
+    lookups_by_badge: Attempts = field(default_factory=lambda: Attempts(limit=10, window=60 * 60))
+    # A venue's wifi may put many people behind one address: more room per address than per badge.
+    claims: Attempts = field(default_factory=lambda: Attempts(limit=30, window=60 * 60))
+    claims_by_badge: Attempts = field(default_factory=lambda: Attempts(limit=10, window=60 * 60))
 
     def password_hash(self) -> str | None:
         return admin_password_hash(self.store)
 
     def sign_in(self, request: Request) -> None:
+        """A new session on the hub, under a new id (never one the browser brought)."""
+        now = self.clock()
+        self.store.prune_sessions(now - SESSION_LIFETIME, now - SESSION_IDLE)
+        session_id = secrets.token_urlsafe(32)
+        self.store.start_session(_digest(session_id), now, keep=MAX_SESSIONS)
         session = request.session
         session.clear()
         session["csrf"] = secrets.token_urlsafe(32)  # a fresh token for the signed-in session
-        session["admin"] = password_fingerprint(self.secret, self.password_hash() or "")
+        session["sid"] = session_id
 
     def sign_out(self, request: Request) -> None:
+        """End the session on the hub as well as in the browser: a copied cookie stops working."""
+        session_id = request.session.get("sid")
+        if isinstance(session_id, str):
+            self.store.end_session(_digest(session_id))
         request.session.clear()
 
     def is_admin(self, request: Request) -> bool:
-        stored = self.password_hash()
-        marker = request.session.get("admin")
-        return bool(stored and isinstance(marker, str) and hmac.compare_digest(
-            marker, password_fingerprint(self.secret, stored)))
+        """Signed in: the cookie names a session the hub still has, within its time limits."""
+        session_id = request.session.get("sid")
+        if not isinstance(session_id, str) or len(session_id) > 100:
+            return False  # a visitor: no database read, let alone a write
+        digest = _digest(session_id)
+        times = self.store.session_times(digest)
+        if times is None:
+            return False
+        created_at, last_seen = times
+        now = self.clock()
+        if now - created_at >= SESSION_LIFETIME or now - last_seen >= SESSION_IDLE:
+            self.store.end_session(digest)
+            log.info("an organiser's admin session ended after %s", "12 hours"
+                     if now - created_at >= SESSION_LIFETIME else "8 hours unused")
+            return False
+        if now - last_seen >= SESSION_TOUCH:
+            self.store.touch_session(digest, now)
+            request.session.modified = True  # re-send the cookie, so its Max-Age restarts too
+        return True
 
 
 def session_secret(store: Store) -> str:
@@ -295,7 +375,7 @@ def mount(app: FastAPI, store: Store, templates: Jinja2Templates, settings,
           https_only: bool | None = None) -> Security:
     """Sessions and CSRF for the app; called by ``hub.web.app.mount_web``."""
     secret = session_secret(store)
-    security = Security(store, secret)
+    security = Security(store)
     app.state.security = security
     app.add_middleware(SessionCookies, secret=secret,
                        https_only=https_only if https_only is not None else https_only_from_env())

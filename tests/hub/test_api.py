@@ -95,13 +95,34 @@ def test_event_with_everyone_present_and_roles(hub):
     scan(intake, second.id, a.badge, role="tidy")
     scan(intake, second.id, b.badge, role="cake")
     body = client.get(f"/api/v1/events/{second.id}").json()
-    assert body["venue"] == "Leeds" and body["attended"] == 2
+    assert body["venue"] == "Leeds" and body["attended"] == 2 and body["not_shown"] == 0
     assert body["present"] == [
         {"badge": a.badge, "name": "Ada L.", "roles": ["attend", "tidy"], "first_time": False},
         {"badge": b.badge, "name": "Bob S.", "roles": ["cake"], "first_time": True}]
     assert body["roles"] == {"attend": 1, "cake": 1, "tidy": 1}
     assert client.get("/api/v1/events/nope").status_code == 404
     assert [e["id"] for e in client.get("/api/v1/events").json()] == [first.id, second.id]
+
+
+def test_an_events_roll_lists_only_people_who_agreed_to_be_shown_and_counts_the_rest(hub):
+    store, intake, client = hub
+    ada = store.add_person("Ada Lovelace")
+    cat = store.add_person("Cat Cole", consent="hidden")
+    [blank] = store.add_blank_badges(1)  # handed out at the door, not claimed yet
+    event = store.add_event("Camp", "2025-01-01")
+    for badge in (ada.badge, cat.badge, blank):
+        scan(intake, event.id, badge)
+    scan(intake, event.id, cat.badge, role="cake")
+    body = client.get(f"/api/v1/events/{event.id}").json()
+    assert [p["badge"] for p in body["present"]] == [ada.badge]
+    assert cat.badge not in str(body) and blank not in str(body)
+    assert (body["attended"], body["not_shown"], body["roles"]) == (3, 2, {"attend": 3, "cake": 1})
+    # The event's web page tells the same story.
+    from hub.web import create_web_app
+    page = TestClient(create_web_app(store)).get(f"/events/{event.id}").text
+    assert cat.badge not in page and blank not in page and "And 2 people who chose not to be named" in page
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "not_shown" in schema["EventOut"]["required"] and schema["PresentOut"]["properties"]["name"]["type"] == "string"
 
 
 def test_kiosks_and_openapi(hub):

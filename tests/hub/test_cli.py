@@ -34,8 +34,10 @@ def test_event_add_prints_the_id_last_and_event_list_shows_it(tmp_path):
 
 def test_blank_badges_are_claimed_later(tmp_path):
     db = tmp_path / "hub.sqlite"
-    codes = cli(db, "person", "blank", "2").stdout.split()
+    lines = [line.split("\t") for line in cli(db, "person", "blank", "2").stdout.splitlines()]
+    codes = [code for code, _ in lines]
     assert len(codes) == 2 and all(is_badge(c) for c in codes)
+    assert all(re.fullmatch(r"[2-9A-HJKMNP-TV-Z]{3}-[2-9A-HJKMNP-TV-Z]{3}", claim) for _, claim in lines)
     assert last_token(cli(db, "person", "claim", codes[0], "Grace Hopper")) == codes[0]
     assert "Grace Hopper" in cli(db, "person", "list").stdout
     refused = cli(db, "person", "claim", codes[0], "Someone Else", check=False)

@@ -89,3 +89,34 @@ def test_erasure_works_before_any_open_data_was_made(store):
     scan(store, event, ada)
     assert store.erase_person(ada) == 1
     assert store.person(ada).name is None
+
+
+def test_withdrawing_consent_gives_a_new_pseudonym_for_every_row_of_later_downloads(store):
+    reports = Reports(store, background=False)
+    events = [store.add_event(f"Camp {n}", f"2025-0{n}-01").id for n in (1, 2)]
+    ada, bob = store.add_person("Ada Lovelace", consent="full").badge, store.add_person("Bob").badge
+    scan(store, events[0], ada)
+    scan(store, events[0], bob)
+    named = {r["person_id"]: r["name"] for r in reports.participation_rows()}
+    first, bobs = pseudonym(store, ada), pseudonym(store, bob)
+    assert named[first] == "Ada Lovelace"
+
+    store.update_person(ada, consent="initial")  # no longer named in open data
+    scan(store, events[1], ada)
+    rows = list(reports.participation_rows())
+    second = pseudonym(store, ada)
+    assert second not in (None, first) and first not in {r["person_id"] for r in rows}
+    assert {(r["event_id"], r["name"]) for r in rows if r["person_id"] == second} == \
+        {(events[0], None), (events[1], None)}  # one current id for all her rows, earlier ones too
+    assert len(rows) == 3 and pseudonym(store, bob) == bobs  # counts right; nobody else moves
+
+    store.update_person(ada, consent="hidden")
+    participation(reports)
+    third = pseudonym(store, ada)
+    assert third not in (None, first, second)
+
+    store.update_person(ada, consent="full", org="Leeds")  # more public: nothing to hide
+    participation(reports)
+    assert pseudonym(store, ada) == third
+    store.update_person(ada, name="Ada King")  # other changes keep the id
+    assert pseudonym(store, ada) == third

@@ -106,8 +106,8 @@ BADGES = [
     BadgeSpec(badge_code(1004), "Zoë Ólafsdóttir", junior=True),
     BadgeSpec(badge_code(1005), "Дмитрий Иванов", "Ελληνική Εταιρεία"),
     BadgeSpec(badge_code(1006), "王芳", "東京都"),
-    BadgeSpec(badge_code(1007), event="Civic Camp Leeds"),
-    BadgeSpec(badge_code(1008)),
+    BadgeSpec(badge_code(1007), event="Civic Camp Leeds", claim_code="7KQ2MX"),
+    BadgeSpec(badge_code(1008)),  # a blank badge from before claim codes
     BadgeSpec(badge_code(5), "Sam", "Leeds City Council", junior=True),
     BadgeSpec(badge_code(99_999_999_999), "Longest code", "11 digits and a check digit"),
     BadgeSpec(badge_code(1011), "Second sheet"),
@@ -202,6 +202,17 @@ def test_blank_badges_have_a_line_to_write_the_name_on(sheet_pdf):
     blank = make_pdf(badges_pdf, [BadgeSpec(badge_code(77))], layout="single")
     assert page_texts(blank)[0].split() == [badge_code(77), "Name:"]
     expect_each_code_once_as_both(scan(render(blank)[0]), [badge_code(77)])
+
+
+def test_blank_badges_carry_their_claim_code_above_the_line_and_still_scan(sheet_pdf):
+    blank = make_pdf(badges_pdf, [BadgeSpec(badge_code(77), claim_code="7KQ2MX", junior=True,
+                                            event="Civic Camp Leeds")], layout="single")
+    assert "Claim code: 7KQ-2MX" in page_texts(blank)[0]
+    expect_each_code_once_as_both(scan(render(blank)[0]), [badge_code(77)])
+    expect_each_code_once_as_both(scan(render(blank, dpi=150)[0]), [badge_code(77)])
+    assert "Claim code: 7KQ-2MX" in page_texts(sheet_pdf)[0]
+    boxes = {ch: box for ch, box in char_boxes(blank) if ch in "7KQ-2MXN"}
+    assert boxes["7"][1] > boxes["N"][3]  # the claim code sits above the line to write the name on
 
 
 def test_skip_leaves_used_labels_on_a_part_used_sheet_empty():

@@ -9,9 +9,7 @@ def test_a_database_from_the_first_release_is_upgraded_in_place(tmp_path):
     store.add_kiosk("hall-1")
     for column in ("reported_event", "config_sent"):  # as version 1 made it
         store.db.execute(f"ALTER TABLE kiosks DROP COLUMN {column}")
-    for column in ("size", "cut_short", "is_scan"):  # added in version 3
-        store.db.execute(f"ALTER TABLE quarantine DROP COLUMN {column}")
-    store.db.execute("DROP TABLE quarantine_counts")
+    as_version_2(store)
     store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     store.close()
     store = Store(path)
@@ -21,6 +19,36 @@ def test_a_database_from_the_first_release_is_upgraded_in_place(tmp_path):
     assert store.quarantined()[0].size == 4
     version = store.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
     assert int(version) == SCHEMA_VERSION
+    store.close()
+
+
+def as_version_2(store: Store) -> None:
+    """Take away what versions 3 and 4 added: quarantine sizes and counters; claim codes on
+    badges and admin sessions on the hub."""
+    for column in ("size", "cut_short", "is_scan"):
+        store.db.execute(f"ALTER TABLE quarantine DROP COLUMN {column}")
+    store.db.execute("DROP TABLE quarantine_counts")
+    store.db.execute("ALTER TABLE people DROP COLUMN claim_code")
+    store.db.execute("DROP TABLE sessions")
+    store.db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+
+
+def test_a_database_from_before_claim_codes_is_upgraded_and_its_blank_badges_keep_none(tmp_path):
+    path = tmp_path / "hub.sqlite"
+    store = Store(path)
+    [old_blank] = store.add_blank_badges(1)
+    ada = store.add_person("Ada Lovelace").badge
+    as_version_2(store)
+    store.close()
+    store = Store(path)
+    assert store.person(old_blank).claim_code is None  # only an organiser can claim it now
+    assert store.person(ada).name == "Ada Lovelace"
+    [new_blank] = store.add_blank_badges(1)
+    assert len(store.person(new_blank).claim_code) == 6
+    store.start_session("hash", 1.0, keep=5)
+    assert store.session_times("hash") == (1.0, 1.0)
+    version = store.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    assert int(version) == SCHEMA_VERSION == 4
     store.close()
 
 
@@ -49,4 +77,15 @@ def test_a_kiosk_is_sent_its_config_once_per_change_and_never_unasked(tmp_path):
     assert list(store.configs_to_send(everything=True)) == ["hall-1"]
     store.set_role("stream", 4)
     assert "stream" in store.configs_to_send()["hall-1"].roles
+    store.close()
+
+
+def test_names_from_any_door_lose_bidi_overrides_and_invisible_characters(tmp_path):
+    store = Store(tmp_path / "hub.sqlite")  # the command line and imports call the store directly
+    ada = store.add_person("\u202eAda\u202c\u200b Lovelace", org="\u2067Leeds\u2069")
+    assert (ada.name, ada.org) == ("Ada Lovelace", "Leeds")
+    [blank] = store.add_blank_badges(1)
+    assert store.claim(blank, "Grace\u200e Hopper").name == "Grace Hopper"
+    assert store.update_person(ada.badge, name="\ufeffAda L", org="\u202dNorth").name == "Ada L"
+    assert store.person(ada.badge).org == "North"
     store.close()

