@@ -27,7 +27,7 @@ from hub.intake import Message
 from hub.store import Store, utc_now
 from hub.worker import BatchFailed, IntakeWorker, WorkerLost
 from turnout.broker_url import BrokerURL
-from turnout.mqtt import set_nodelay
+from turnout.mqtt import set_nodelay, tls_context
 from turnout.protocol import Availability, HubStatus, Topics
 
 log = logging.getLogger("turnout.hub")
@@ -91,7 +91,7 @@ class Ingest:
         if self.broker.username:
             client.username_pw_set(self.broker.username, self.broker.password)
         if self.broker.tls:
-            client.tls_set(ca_certs=self.ca)
+            client.tls_set_context(tls_context(self.ca))
         client.will_set(self.topics.hub_status, self._status(Availability.OFFLINE), qos=1, retain=True)
         client.max_inflight_messages_set(MAX_ACKS_IN_FLIGHT)
         client.max_queued_messages_set(MAX_ACKS_IN_FLIGHT + MAX_ACKS_QUEUED)

@@ -80,29 +80,17 @@ def _settings(args) -> Settings:
 
 
 def run(settings: Settings, stdin=None, stdout=None) -> int:
-    """Wire the parts and run until stdin ends (simulation) or SIGTERM/SIGINT."""
-    from kiosk.clock import KioskClock
-    from kiosk.daemon import KioskDaemon
-    from kiosk.hardware import build_parts, start_scanner
-    from kiosk.link import KioskLink
-    from kiosk.machine import ButtonPressed, CodeRead, KioskMachine, SetupChord
-    from kiosk.setup_mode import SetupMode
-    from kiosk.wifi import join_wifi
-    from turnout.broker_url import BrokerURL, broker_for_card
-
+    """Wire the parts and run until stdin ends (simulation) or SIGTERM/SIGINT. A login card
+    makes the kiosk start again, in this process, as the kiosk the card names."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     try:
-        configured = settings.configured_broker()
+        settings.configured_broker()
     except ValueError as exc:
         print(f"turnout-kiosk: {exc}", file=sys.stderr)
         return 2
     daemon_ref: list = []
     stopping = threading.Event()
-
-    def post(event) -> None:  # parts exist before the daemon; nothing to tell until it does
-        if daemon_ref:
-            daemon_ref[0].post(event)
 
     def stop(*_) -> None:
         stopping.set()
@@ -117,6 +105,31 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
             return 1
     except OSError as exc:  # no data directory to lock: opening the store says so, and waits
         log.warning("could not lock %s: %s", settings.data_dir, exc)
+    while True:
+        daemon_ref.clear()
+        outcome = _run_once(settings, stdin, stdout, stopping, daemon_ref)
+        if outcome != RESTART or stopping.is_set():
+            return 0 if outcome == RESTART else outcome
+        log.info("starting again with the login from the card")
+
+
+RESTART = -1  # _run_once: the daemon stopped to start again (a login card was saved)
+
+
+def _run_once(settings: Settings, stdin, stdout, stopping: threading.Event, daemon_ref: list) -> int:
+    from kiosk.clock import KioskClock
+    from kiosk.daemon import KioskDaemon
+    from kiosk.hardware import build_parts, start_scanner
+    from kiosk.link import KioskLink
+    from kiosk.machine import ButtonPressed, CodeRead, KioskMachine, SetupChord
+    from kiosk.setup_mode import SetupMode
+    from kiosk.wifi import join_wifi
+    from turnout.broker_url import BrokerURL, broker_for_card
+
+    def post(event) -> None:  # parts exist before the daemon; nothing to tell until it does
+        if daemon_ref:
+            daemon_ref[0].post(event)
+
     parts = build_parts(settings, on_press=lambda role: post(ButtonPressed(role)),
                         on_setup_chord=lambda: post(SetupChord()), out=stdout)
     opened = _open_store(settings, parts.feedback, stopping)
@@ -124,6 +137,14 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
         parts.close()
         return 0
     store, start = opened
+    settings = settings.with_login(start.login)  # a login card's id and broker win over the file's
+    try:
+        configured = settings.configured_broker()
+    except ValueError as exc:
+        print(f"turnout-kiosk: {exc}", file=sys.stderr)
+        parts.close()
+        store.close()
+        return 2
     try:
         broker = settings.broker_to_use(start.card_hub)
     except ValueError as exc:  # a hub saved by an older kiosk that is not an address
@@ -137,10 +158,11 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
                            event_name=(saved.event_name if saved else None) or settings.event_name,
                            roles=roles, labels=settings.label, next_seq=start.next_seq,
                            seen=start.seen, store_reset=store.reset_from is not None,
+                           link_tls=configured.tls,
                            setup=SetupMode(clock().mono, event_configured=bool(event)))
 
     def make_link(url: BrokerURL) -> KioskLink:
-        return KioskLink(settings.kiosk_id, url, post, settings.base_topic)
+        return KioskLink(settings.kiosk_id, url, post, settings.base_topic, ca=settings.broker_ca)
 
     link = make_link(broker)
     daemon = KioskDaemon(machine, store, link, parts.feedback, clock,
@@ -178,7 +200,7 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
         daemon.link.stop()
         parts.close()
         store.close()
-    return 0
+    return RESTART if daemon.restart_requested else 0
 
 
 class _StoreAtStart:
@@ -186,6 +208,7 @@ class _StoreAtStart:
 
     def __init__(self, store):
         self.card_hub = store.load_broker()
+        self.login = store.load_login()
         self.config = store.load_config()
         self.next_seq = store.next_seq()
         self.seen = store.seen_keys()

@@ -3,12 +3,15 @@ with command-line flags on top. Defaults match the wiring in hardware.md."""
 
 from __future__ import annotations
 
+import base64
+import ssl
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 from turnout.broker_url import BrokerURL, broker_for_card
+from turnout.codes import LoginCard
 
 DEFAULT_CONFIG_PATH = Path("/etc/turnout/kiosk.toml")
 DEFAULT_ROLES = ("attend", "pitch", "cake", "tidy", "organise")
@@ -34,6 +37,7 @@ class Settings:
     broker: str = "mqtt://localhost:1883"
     broker_username: str | None = None
     broker_password: str | None = None
+    broker_ca: str | None = None  # the CA to pin for mqtts: a PEM file's path, or the PEM itself
     base_topic: str = "turnout"
     scanner: str = "hid"  # hid | hid:/dev/input/... | stdin | images:DIR | picamera2 | v4l2:/dev/videoN
     display: str = "ssd1306"  # ssd1306 | sh1106 | none
@@ -58,6 +62,21 @@ class Settings:
     def configured_broker(self) -> BrokerURL:
         """`broker` (a --broker flag or the file), with the file's credentials if it has any."""
         return BrokerURL.parse(self.broker).with_credentials(self.broker_username, self.broker_password)
+
+    def with_login(self, login: LoginCard | None) -> "Settings":
+        """The kiosk id and broker login a login card gave (kept in kiosk.db) over the file's;
+        flags on the command line still win."""
+        if login is None:
+            return self
+        changes: dict[str, Any] = {"broker_username": login.username, "broker_password": login.password}
+        if "kiosk_id" not in self.from_flags:
+            changes["kiosk_id"] = login.kiosk_id
+        if "broker" not in self.from_flags:
+            changes["broker"] = login.broker
+        if login.ca:
+            der = base64.urlsafe_b64decode(login.ca + "=" * (-len(login.ca) % 4))
+            changes["broker_ca"] = ssl.DER_cert_to_PEM_cert(der)
+        return replace(self, **changes)
 
     def broker_to_use(self, card_hub: str | None) -> BrokerURL:
         """A --broker flag; else the hub a set-up card named (``card_hub``, saved by the kiosk),
@@ -87,7 +106,7 @@ _PINS = _Kind("a table of role = GPIO number", lambda v: isinstance(v, dict) and
 # What each TOML setting must hold.
 _KINDS = {
     "kiosk_id": _TEXT, "event": _TEXT, "event_name": _TEXT, "data_dir": _TEXT, "broker": _TEXT,
-    "broker_username": _TEXT, "broker_password": _TEXT, "base_topic": _TEXT, "scanner": _TEXT,
+    "broker_username": _TEXT, "broker_password": _TEXT, "broker_ca": _TEXT, "base_topic": _TEXT, "scanner": _TEXT,
     "display": _TEXT, "buzzer": _TEXT, "i2c_port": _NUMBER, "i2c_address": _NUMBER,
     "buzzer_pin": _NUMBER, "roles": _TEXTS, "role_labels": _LABELS, "button_pins": _PINS,
     "led_pins": _PINS,

@@ -25,7 +25,7 @@ from typing import Any, Callable, Protocol, TypeVar
 
 from kiosk.buzzer.tunes import Tone
 from kiosk.machine import (AckReceived, JoinWifi, KioskMachine, LinkChanged, Light, Now, Play,
-                           QueueChanged, SaveConfig, SaveSetup, Send, Show, StorageFailed, StorageWorks,
+                           QueueChanged, SaveConfig, SaveLogin, SaveSetup, Send, Show, StorageFailed, StorageWorks,
                            Store, StoreFailed, Tick, WifiJoined)
 from kiosk.outbox import MAX_IN_FLIGHT, SendTimes, StatusThrottle
 from kiosk.screens import Screen
@@ -38,6 +38,7 @@ log = logging.getLogger("turnout.kiosk")
 TICK_SECONDS = 0.25
 PENDING_WINDOW = 2 * MAX_IN_FLIGHT  # the scans in flight and as many again to send
 RELINK_SECONDS = 5.0  # a link whose thread keeps dying is rebuilt at most this often
+RESTART_AFTER_SECONDS = 2.0  # a login card's notice stays this long before the kiosk starts again
 T = TypeVar("T")
 STORE_A_SCAN = "store a scan"
 
@@ -101,6 +102,7 @@ class KioskDaemon:
         self._reading = False
         self._storage_failing: set[str] = set()  # what could not be done, until it has been since
         self._relinked_at = float("-inf")
+        self.restart_requested = False  # run() returned to start again (a login card was saved)
 
     def post(self, event: Any) -> None:
         """Thread-safe: scanner, buttons and the MQTT link call this."""
@@ -260,6 +262,8 @@ class KioskDaemon:
                     self._send(scan_id)
                 case SaveSetup(event, hub):
                     self._save_setup(event, hub)
+                case SaveLogin(card):
+                    self._save_login(card)
                 case JoinWifi(credentials):
                     self._join_wifi(credentials)
                 case SaveConfig(config):
@@ -286,6 +290,15 @@ class KioskDaemon:
             self._stored("save the set-up card's hub", self.store.save_broker, hub)
             log.info("set-up card: switching to the hub at %s", broker)
             self._replace_link(broker)
+
+    def _save_login(self, card) -> None:
+        """Keep a login card's kiosk id and broker login, then start again as that kiosk (its id
+        names its topics and its client, so the whole kiosk is rebuilt, not just the link)."""
+        if self._stored("save the login card", self.store.save_login, card, default=False) is False:
+            return
+        log.info("login card: this kiosk is now %s at %s; starting again", card.kiosk_id, card.broker)
+        self.restart_requested = True
+        threading.Timer(RESTART_AFTER_SECONDS, self.stop).start()  # the notice shows meanwhile
 
     def _replace_link(self, broker) -> None:
         if self.machine.online:  # offline until the new link says otherwise

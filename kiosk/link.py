@@ -53,7 +53,7 @@ def _guarded(callback):
 
 class KioskLink:
     def __init__(self, kiosk_id: str, broker: BrokerURL, post: Callable[[Event | HubOnline], None],
-                 base_topic: str = "turnout"):
+                 base_topic: str = "turnout", ca: str | None = None):
         self.kiosk_id = kiosk_id
         self.broker = broker  # with its credentials: they go to this host only
         self.topics = Topics(base_topic)
@@ -67,7 +67,7 @@ class KioskLink:
         self._network: threading.Thread | None = None
         self._queued, self._event, self._storage = 0, None, None  # what the status and will report
         self.client = make_client(f"turnout-kiosk-{kiosk_id}", broker,
-                                  self.topics.status(kiosk_id), self._offline_status())
+                                  self.topics.status(kiosk_id), self._offline_status(), ca=ca)
         self.client.max_queued_messages_set(MAX_QUEUED_IN_PAHO)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect

@@ -152,13 +152,20 @@ class SaveSetup:
 
 
 @dataclass(frozen=True)
+class SaveLogin:
+    """A login card was accepted: keep the kiosk's id and broker login, then start again as it."""
+
+    card: codes.LoginCard
+
+
+@dataclass(frozen=True)
 class JoinWifi:
     """Join this network (slow: the daemon does it off the loop and posts WifiJoined)."""
 
     credentials: WifiCredentials
 
 
-Action = Store | Send | Play | Show | Light | SaveConfig | SaveSetup | JoinWifi
+Action = Store | Send | Play | Show | Light | SaveConfig | SaveSetup | SaveLogin | JoinWifi
 
 
 # --- The machine ---------------------------------------------------------------------------
@@ -200,6 +207,7 @@ class KioskMachine:
     new_id: Callable[[], str] = lambda: str(uuid.uuid4())
     setup: SetupMode = field(default_factory=lambda: SetupMode(0.0))
     store_reset: bool = False  # kiosk.db was unreadable at start: moved aside, started afresh
+    link_tls: bool = False  # the broker link is encrypted: no card may turn that off
     storage_failing: bool = False
 
     armed: _Armed | None = None
@@ -269,7 +277,7 @@ class KioskMachine:
                 return self._arm_or_cancel(role, now)
             case codes.UndoCard():
                 return self._undo(now)
-            case codes.SetupCard() | codes.WifiCard() as card:
+            case codes.SetupCard() | codes.WifiCard() | codes.LoginCard() as card:
                 verdict = self.setup.accepts(card, now.mono)
                 if not verdict.accepted:
                     return self._problem("Set-up card", verdict.message or "not now", now)
@@ -375,7 +383,9 @@ class KioskMachine:
         return [Light(None), Play(Tone.ARMED),
                 self._result(screens.Notice("Set-up mode", "Show a set-up or wi-fi card"), now)]
 
-    def _setup_card(self, card: codes.SetupCard | codes.WifiCard, now: Now) -> list[Action]:
+    def _setup_card(self, card: codes.SetupCard | codes.WifiCard | codes.LoginCard, now: Now) -> list[Action]:
+        if isinstance(card, codes.LoginCard):
+            return self._login_card(card, now)
         if isinstance(card, codes.SetupCard):
             self.event, self.event_name = card.event, None
             self.setup.configured()
@@ -388,6 +398,18 @@ class KioskMachine:
             return self._problem("Wi-fi card", str(exc), now)
         return [JoinWifi(credentials), Play(Tone.OK),
                 self._result(screens.Notice(joining_message(credentials), "This can take a minute"), now)]
+
+    def _login_card(self, card: codes.LoginCard, now: Now) -> list[Action]:
+        """Rules: a login card never weakens the link (a kiosk on TLS stays on TLS), and never
+        strands scans: those waiting were made under this kiosk's id, which the hub checks
+        against the login they arrive under."""
+        if self.link_tls and not card.broker.startswith("mqtts://"):
+            return self._problem("Login card", "would turn encryption off", now)
+        if self.queued and card.kiosk_id != self.kiosk_id:
+            return self._problem("Login card", f"sync first: {self.queued} waiting", now)
+        host = card.broker.split("://", 1)[1]
+        return [SaveLogin(card), Play(Tone.OK),
+                self._result(screens.Notice(f"Kiosk {card.kiosk_id}", f"Joining {host}"), now)]
 
     # -- the hub's answers and the link --
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from turnout.codes import Code, SetupCard, WifiCard, classify
+from turnout.codes import Code, LoginCard, SetupCard, WifiCard, classify
 
 SETUP_MODE_SECONDS = 5 * 60
 # How long two role buttons must be held together to enter set-up mode.
@@ -71,10 +71,10 @@ class SetupMode:
         self.event_configured = True
 
     def accepts(self, code: Code | str, now: float) -> Verdict:
-        """May this scan act now? Set-up and wi-fi cards only in set-up mode; others always."""
+        """May this scan act now? Set-up, login and wi-fi cards only in set-up mode; others always."""
         if isinstance(code, str):
             code = classify(code)
-        if isinstance(code, (SetupCard, WifiCard)):
+        if isinstance(code, (SetupCard, WifiCard, LoginCard)):
             if self.active(now):
                 return Verdict(True)
             return Verdict(False, NEEDS_SETUP_MODE)

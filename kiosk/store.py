@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from turnout.codes import is_badge, is_role_name
+from turnout.codes import LoginCard, is_badge, is_role_name
 from turnout.protocol import EVENT_ID, KIOSK_ID, KioskConfig, Scan
 
 
@@ -227,6 +227,22 @@ class ScanStore:
     def load_broker(self) -> str | None:
         rows = list(self.db.query("select value from settings where key = 'broker'"))
         return rows[0]["value"] if rows else None
+
+    def save_login(self, card: LoginCard) -> None:
+        """A kiosk login from a login card: its id and broker login win over the settings file
+        from the next start. A set-up card's hub address, made for the old login, is forgotten."""
+        value = json.dumps({"kiosk_id": card.kiosk_id, "broker": card.broker, "username": card.username,
+                            "password": card.password, "ca": card.ca})
+        with self.db.conn:
+            self.db["settings"].upsert({"key": "login", "value": value}, pk="key")
+            self.db.execute("delete from settings where key = 'broker'")
+
+    def load_login(self) -> LoginCard | None:
+        value = self._setting("login")
+        if not value:
+            return None
+        data = json.loads(value)
+        return LoginCard(data["kiosk_id"], data["broker"], data["username"], data["password"], data.get("ca"))
 
     def close(self) -> None:
         self.db.close()

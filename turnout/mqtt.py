@@ -12,8 +12,17 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from turnout.broker_url import BrokerURL
 
 
+def tls_context(ca: str | None = None) -> ssl.SSLContext:
+    """Certificates checked, host name included. ``ca``: the CA to trust instead of the system's
+    (a hub's own CA, which kiosks pin): a PEM file's path, or the PEM text itself."""
+    if ca and ca.lstrip().startswith("-----BEGIN"):
+        return ssl.create_default_context(cadata=ca)
+    return ssl.create_default_context(cafile=ca or None)
+
+
 def make_client(client_id: str, broker: BrokerURL, will_topic: str, will_payload: bytes,
-                username: str | None = None, password: str | None = None) -> mqtt.Client:
+                username: str | None = None, password: str | None = None,
+                ca: str | None = None) -> mqtt.Client:
     """A client with a persistent session (the broker keeps our QoS 1 messages while we are
     away) and a retained last will, so others see us go offline when we vanish."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
@@ -22,7 +31,7 @@ def make_client(client_id: str, broker: BrokerURL, will_topic: str, will_payload
     if user:
         client.username_pw_set(user, password or broker.password)
     if broker.tls:
-        client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        client.tls_set_context(tls_context(ca))
     client.will_set(will_topic, will_payload, qos=1, retain=True)
     # Back within seconds of the venue wi-fi returning, without hammering a broker that is down.
     client.reconnect_delay_set(min_delay=1, max_delay=10)

@@ -5,6 +5,7 @@ speaks for the hub."""
 from __future__ import annotations
 
 import json
+from datetime import date
 import os
 import ssl
 import subprocess
@@ -198,3 +199,66 @@ def test_the_hub_and_a_kiosk_work_end_to_end_with_their_logins(secured, tmp_path
     finally:
         ingest.stop()
         store.close()
+
+
+def test_a_real_kiosk_set_up_from_its_printed_settings_or_its_login_card_syncs_over_tls(secured, tmp_path):
+    """The whole path an organiser takes: `kiosk add` prints the settings (and the card); a kiosk
+    given either one logs in over TLS, pinning the hub's CA, and its scans reach the real hub."""
+    from tests.hub.hubproc import cli
+    from tests.kiosk.sim import KioskProcess, wait_for
+    from turnout.codes import LoginCard, classify
+
+    db = tmp_path / "hub.sqlite"
+    store = Store(db)
+    ada = store.add_person("Ada Lovelace")
+    event = store.add_event("Camp", date.today().isoformat())
+    login = secured["accounts"].hub_login()
+    broker = BrokerURL.parse(login.broker)
+    ingest = Ingest(store, BrokerURL(broker.host, broker.port, broker.tls, login.username, login.password)).start()
+    kiosks = []
+    try:
+        assert ingest.connected.wait(10)
+        broker_dir = str(secured["accounts"].dir)
+        # 1. The printed settings, as /etc/turnout/kiosk.toml
+        settings = cli(db, "--broker-dir", broker_dir, "kiosk", "add", "door-1").stdout
+        assert "broker_password" in settings and "BEGIN CERTIFICATE" in settings
+        (tmp_path / "kiosk.toml").write_text(settings)
+        first = KioskProcess(None, tmp_path / "door-1", kiosk_id=None, event=event.id,
+                             extra=["--config", str(tmp_path / "kiosk.toml"), "-v"])
+        kiosks.append(first)
+        first.wait_online()
+        assert any("mqtts://door-1@localhost" in e for e in first.errors)
+        first.type(ada.badge)
+        first.expect_tone("ok")
+        wait_for(lambda: store.count_scans() == 1, "door-1's scan at the hub")
+        # 2. The login card, shown to a kiosk fresh out of the box (set-up mode at first boot)
+        cli(db, "--broker-dir", broker_dir, "kiosk", "add", "door-2", "--card", str(tmp_path / "card.pdf"))
+        card_text = _decoded_card(tmp_path / "card.pdf")
+        assert isinstance(classify(card_text), LoginCard)
+        fresh = KioskProcess(None, tmp_path / "door-2", kiosk_id=None, event=None, extra=["-v"])
+        kiosks.append(fresh)
+        fresh.type(card_text)
+        fresh.expect_tone("ok")
+        wait_for(lambda: any("online: connected to mqtts://door-2@localhost" in e for e in fresh.errors),
+                 "the kiosk back as door-2, over TLS")
+        assert not any("s3cret" in e or card_text[20:] in e for e in fresh.errors)  # no secret logged
+        store.assign_kiosk("door-2", event.id)  # the hub tells it its event
+        wait_for(lambda: any("config from hub" in e for e in fresh.errors), "door-2 configured by the hub")
+        fresh.type(ada.badge)
+        wait_for(lambda: store.count_scans() == 2, "door-2's scan at the hub")
+        assert {s["kiosk"] for s in store.scans()} == {"door-1", "door-2"}
+    finally:
+        for k in kiosks:
+            k.close()
+        ingest.stop()
+        store.close()
+
+
+def _decoded_card(pdf) -> str:
+    """The QR code on a printed card, read back as a camera or 2D scanner would."""
+    import pypdfium2 as pdfium
+    from pyzbar import pyzbar
+
+    page = pdfium.PdfDocument(str(pdf))[0].render(scale=200 / 72).to_pil()
+    [symbol] = [s for s in pyzbar.decode(page) if s.type == "QRCODE"]
+    return symbol.data.decode()

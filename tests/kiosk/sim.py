@@ -23,10 +23,11 @@ WAIT = 15.0  # generous: CI machines are slow; tests never assert on time
 
 
 class KioskProcess:
-    def __init__(self, broker_url: str | None, data_dir: Path, kiosk_id: str = "hall-1",
+    def __init__(self, broker_url: str | None, data_dir: Path, kiosk_id: str | None = "hall-1",
                  event: str | None = "barcamp", extra: list[str] | None = None):
-        cmd = [sys.executable, "-m", "kiosk.cli", "--sim", "--kiosk-id", kiosk_id,
-               "--data-dir", str(data_dir)]
+        cmd = [sys.executable, "-m", "kiosk.cli", "--sim", "--data-dir", str(data_dir)]
+        if kiosk_id:  # None: the kiosk id comes from --config or a login card
+            cmd += ["--kiosk-id", kiosk_id]
         if broker_url:  # None: the broker comes from --config or the kiosk's database
             cmd += ["--broker", broker_url]
         if event:

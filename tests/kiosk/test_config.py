@@ -63,3 +63,23 @@ def test_the_example_file_passes_the_checks_and_gives_the_defaults():
 def test_missing_explicit_file_is_an_error(tmp_path):
     with pytest.raises(ConfigError):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_a_login_card_gives_the_kiosk_its_id_login_and_ca_but_flags_still_win(tmp_path):
+    import base64
+    import ssl
+
+    from hub.broker.tls import self_signed
+    from kiosk.config import load_settings
+    from turnout.codes import LoginCard
+
+    ca_pem = self_signed(tmp_path / "tls", ["hub.local"]).ca.read_text()
+    ca = base64.urlsafe_b64encode(ssl.PEM_cert_to_DER_cert(ca_pem)).decode().rstrip("=")
+    card = LoginCard("door-2", "mqtts://hub.local:8883", "door-2", "s3cret-password-123", ca)
+    settings = load_settings(None, {"kiosk_id": "kiosk-1"}).with_login(card)
+    assert settings.kiosk_id == "kiosk-1"  # given on the command line
+    settings = load_settings(None, {}).with_login(card)
+    assert (settings.kiosk_id, settings.broker) == ("door-2", "mqtts://hub.local:8883")
+    url = settings.configured_broker()
+    assert (url.username, url.password, url.tls) == ("door-2", "s3cret-password-123", True)
+    assert ssl.PEM_cert_to_DER_cert(settings.broker_ca) == ssl.PEM_cert_to_DER_cert(ca_pem)

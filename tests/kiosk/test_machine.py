@@ -474,3 +474,44 @@ def test_a_broken_wifi_card_is_an_error(machine, clock):
     machine.handle(SetupChord(), clock.now())
     actions = machine.handle(CodeRead("WIFI:T:WPA;P:nossid;;"), clock.now())
     assert Play(Tone.ERROR) in actions and not of(actions, JoinWifi)
+
+
+# --- login cards (step 5) ------------------------------------------------------------------
+
+from kiosk.machine import SaveLogin  # noqa: E402
+from turnout.codes import LoginCard  # noqa: E402
+
+LOGIN = LoginCard("door-2", "mqtts://hub.example.org:8883", "door-2", "s3cret-password-123", "QUJDRA" * 10)
+
+
+def test_a_login_card_in_set_up_mode_is_kept_and_the_kiosk_starts_again_as_its_kiosk(machine, clock):
+    actions = machine.handle(CodeRead(LOGIN.text), clock.now())
+    assert Play(Tone.ERROR) in actions and not of(actions, SaveLogin)  # not in set-up mode
+    clock.advance(4)
+    machine.handle(SetupChord(), clock.now())
+    actions = machine.handle(CodeRead(LOGIN.text), clock.now())
+    assert SaveLogin(LOGIN) in actions and Play(Tone.OK) in actions
+    assert of(actions, Show)[0].screen == screens.Notice("Kiosk door-2", "Joining hub.example.org:8883")
+    assert "s3cret" not in repr(actions)  # the password never reaches a screen or a log line
+
+
+def test_a_login_card_never_turns_encryption_off(machine, clock):
+    machine.link_tls = True
+    machine.handle(SetupChord(), clock.now())
+    plain = LoginCard("door-2", "mqtt://hub.example.org:1883", "door-2", "s3cret-password-123")
+    actions = machine.handle(CodeRead(plain.text), clock.now())
+    assert not of(actions, SaveLogin) and of(actions, Show)[0].screen == screens.Problem(
+        "Login card", "would turn encryption off")
+    clock.advance(4)
+    assert of(machine.handle(CodeRead(LOGIN.text), clock.now()), SaveLogin)  # TLS to TLS is fine
+
+
+def test_a_login_card_for_another_kiosk_waits_until_the_outbox_is_empty(machine, clock):
+    machine.handle(CodeRead("T5724"), clock.now())  # one scan made as hall-1, not yet synced
+    clock.advance(4)
+    machine.handle(SetupChord(), clock.now())
+    actions = machine.handle(CodeRead(LOGIN.text), clock.now())
+    assert not of(actions, SaveLogin) and of(actions, Show)[0].screen.detail == "sync first: 1 waiting"
+    clock.advance(4)
+    same_kiosk = LoginCard("hall-1", LOGIN.broker, "hall-1", LOGIN.password, LOGIN.ca)
+    assert of(machine.handle(CodeRead(same_kiosk.text), clock.now()), SaveLogin)  # same id: its scans go too
