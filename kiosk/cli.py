@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["run"]:
         argv = argv[1:]
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
-                        format="%(levelname)s %(message)s")
+    from turnout import logs
+    logs.setup(logging.DEBUG if args.verbose else logging.INFO, terminal_format="%(levelname)s %(message)s")
     try:
         settings = _settings(args)
     except ConfigError as exc:
