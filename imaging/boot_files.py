@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # The boot partition's mount point on Raspberry Pi OS Bookworm and Trixie.
 BOOT_MOUNT = "/boot/firmware"
@@ -58,7 +58,6 @@ class Card:
     admin: Admin | None = None
     timezone: str = "Europe/London"
     camera: bool = False
-    extra_packages: tuple[str, ...] = field(default=())
 
 
 def firstboot_unit() -> str:
@@ -122,6 +121,8 @@ def user_data(card: Card) -> str:
             lines += [f"      - {_q(key)}" for key in admin.ssh_keys]
     lines += [
         "ssh_pwauth: false",
+        "# Raspberry Pi OS: no first-boot user wizard waiting on the screen (a kiosk has no keyboard)",
+        "disable_piwiz: true",
         "write_files:",
         "  - path: \"/etc/systemd/system/turnout-firstboot.service\"",
         "    permissions: \"0644\"",
@@ -177,11 +178,10 @@ def meta_data(card: Card) -> str:
     ]) + "\n"
 
 
-def card_env(card: Card) -> str:
+def card_env(camera: bool, extra_packages: tuple[str, ...] = ()) -> str:
     """What the first-boot script installs (sourced by /bin/sh: plain words only)."""
-    packages = list(SCANNER_PACKAGES) + (list(CAMERA_PACKAGES) if card.camera else [])
-    packages += list(card.extra_packages)
-    wheels = list(CAMERA_WHEELS) if card.camera else []
+    packages = list(SCANNER_PACKAGES) + (list(CAMERA_PACKAGES) if camera else []) + list(extra_packages)
+    wheels = list(CAMERA_WHEELS) if camera else []
     for word in packages + wheels:
         if not re.fullmatch(r"[a-z0-9][a-z0-9.+|-]*", word):
             raise ValueError(f"not a package name: {word!r}")

@@ -3,6 +3,7 @@ on a Pi (so first boot installs it without the internet), the kiosk's systemd un
 first-boot script.
 
     turnout/firstboot.sh     run by turnout-firstboot.service on the Pi
+    turnout/card.env         what it installs with apt and pip (scanner, or camera too)
     turnout/wheels/          turnout-*.whl, its dependencies for Raspberry Pi OS Trixie (arm64,
                              Python 3.13), and pip itself
     turnout/systemd/         every turnout-kiosk* unit in the repository's systemd/
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from imaging.boot_files import CAMERA_WHEELS, FROM_APT
+from imaging.boot_files import CAMERA_WHEELS, FROM_APT, card_env
 
 # Raspberry Pi OS Trixie, 64-bit: Python 3.13, glibc 2.41. A wheel for any older glibc runs.
 PI_PYTHON = "3.13"
@@ -54,8 +55,10 @@ def kiosk_requirements(pyproject: Path) -> list[str]:
     return wanted
 
 
-def build_bundle(repo: Path, out: Path, download: bool = True, python: str = sys.executable) -> Bundle:
-    """Build the turnout/ folder in `out` from the repository at `repo`."""
+def build_bundle(repo: Path, out: Path, download: bool = True, camera: bool = False,
+                 python: str = sys.executable) -> Bundle:
+    """Build the turnout/ folder in `out` from the repository at `repo`. Its card.env says what
+    first boot installs (a written card replaces it with the card's own)."""
     repo, out = Path(repo), Path(out)
     bundle = Bundle(out)
     wheels = out / "wheels"
@@ -64,6 +67,7 @@ def build_bundle(repo: Path, out: Path, download: bool = True, python: str = sys
     wheels.mkdir(parents=True)
     (out / "firstboot.sh").write_bytes(firstboot_script())
     (out / "firstboot.sh").chmod(0o755)
+    (out / "card.env").write_text(card_env(camera))
 
     # With a recent setuptools at hand the wheel builds without the internet (as in the tests).
     isolation = ["--no-build-isolation"] if _has_setuptools(python) else []

@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     bundle.add_argument("--out", type=Path, default=DEFAULT_BUNDLE)
     bundle.add_argument("--repo", type=Path, default=Path("."), help="the Turnout source tree")
     bundle.add_argument("--offline", action="store_true", help="do not download the dependency wheels")
+    bundle.add_argument("--camera", action="store_true", help="card.env installs the camera's packages too "
+                        "(for the pi-gen stage; a written card says so itself)")
     bundle.set_defaults(run=_bundle)
 
     write = sub.add_parser("write", help="write a kiosk's card into a boot partition or image")
@@ -65,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
 def _bundle(args) -> int:
     from imaging.bundle import build_bundle
 
-    bundle = build_bundle(args.repo, args.out, download=not args.offline)
+    bundle = build_bundle(args.repo, args.out, download=not args.offline, camera=args.camera)
     print(f"Wrote {bundle.folder}/: {len(bundle.wheels)} wheel(s), {len(bundle.units)} unit(s), firstboot.sh")
     for note in bundle.notes:
         print(f"Note: {note}")

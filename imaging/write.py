@@ -46,7 +46,7 @@ def write_card(boot: BootDirectory | FatImage, bundle: Path, card: Card) -> list
                 + "network-config (" + (f"wi-fi {card.wifi.ssid!r}, " if card.wifi else "") + "ethernet), meta-data")
 
     boot.write(f"{CARD_DIR}/firstboot.sh", script.read_bytes())
-    boot.write(f"{CARD_DIR}/card.env", boot_files.card_env(card).encode())
+    boot.write(f"{CARD_DIR}/card.env", boot_files.card_env(card.camera).encode())
     boot.copy_in(units, f"{CARD_DIR}/systemd")
     boot.copy_in(wheels, f"{CARD_DIR}/wheels")
     done.append(f"{CARD_DIR}/: first-boot script, {len(units)} unit(s), {len(wheels)} wheel(s)"

@@ -14,6 +14,7 @@ def test_bundle_from_the_repository(tmp_path):
     script = tmp_path / "turnout/firstboot.sh"
     assert script.read_bytes() == (REPO / "imaging/firstboot.sh").read_bytes()
     assert os.access(script, os.X_OK)
+    assert 'TURNOUT_PACKAGES="python3-evdev python3-lgpio i2c-tools"' in (tmp_path / "turnout/card.env").read_text()
     units = sorted((REPO / "systemd").glob("turnout-kiosk*"))
     assert [u.name for u in bundle.units] == [u.name for u in units]
     for built, source in zip(bundle.units, units):
