@@ -88,13 +88,16 @@ early_venv() {
     if [ ! -x "$VENV/bin/python" ]; then
         install -d -m 0755 "$PREFIX"
         # picamera2, lgpio and evdev come from apt, so the venv sees the system's packages
-        python3 -m venv --system-site-packages --without-pip "$VENV"
+        if ! python3 -m venv --system-site-packages --without-pip "$VENV"; then
+            say "no venv yet (python3-venv comes with the packages); no progress on the screen until then"
+            return 0
+        fi
     fi
     if ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
         for pip_wheel in "$WHEELS"/pip-*.whl; do
             if [ -f "$pip_wheel" ]; then
                 # pip runs from its own wheel: no ensurepip (python3-venv) and no internet needed
-                "$VENV/bin/python" "$pip_wheel/pip" install --quiet --no-index --find-links "$WHEELS" pip
+                "$VENV/bin/python" "$pip_wheel/pip" install --quiet --no-index --find-links "$WHEELS" pip || true
                 break
             fi
         done
@@ -145,7 +148,7 @@ install_turnout() {
     if ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
         # no pip wheel on the card: python3-venv's ensurepip, now that apt can be used
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-venv
-        python3 -m venv --system-site-packages --upgrade-deps "$VENV"
+        python3 -m venv --system-site-packages "$VENV"
     fi
     wheel=$(turnout_wheel)
     "$VENV/bin/python" -m pip install --quiet --no-deps --force-reinstall "$wheel"
