@@ -4,11 +4,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # Build tools for evdev, the broker, zbar for pyzbar, poppler for badge print-to-scan tests.
 SYSTEM_PACKAGES := python3-venv python3-dev gcc linux-libc-dev mosquitto libzbar0 poppler-utils fonts-dejavu-core
-# Headless Chromium for the accessibility and browser tests only.
-TEST_SYSTEM_PACKAGES := chromium
+# For the tests only: headless Chromium (accessibility and browser tests); shellcheck (every shell
+# script); mtools, dosfstools and fdisk (FAT images for the kiosk image's tests); cloud-init
+# (22.4: `cloud-init schema` on the card's user-data) and netplan.io (`netplan generate` on its
+# network-config). cloud-init pulls in about 20 small packages and enables its boot services,
+# which switch themselves off on a machine where no cloud data source is found.
+TEST_SYSTEM_PACKAGES := chromium shellcheck mtools dosfstools fdisk cloud-init netplan.io
+# `make image` writes into image files with mtools (no root, no loop devices).
+IMAGE_SYSTEM_PACKAGES := mtools
 EXTRAS := camera,hub,test
 
-.PHONY: install system-packages demo test bench clean
+.PHONY: install system-packages demo test bench image clean
 
 install: system-packages $(VENV)/.installed
 
@@ -28,8 +34,23 @@ test: install
 	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)
 	$(PY) -m pytest -q
 
+# The kiosk's card (image-build/README.md): `make image` builds Turnout's wheel, the wheels it needs
+# on a Pi (when online) and the first-boot files into build/image/boot/, ready to copy onto a
+# card's boot partition; with BOOT=raspios.img (or a mounted card) it writes into that instead.
+#   make image BOOT=/media/$$USER/bootfs SETTINGS=door-1.toml WIFI_SSID="Venue Guest" WIFI_PASSWORD=…
+# (the password is handed over in the environment, not on a command line; a settings file with a
+# [card] table keeps it out of your shell history too)
+image: export TURNOUT_WIFI_PASSWORD := $(WIFI_PASSWORD)
+image: install
+	@scripts/ensure-system-packages $(IMAGE_SYSTEM_PACKAGES)
+	$(PY) -m imaging bundle --out build/image/turnout
+	@mkdir -p build/image/boot
+	$(PY) -m imaging write $(or $(BOOT),build/image/boot) --bundle build/image/turnout \
+		$(if $(SETTINGS),--settings "$(SETTINGS)") $(if $(WIFI_SSID),--wifi-ssid "$(WIFI_SSID)") \
+		$(if $(WIFI_COUNTRY),--wifi-country "$(WIFI_COUNTRY)") $(if $(KIOSK_HOSTNAME),--hostname "$(KIOSK_HOSTNAME)")
+
 bench: install
 	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis
+	rm -rf $(VENV) var build .pytest_cache .hypothesis

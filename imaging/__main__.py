@@ -1,0 +1,5 @@
+import sys
+
+from imaging.cli import main
+
+sys.exit(main())
