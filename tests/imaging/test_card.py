@@ -37,6 +37,18 @@ def test_what_kiosk_add_prints_makes_a_card(tmp_path):
     assert card.admin is None and not card.camera
 
 
+def test_a_kiosk_add_for_a_hub_with_its_own_ca_makes_a_card_that_pins_it(tmp_path):
+    broker = tmp_path / "broker"
+    subprocess.run(HUB + ["--db", str(tmp_path / "hub.db"), "broker-config", "--dir", str(broker), "--port", "0",
+                          "--self-signed", "--hostname", "hub.local"], check=True, capture_output=True, timeout=120)
+    added = subprocess.run(HUB + ["--db", str(tmp_path / "hub.db"), "--broker-dir", str(broker), "kiosk", "add",
+                                  "door-1"], check=True, capture_output=True, text=True, timeout=120)
+    card = load_card(settings_file(tmp_path, added.stdout))
+    kiosk = tomllib.loads(card.kiosk_toml)
+    assert kiosk["broker"] == "mqtts://hub.local:8883"
+    assert kiosk["broker_ca"].strip() == (broker / "tls" / "ca.crt").read_text().strip()
+
+
 def test_the_kiosk_reads_the_settings_as_written(tmp_path):
     path = settings_file(tmp_path, 'kiosk_id = "hall_2"\nbroker_password = "a\\"b\\\\c"\n'
                                    'button_pins = { cake = 26, tidy = 13 }\nroles = ["attend", "cake", "tidy"]\n'
