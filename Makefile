@@ -8,7 +8,7 @@ SYSTEM_PACKAGES := python3-venv python3-dev gcc linux-libc-dev mosquitto libzbar
 TEST_SYSTEM_PACKAGES := chromium
 EXTRAS := camera,hub,test
 
-.PHONY: install system-packages demo test bench clean
+.PHONY: install system-packages demo test fuzz bench clean
 
 install: system-packages $(VENV)/.installed
 
@@ -27,6 +27,12 @@ demo: install
 test: install
 	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)
 	$(PY) -m pytest -q
+
+# The fuzz tests at length: twenty times the examples `make test` tries, random rather than
+# fixed (failures are kept in .hypothesis/ and replayed by `make test`), and 10,000 MQTT
+# messages at a running hub instead of 1,000.
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/fuzz
 
 bench: install
 	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

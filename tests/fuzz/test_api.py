@@ -67,7 +67,7 @@ def test_no_request_gets_a_server_error(api_schema, requests):
     _, strategies = api_schema
     mismatches: dict[tuple[str, int, str], int] = {}
 
-    @fuzz(50)
+    @fuzz(30)
     @given(st.data())
     def one_request(data):
         case = data.draw(strategies[requests])

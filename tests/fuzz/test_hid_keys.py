@@ -30,7 +30,7 @@ any_event = st.builds(
     st.one_of(st.sampled_from([0, 1, 2]), st.integers(-(2**31), 2**31 - 1)))
 
 
-@fuzz(200)
+@fuzz(120)
 @given(st.lists(any_event, max_size=1500))
 def test_any_event_stream_gives_only_bounded_codes_of_known_characters(events):
     decoder = KeyDecoder()
@@ -81,7 +81,7 @@ def typed(draw):
     return text, events
 
 
-@fuzz(100)
+@fuzz(60)
 @given(typed())
 def test_what_a_scanner_types_comes_back_exactly(case):
     text, events = case

@@ -118,7 +118,7 @@ def assert_usable(s: Settings) -> None:
     assert s.display in ("ssd1306", "sh1106", "none") and s.buzzer in ("passive", "active", "none")
 
 
-@fuzz(250)
+@fuzz(150)
 @given(st.one_of(settings_files(), mangled_files(), st.binary(max_size=200)))
 @example(b"kiosk_id = " + b"[" * 3000)  # RecursionError out of tomllib
 @example(b'event_name = "caf\xe9"\n')  # Latin-1, not UTF-8: UnicodeDecodeError out of tomllib

@@ -35,7 +35,7 @@ def assert_usable(creds: WifiCredentials) -> None:
     assert all("\x00" not in arg for arg in nmcli_arguments(creds))  # else subprocess raises
 
 
-@fuzz(400)
+@fuzz(200)
 @given(st.one_of(wifi_texts(), texts, nasty_text, st.just(REAL)))
 @example("WIFI:S:\\")
 def test_parse_wifi_raises_only_wifi_card_error(text):
@@ -47,7 +47,7 @@ def test_parse_wifi_raises_only_wifi_card_error(text):
     assert isinstance(creds, WifiCredentials)
 
 
-@fuzz(300)
+@fuzz(150)
 @given(st.one_of(wifi_texts(), st.just(REAL)))
 def test_a_card_the_kiosk_would_act_on_can_be_handed_to_nmcli(text):
     """Only a scan classify calls a WifiCard reaches parse_wifi; what it returns must be safe
@@ -68,7 +68,7 @@ def escaped(value: str) -> str:
 network_text = st.text(st.characters(blacklist_categories=["Cs", "Cc"]), min_size=1, max_size=32)
 
 
-@fuzz(400)
+@fuzz(200)
 @given(network_text, network_text, st.sampled_from(sorted(PERSONAL) + ["nopass", ""]),
        st.booleans(), st.permutations(["T", "S", "P", "H"]))
 @example('"abc"', '"', "WPA", False, ["S", "P", "T", "H"])
