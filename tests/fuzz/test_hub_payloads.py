@@ -16,7 +16,7 @@ from hub.validate import Reason, Refusal, check_scan, peek_id, read_scan, read_s
 from tests.fuzz.hostile import (NASTY_CHARACTERS, encode, fuzz, good_scan, json_values, payloads,
                                 texts, usable_id)
 from turnout.codes import is_role_name
-from turnout.protocol import (EVENT_ID, MAX_PAYLOAD_BYTES, Ack, AckStatus, Availability, Scan,
+from turnout.protocol import (EVENT_ID, MAX_PAYLOAD_BYTES, AckStatus, Availability, Scan,
                               Topics, decode_ack, is_kiosk_id)
 
 TOPICS = Topics()
@@ -154,7 +154,10 @@ def test_a_hostile_batch_is_answered_message_by_message_and_costs_no_good_scan(h
             continue
         assert answer.kiosk == kiosk and answer.ack.id == expected
         wire = answer.ack.to_json()
-        assert len(wire) <= MAX_PAYLOAD_BYTES and decode_ack(wire) == answer.ack
+        assert len(wire) <= MAX_PAYLOAD_BYTES
+        if UUID.fullmatch(expected):  # an id a kiosk makes: the kiosk can read its answer
+            heard = decode_ack(wire)
+            assert (heard.id, heard.status) == (answer.ack.id, answer.ack.status)
         if answer.ack.reason is not None:
             assert_safe_words(answer.ack.reason)
             assert not answer.ack.reason.startswith("hub could not process"), answer.ack.reason

@@ -7,13 +7,12 @@ sent and what the hub did with it."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import threading
 import time
 import uuid
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
