@@ -14,7 +14,7 @@ TEST_SYSTEM_PACKAGES := chromium shellcheck mtools dosfstools fdisk cloud-init n
 IMAGE_SYSTEM_PACKAGES := mtools
 EXTRAS := camera,hub,test
 
-.PHONY: install system-packages demo test bench image clean
+.PHONY: install system-packages demo test fuzz bench image clean
 
 install: system-packages $(VENV)/.installed
 
@@ -48,6 +48,12 @@ image: install
 	$(PY) -m imaging write $(or $(BOOT),build/image/boot) --bundle build/image/turnout \
 		$(if $(SETTINGS),--settings "$(SETTINGS)") $(if $(WIFI_SSID),--wifi-ssid "$(WIFI_SSID)") \
 		$(if $(WIFI_COUNTRY),--wifi-country "$(WIFI_COUNTRY)") $(if $(KIOSK_HOSTNAME),--hostname "$(KIOSK_HOSTNAME)")
+
+# The fuzz tests at length: twenty times the examples `make test` tries, random rather than
+# fixed (failures are kept in .hypothesis/ and replayed by `make test`), and 10,000 MQTT
+# messages at a running hub instead of 1,000.
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/fuzz
 
 bench: install
 	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

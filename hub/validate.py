@@ -83,6 +83,8 @@ def read_status(payload: bytes) -> dict | None:
     data = _json_object(payload, MAX_PAYLOAD_BYTES)
     if data is None or not _STATUS_VALIDATOR.is_valid(data) or _control_character_in(data):
         return None
+    if "queued" in data:
+        data["queued"] = int(data["queued"])  # JSON Schema counts 3.0 as an integer; we keep ints
     return data
 
 
@@ -95,6 +97,15 @@ def _json_object(payload: bytes, limit: int) -> dict | None:
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def _quoted(value: object, limit: int) -> str:
+    """What a message said, fit to quote in a refusal: the reason goes into the journal, onto
+    the kiosk screen and into SQLite, so no newline, bidi override or lone surrogate gets in."""
+    # Only a scalar is written out: a list or object may be nested too deep to print.
+    text = value if isinstance(value, str) else repr(value) if isinstance(value, (int, float)) \
+        else "null" if value is None else type(value).__name__
+    return "".join(ch if ch.isprintable() else "?" for ch in text[:limit])
 
 
 def _control_character_in(data: dict) -> str | None:
@@ -120,17 +131,17 @@ def read_scan(payload: bytes, topic_kiosk: str) -> Scan | Refusal:
         return Refusal(f"{Reason.NOT_JSON}: not an object", None)
     scan_id = _id_in(data)
     if data.get("v") != VERSION:
-        return Refusal(f"{Reason.VERSION}: {str(data.get('v'))[:16]}", scan_id)
+        return Refusal(f"{Reason.VERSION}: {_quoted(data.get('v'), 16)}", scan_id)
     if not schema_valid(data):  # the quick yes/no first; details only when it fails
         error = min(_SCAN_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.path)))
         where = ".".join(str(p) for p in error.absolute_path) or "scan"
-        return Refusal(f"{Reason.SCHEMA}: {where}: {error.message[:120]}", scan_id)
+        return Refusal(f"{Reason.SCHEMA}: {_quoted(where, 40)}: {_quoted(error.message, 120)}", scan_id)
     field = _control_character_in(data)
     if field is not None:
         return Refusal(f"{Reason.SCHEMA}: {field}: control character", scan_id)
     if data["kiosk"] != topic_kiosk:
         return Refusal(f"{Reason.SPOOFED}: says {data['kiosk']}, sent as {topic_kiosk}", scan_id)
-    return Scan.from_dict(data)
+    return Scan.from_dict({**data, "seq": int(data["seq"])})  # the schema lets 7.0 pass as 7
 
 
 def check_scan(scan: Scan, roles: Container[str], events: Container[str]) -> str | None:

@@ -4,6 +4,7 @@ with command-line flags on top. Defaults match the wiring in hardware.md."""
 from __future__ import annotations
 
 import base64
+import re
 import ssl
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -22,6 +23,8 @@ DEFAULT_ROLE_LABELS = {
 DEFAULT_BUTTON_PINS = {"pitch": 5, "cake": 6, "tidy": 13, "organise": 19}
 DEFAULT_LED_PINS = {"pitch": 12, "cake": 16, "tidy": 20, "organise": 21}
 DEFAULT_BUZZER_PIN = 18
+# MQTT forbids wildcards and NUL in a topic published to: paho would raise on every scan.
+_BASE_TOPIC = re.compile(r"[^+#\x00]{1,100}")
 
 
 class ConfigError(ValueError):
@@ -134,6 +137,10 @@ def load_settings(path: Path | None, overrides: dict[str, Any] | None = None) ->
                 raise ConfigError(f"config file {path} does not exist") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: {exc}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+        except RecursionError:  # tomllib reads nested brackets recursively
+            raise ConfigError(f"{path}: brackets nested too deeply") from None
     unknown = set(values) - _TOML_KEYS
     if unknown:
         raise ConfigError(f"unknown setting(s) in {path}: {', '.join(sorted(unknown))}")
@@ -150,9 +157,15 @@ def _checked(values: dict[str, Any]) -> Settings:
         values["roles"] = tuple(values["roles"])
     settings = replace(Settings(), **values)
     from turnout.codes import is_role_name
-    from turnout.protocol import is_kiosk_id
+    from turnout.protocol import EVENT_ID, is_kiosk_id
     if not is_kiosk_id(settings.kiosk_id):
         raise ConfigError(f"kiosk_id {settings.kiosk_id!r}: use 1-32 letters, digits, - or _")
+    if settings.event is not None and not EVENT_ID.fullmatch(settings.event):
+        # the hub would refuse every scan for it, and keep them only as junk
+        raise ConfigError(f"event {settings.event!r}: use the hub's event id "
+                          "(1-64 letters, digits, '.', '-' or '_')")
+    if not _BASE_TOPIC.fullmatch(settings.base_topic):
+        raise ConfigError(f"base_topic {settings.base_topic!r}: use 1-100 characters, no + or #")
     if "attend" not in settings.roles:
         raise ConfigError("roles must include 'attend'")
     bad = [r for r in settings.roles if not is_role_name(r)]
