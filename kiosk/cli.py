@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import sys
+import time
 from pathlib import Path
 
 from kiosk.config import DEFAULT_CONFIG_PATH, ConfigError, Settings, load_settings
@@ -23,6 +24,7 @@ Simulated kiosk: type a code and press Enter, as a USB scanner would.
   TURNOUT:ROLE:cake     a role card (or ':press cake' to press the cake button)
   TURNOUT:UNDO          undo the last scan (within 60 s)
   :hold pitch cake      hold two role buttons for 3 s: set-up mode (then TURNOUT:SETUP:<event>, WIFI:…)
+  :stall 60             a test aid: hang the kiosk's loop for 60 s (systemd's watchdog restarts it)
 The screen is drawn below and saved to {png}. Ctrl-D or Ctrl-C to stop.
 """
 
@@ -89,9 +91,11 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
     from kiosk.setup_mode import SetupMode
     from kiosk.wifi import join_wifi
     from turnout.broker_url import BrokerURL, broker_for_card
+    from turnout.systemd import ServiceManager
 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
+    service = ServiceManager.from_environment()
     try:
         configured = settings.configured_broker()
     except ValueError as exc:
@@ -119,7 +123,7 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
         log.warning("could not lock %s: %s", settings.data_dir, exc)
     parts = build_parts(settings, on_press=lambda role: post(ButtonPressed(role)),
                         on_setup_chord=lambda: post(SetupChord()), out=stdout)
-    opened = _open_store(settings, parts.feedback, stopping)
+    opened = _open_store(settings, parts.feedback, stopping, service)
     if opened is None:
         parts.close()
         return 0
@@ -153,6 +157,8 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
             _press(parts, settings, text.split(None, 1)[1].strip())
         elif settings.sim and text.startswith(":hold "):
             _hold(parts, settings, text.split()[1:])
+        elif settings.sim and text.startswith(":stall"):
+            _stall(text, service)
         else:
             daemon.post(CodeRead(text))
 
@@ -170,7 +176,7 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
     log.info("kiosk %s ready: event %s, %d scans waiting to sync", settings.kiosk_id, event, start.queued)
     try:
         if not stopping.is_set():
-            daemon.run()
+            daemon.run(service)
     except KeyboardInterrupt:
         pass
     finally:
@@ -192,11 +198,12 @@ class _StoreAtStart:
         self.queued = store.queued_count()
 
 
-def _open_store(settings: Settings, feedback, stopping: threading.Event):
+def _open_store(settings: Settings, feedback, stopping: threading.Event, service=None):
     """The store and what the kiosk needs from it. Rule: a store that cannot be opened never
     makes the kiosk exit (systemd would only start it again, and again): it says so on the
     screen and in the log, and tries again until it can or is told to stop. A damaged one is
-    moved aside by ScanStore.open."""
+    moved aside by ScanStore.open. Meanwhile systemd hears the kiosk is up (doing what it can:
+    saying so) and this retry loop keeps its watchdog fed."""
     from kiosk.buzzer.tunes import Tone
     from kiosk.machine import STORAGE_PROBLEM
     from kiosk.store import ScanStore
@@ -216,7 +223,9 @@ def _open_store(settings: Settings, feedback, stopping: threading.Event):
                 feedback.play(Tone.ERROR)
                 feedback.show(STORAGE_PROBLEM)
                 said = True
-            stopping.wait(STORE_RETRY_SECONDS)
+                if service is not None:
+                    service.ready(f"storage error: cannot open {settings.db_path}; trying again")
+            _wait_feeding_watchdog(stopping, STORE_RETRY_SECONDS, service)
             continue
         if said:
             log.info("storage works again: opened %s", settings.db_path)
@@ -226,6 +235,35 @@ def _open_store(settings: Settings, feedback, stopping: threading.Event):
                       settings.db_path, store.reset_from, store.reset_from)
         return store, start
     return None
+
+
+def _wait_feeding_watchdog(stopping: threading.Event, seconds: float, service) -> None:
+    step = min(seconds, service.watchdog_interval or seconds) if service is not None else seconds
+    deadline = time.monotonic() + seconds
+    while not stopping.is_set() and time.monotonic() < deadline:
+        if service is not None:
+            service.watchdog()
+        stopping.wait(min(step, max(0.0, deadline - time.monotonic())))
+
+
+MAX_STALL_SECONDS = 3600
+
+
+def _stall(text: str, service) -> None:
+    """Simulation's test aid: block the loop thread (the stdin scanner is read by the loop) for
+    the seconds given, as a hung loop would, to see systemd's watchdog kill and restart it."""
+    try:
+        seconds = float(text.split()[1])
+        if not 0 < seconds <= MAX_STALL_SECONDS:
+            raise ValueError
+    except (IndexError, ValueError):
+        print(f":stall SECONDS (up to {MAX_STALL_SECONDS}), e.g. :stall 60", file=sys.stderr)
+        return
+    log.warning("test aid: the kiosk's loop stalls for %.0f s (no watchdog pings meanwhile)", seconds)
+    service.status(f"stalled on purpose for {seconds:.0f} s (:stall, a test aid)")
+    time.sleep(seconds)
+    log.warning("test aid: the kiosk's loop goes on after stalling for %.0f s", seconds)
+    service.status("resumed after :stall")
 
 
 def _lock_data_dir(data_dir: Path):
