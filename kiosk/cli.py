@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         return _devices()
     if argv[:1] == ["recover"]:
         return _recover(argv[1:])
+    if argv[:1] == ["doctor"]:
+        return _doctor(argv[1:])
     if argv[:1] == ["run"]:
         argv = argv[1:]
     args = _parser().parse_args(argv)
@@ -55,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
                                 "Flags override the config file. "
                                 "Subcommands: 'decode IMAGE…' (print codes found in images), "
                                 "'devices' (list input devices that may be scanners), "
-                                "'recover FILE' (unsent scans from a damaged kiosk.db back in the outbox).")
+                                "'recover FILE' (unsent scans from a damaged kiosk.db back in the outbox), "
+                                "'doctor' (check this kiosk in place and say what to fix).")
     p.add_argument("--config", type=Path, help=f"TOML settings (default {DEFAULT_CONFIG_PATH})")
     p.add_argument("--sim", action="store_true", help="simulated hardware: stdin scanner, mock pins, screen.png")
     p.add_argument("--kiosk-id")
@@ -377,6 +380,24 @@ def _recover(argv: list[str]) -> int:
           f"already, {done.renumbered} given a new seq); {queued} now wait to be sent when the kiosk "
           "next connects. The hub counts each scan once, so a scan it already had is only answered.")
     return 0
+
+
+def _doctor(argv: list[str]) -> int:
+    """``turnout-kiosk doctor``: check the kiosk in place; exit 1 when something needs fixing."""
+    from kiosk.doctor import examine, report
+
+    p = argparse.ArgumentParser(prog="turnout-kiosk doctor",
+                                description="Check this kiosk in place: screen, scanner, GPIO, clock, broker "
+                                "login, disk space and scans waiting; say in plain words what to fix. Run it "
+                                "as the kiosk's user: sudo -u turnout turnout-kiosk doctor")
+    p.add_argument("--config", type=Path, help=f"TOML settings (default {DEFAULT_CONFIG_PATH})")
+    args = p.parse_args(argv)
+    try:
+        settings = load_settings(args.config or DEFAULT_CONFIG_PATH)
+    except ConfigError as exc:
+        print(f"FIX  settings  {exc}", file=sys.stdout)
+        return 2
+    return report(examine(settings), sys.stdout)
 
 
 def _devices() -> int:
