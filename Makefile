@@ -4,8 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # Build tools for evdev, the broker, zbar for pyzbar, poppler for badge print-to-scan tests.
 SYSTEM_PACKAGES := python3-venv python3-dev gcc linux-libc-dev mosquitto libzbar0 poppler-utils fonts-dejavu-core
-# Headless Chromium for the accessibility and browser tests only.
-TEST_SYSTEM_PACKAGES := chromium
+# Headless Chromium for the accessibility and browser tests; mmdebstrap and systemd-nspawn to
+# boot the systemd units in a Debian container (tests/system).
+TEST_SYSTEM_PACKAGES := chromium mmdebstrap systemd-container
 EXTRAS := camera,hub,test
 
 .PHONY: install system-packages demo test bench clean

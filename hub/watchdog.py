@@ -96,6 +96,7 @@ class HubWatch:
 def hub_status(ingest, url: str) -> Callable[[], str]:
     def status() -> str:
         broker = "broker connected" if ingest.connected.is_set() else "broker not connected"
-        return f"serving {url}; {broker}; {ingest.waiting} messages waiting"
+        waiting = ingest.waiting
+        return f"serving {url}; {broker}; {waiting} message{'' if waiting == 1 else 's'} waiting"
     return status
 
