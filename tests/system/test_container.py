@@ -169,3 +169,55 @@ def test_the_hub_starts_under_its_sandbox_and_serves_a_page(container, broker):
         say(f"hub status: {container.show('turnout-hub', 'StatusText')}")
     finally:
         container.run("systemctl", "stop", "turnout-hub", check=False)
+
+
+def test_mosquitto_runs_the_hubs_broker_config_and_new_kiosk_logins_take_effect(container):
+    """The Mosquitto drop-in and the reload path unit, with the ownership docs/hub.md gives."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    port = free_port()
+    container.run("cp", "-r", "/mnt/units/mosquitto.service.d", "/etc/systemd/system/")
+    container.sh(f"""
+        install -d -o turnout -g turnout -m 0700 /var/lib/turnout
+        install -d -o turnout -g mosquitto -m 0750 /etc/turnout/broker
+        runuser -u turnout -- /opt/turnout/.venv/bin/turnout-hub --db /var/lib/turnout/hub.db \
+            broker-config --dir /etc/turnout/broker --port {port} --bind 127.0.0.1 --hostname 127.0.0.1
+        chgrp -R mosquitto /etc/turnout/broker
+        chmod 0640 /etc/turnout/broker/passwd /etc/turnout/broker/acl
+        chown mosquitto:mosquitto /etc/turnout/broker/data
+        systemctl daemon-reload
+        systemctl enable --now turnout-broker-reload.path
+    """)
+    container.run("systemctl", "restart", "mosquitto", check=False)
+    assert container.show("mosquitto", "ActiveState") == "active", container.journal("mosquitto")[-3000:]
+    added = container.sh("runuser -u turnout -- /opt/turnout/.venv/bin/turnout-hub --db /var/lib/turnout/hub.db "
+                         "--broker-dir /etc/turnout/broker kiosk add hall-9").stdout
+    password = next(line.split('"')[1] for line in added.splitlines() if line.startswith("broker_password"))
+
+    def logs_in() -> bool:
+        answer: list = []
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="hall-9")
+        client.username_pw_set("hall-9", password)
+        client.on_connect = lambda c, u, f, reason, p: answer.append(reason)
+        client.connect("127.0.0.1", port)
+        client.loop_start()
+        wait_for(lambda: answer, "the broker's answer")
+        client.disconnect()
+        client.loop_stop()
+        return not answer[0].is_failure
+
+    try:
+        try:
+            wait_for(logs_in, "the new kiosk login to work (the path unit reloads Mosquitto)", timeout=30)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{container.sh('ls -la /etc/turnout/broker').stdout}"
+                                 + "\n".join(line for line in container.journal().splitlines()[-400:]
+                                             if "hall-9" not in line and "New connection" not in line)[-4000:]) from None
+        journal = container.journal()
+        assert "Sent signal SIGHUP to main process" in journal
+        for line in journal.splitlines():
+            if "turnout-broker-reload.service" in line or "SIGHUP" in line:
+                say(f"journal: {line}")
+    finally:
+        container.run("systemctl", "stop", "turnout-broker-reload.path", "mosquitto", check=False)
