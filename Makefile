@@ -7,9 +7,10 @@ SYSTEM_PACKAGES := python3-venv python3-dev gcc linux-libc-dev mosquitto libzbar
 # For the tests only: headless Chromium (accessibility and browser tests); shellcheck (every shell
 # script); mtools, dosfstools and fdisk (FAT images for the kiosk image's tests); cloud-init
 # (22.4: `cloud-init schema` on the card's user-data) and netplan.io (`netplan generate` on its
-# network-config). cloud-init pulls in about 20 small packages and enables its boot services,
-# which switch themselves off on a machine where no cloud data source is found.
-TEST_SYSTEM_PACKAGES := chromium shellcheck mtools dosfstools fdisk cloud-init netplan.io
+# network-config); mmdebstrap and systemd-nspawn to boot the systemd units in a Debian
+# container (tests/system). cloud-init pulls in about 20 small packages and enables its boot
+# services, which switch themselves off on a machine where no cloud data source is found.
+TEST_SYSTEM_PACKAGES := chromium shellcheck mtools dosfstools fdisk cloud-init netplan.io mmdebstrap systemd-container
 # `make image` writes into image files with mtools (no root, no loop devices).
 IMAGE_SYSTEM_PACKAGES := mtools
 EXTRAS := camera,hub,test

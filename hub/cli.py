@@ -447,10 +447,14 @@ def admin_set_password(store: Store, config: HubConfig, args) -> None:
 
 
 def serve_hub(store: Store, config: HubConfig, args) -> int:
+    import signal
+
     import uvicorn
 
     from hub.ingest import Ingest
+    from hub.watchdog import HubWatch, hub_status, web_problem
     from turnout.protocol import Topics
+    from turnout.systemd import ServiceManager
 
     config = config.with_options(broker=args.broker, http=args.http, base_topic=args.base_topic,
                                  client_id=args.client_id)
@@ -466,11 +470,17 @@ def serve_hub(store: Store, config: HubConfig, args) -> int:
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                            access_log=False))
     ingest.start()
-    log.info("turnout-hub %s: database %s, web and API on http://%s:%d/", __version__,
-             config.db_path, host, port)
+    url = f"http://{host}:{port}/"
+    watch = HubWatch(ServiceManager.from_environment(), ingest, started=lambda: server.started,
+                     web_check=lambda: web_problem(host, port), status=hub_status(ingest, url)).start()
+    log.info("turnout-hub %s: database %s, web and API on %s", __version__, config.db_path, url)
+    # uvicorn raises SIGTERM again once it has shut down; with the default handler that kills
+    # the process before ingest says goodbye. Ours lets the cleanup below run.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     try:
         server.run()  # returns on SIGINT or SIGTERM
     finally:
+        watch.stop()
         ingest.stop()
     return 0
 

@@ -38,6 +38,9 @@ CONFIG_CHECK_SECONDS = 2.0  # how soon an assignment made in another process rea
 # dropped (and logged); the kiosk re-sends the scan after 30 s and is answered then.
 MAX_ACKS_IN_FLIGHT = 1_000
 MAX_ACKS_QUEUED = 10_000
+# Past this without a turn of the ingest loop, or with one batch in the intake's hands, the
+# ingest is stuck (its longest honest wait is the broker's back-off, 15 s, and a 5 s connect).
+STUCK_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ class Ingest:
         self._dialled = False  # paho wants connect() the first time, reconnect() after
         self._thread: threading.Thread | None = None
         self._worker: IntakeWorker | None = None
+        self.turned = time.monotonic()  # the last turn of the ingest loop (see stuck())
+        self._submitted = time.monotonic()  # when the batch in hand went to the intake
         self.client = self._make_client(client_id)
 
     def _make_client(self, client_id: str) -> mqtt.Client:
@@ -126,6 +131,24 @@ class Ingest:
             self._worker.stop()
         log.info("hub ingest stopped")
 
+    def stuck(self, now: float | None = None, limit: float = STUCK_SECONDS) -> str | None:
+        """What is wrong, in words, if the ingest is not doing its work; None when it is. The
+        hub's watchdog (hub.watchdog) stops telling systemd it is alive while this says so."""
+        now = time.monotonic() if now is None else now
+        if self._thread is None or not self._thread.is_alive():
+            return "the ingest thread is not running"
+        if now - self.turned > limit:
+            return f"the ingest loop has not moved for {now - self.turned:.0f} s"
+        if self._pending is not None and now - self._submitted > limit:
+            return (f"the intake process has held a batch of {len(self._pending)} messages for "
+                    f"{now - self._submitted:.0f} s")
+        return None
+
+    @property
+    def waiting(self) -> int:
+        """Messages read from the broker and not yet answered."""
+        return len(self._inbox) + len(self._pending or ())
+
     def publish_config(self, kiosk_id: str | None = None) -> None:
         """Send kiosks their new event and roles now rather than at the next look (every few
         seconds). Safe from any thread: the ingest thread does the sending."""
@@ -137,6 +160,7 @@ class Ingest:
         log.info("connecting to the broker at %s", self.broker)
         delay = 1.0
         while self._running:
+            self.turned = time.monotonic()
             sock = self.client.socket()
             if sock is None:  # not connected: dial, and back off while the broker is away
                 if not self._connect():
@@ -250,6 +274,7 @@ class Ingest:
     # -- one batch: the intake commits it, then the acks and PUBACKs go out --
 
     def _submit(self) -> None:
+        self._submitted = time.monotonic()
         while True:
             try:
                 return self._worker.submit([(d.message.topic, d.message.payload, d.message.received_at)

@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import sys
+import time
 from pathlib import Path
 
 from kiosk.config import DEFAULT_CONFIG_PATH, ConfigError, Settings, load_settings
@@ -23,6 +24,7 @@ Simulated kiosk: type a code and press Enter, as a USB scanner would.
   TURNOUT:ROLE:cake     a role card (or ':press cake' to press the cake button)
   TURNOUT:UNDO          undo the last scan (within 60 s)
   :hold pitch cake      hold two role buttons for 3 s: set-up mode (then TURNOUT:SETUP:<event>, WIFI:…)
+  :stall 60             a test aid: hang the kiosk's loop for 60 s (systemd's watchdog restarts it)
 The screen is drawn below and saved to {png}. Ctrl-D or Ctrl-C to stop.
 """
 
@@ -35,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         return _devices()
     if argv[:1] == ["recover"]:
         return _recover(argv[1:])
+    if argv[:1] == ["doctor"]:
+        return _doctor(argv[1:])
     if argv[:1] == ["run"]:
         argv = argv[1:]
     args = _parser().parse_args(argv)
@@ -53,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
                                 "Flags override the config file. "
                                 "Subcommands: 'decode IMAGE…' (print codes found in images), "
                                 "'devices' (list input devices that may be scanners), "
-                                "'recover FILE' (unsent scans from a damaged kiosk.db back in the outbox).")
+                                "'recover FILE' (unsent scans from a damaged kiosk.db back in the outbox), "
+                                "'doctor' (check this kiosk in place and say what to fix).")
     p.add_argument("--config", type=Path, help=f"TOML settings (default {DEFAULT_CONFIG_PATH})")
     p.add_argument("--sim", action="store_true", help="simulated hardware: stdin scanner, mock pins, screen.png")
     p.add_argument("--kiosk-id")
@@ -82,8 +87,11 @@ def _settings(args) -> Settings:
 def run(settings: Settings, stdin=None, stdout=None) -> int:
     """Wire the parts and run until stdin ends (simulation) or SIGTERM/SIGINT. A login card
     makes the kiosk start again, in this process, as the kiosk the card names."""
+    from turnout.systemd import ServiceManager
+
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
+    service = ServiceManager.from_environment()
     try:
         settings.configured_broker()
     except ValueError as exc:
@@ -107,7 +115,7 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
         log.warning("could not lock %s: %s", settings.data_dir, exc)
     while True:
         daemon_ref.clear()
-        outcome = _run_once(settings, stdin, stdout, stopping, daemon_ref)
+        outcome = _run_once(settings, stdin, stdout, stopping, daemon_ref, service)
         if outcome != RESTART or stopping.is_set():
             return 0 if outcome == RESTART else outcome
         log.info("starting again with the login from the card")
@@ -116,7 +124,8 @@ def run(settings: Settings, stdin=None, stdout=None) -> int:
 RESTART = -1  # _run_once: the daemon stopped to start again (a login card was saved)
 
 
-def _run_once(settings: Settings, stdin, stdout, stopping: threading.Event, daemon_ref: list) -> int:
+def _run_once(settings: Settings, stdin, stdout, stopping: threading.Event, daemon_ref: list,
+              service) -> int:
     from kiosk.clock import KioskClock
     from kiosk.daemon import KioskDaemon
     from kiosk.hardware import build_parts, start_scanner
@@ -132,7 +141,7 @@ def _run_once(settings: Settings, stdin, stdout, stopping: threading.Event, daem
 
     parts = build_parts(settings, on_press=lambda role: post(ButtonPressed(role)),
                         on_setup_chord=lambda: post(SetupChord()), out=stdout)
-    opened = _open_store(settings, parts.feedback, stopping)
+    opened = _open_store(settings, parts.feedback, stopping, service)
     if opened is None:
         parts.close()
         return 0
@@ -175,6 +184,8 @@ def _run_once(settings: Settings, stdin, stdout, stopping: threading.Event, daem
             _press(parts, settings, text.split(None, 1)[1].strip())
         elif settings.sim and text.startswith(":hold "):
             _hold(parts, settings, text.split()[1:])
+        elif settings.sim and text.startswith(":stall"):
+            _stall(text, service)
         else:
             daemon.post(CodeRead(text))
 
@@ -192,7 +203,7 @@ def _run_once(settings: Settings, stdin, stdout, stopping: threading.Event, daem
     log.info("kiosk %s ready: event %s, %d scans waiting to sync", settings.kiosk_id, event, start.queued)
     try:
         if not stopping.is_set():
-            daemon.run()
+            daemon.run(service)
     except KeyboardInterrupt:
         pass
     finally:
@@ -215,11 +226,12 @@ class _StoreAtStart:
         self.queued = store.queued_count()
 
 
-def _open_store(settings: Settings, feedback, stopping: threading.Event):
+def _open_store(settings: Settings, feedback, stopping: threading.Event, service=None):
     """The store and what the kiosk needs from it. Rule: a store that cannot be opened never
     makes the kiosk exit (systemd would only start it again, and again): it says so on the
     screen and in the log, and tries again until it can or is told to stop. A damaged one is
-    moved aside by ScanStore.open."""
+    moved aside by ScanStore.open. Meanwhile systemd hears the kiosk is up (doing what it can:
+    saying so) and this retry loop keeps its watchdog fed."""
     from kiosk.buzzer.tunes import Tone
     from kiosk.machine import STORAGE_PROBLEM
     from kiosk.store import ScanStore
@@ -239,7 +251,9 @@ def _open_store(settings: Settings, feedback, stopping: threading.Event):
                 feedback.play(Tone.ERROR)
                 feedback.show(STORAGE_PROBLEM)
                 said = True
-            stopping.wait(STORE_RETRY_SECONDS)
+                if service is not None:
+                    service.ready(f"storage error: cannot open {settings.db_path}; trying again")
+            _wait_feeding_watchdog(stopping, STORE_RETRY_SECONDS, service)
             continue
         if said:
             log.info("storage works again: opened %s", settings.db_path)
@@ -249,6 +263,35 @@ def _open_store(settings: Settings, feedback, stopping: threading.Event):
                       settings.db_path, store.reset_from, store.reset_from)
         return store, start
     return None
+
+
+def _wait_feeding_watchdog(stopping: threading.Event, seconds: float, service) -> None:
+    step = min(seconds, service.watchdog_interval or seconds) if service is not None else seconds
+    deadline = time.monotonic() + seconds
+    while not stopping.is_set() and time.monotonic() < deadline:
+        if service is not None:
+            service.watchdog()
+        stopping.wait(min(step, max(0.0, deadline - time.monotonic())))
+
+
+MAX_STALL_SECONDS = 3600
+
+
+def _stall(text: str, service) -> None:
+    """Simulation's test aid: block the loop thread (the stdin scanner is read by the loop) for
+    the seconds given, as a hung loop would, to see systemd's watchdog kill and restart it."""
+    try:
+        seconds = float(text.split()[1])
+        if not 0 < seconds <= MAX_STALL_SECONDS:
+            raise ValueError
+    except (IndexError, ValueError):
+        print(f":stall SECONDS (up to {MAX_STALL_SECONDS}), e.g. :stall 60", file=sys.stderr)
+        return
+    log.warning("test aid: the kiosk's loop stalls for %.0f s (no watchdog pings meanwhile)", seconds)
+    service.status(f"stalled on purpose for {seconds:.0f} s (:stall, a test aid)")
+    time.sleep(seconds)
+    log.warning("test aid: the kiosk's loop goes on after stalling for %.0f s", seconds)
+    service.status("resumed after :stall")
 
 
 def _lock_data_dir(data_dir: Path):
@@ -362,6 +405,24 @@ def _recover(argv: list[str]) -> int:
           f"already, {done.renumbered} given a new seq); {queued} now wait to be sent when the kiosk "
           "next connects. The hub counts each scan once, so a scan it already had is only answered.")
     return 0
+
+
+def _doctor(argv: list[str]) -> int:
+    """``turnout-kiosk doctor``: check the kiosk in place; exit 1 when something needs fixing."""
+    from kiosk.doctor import examine, report
+
+    p = argparse.ArgumentParser(prog="turnout-kiosk doctor",
+                                description="Check this kiosk in place: screen, scanner, GPIO, clock, broker "
+                                "login, disk space and scans waiting; say in plain words what to fix. Run it "
+                                "as the kiosk's user: sudo -u turnout turnout-kiosk doctor")
+    p.add_argument("--config", type=Path, help=f"TOML settings (default {DEFAULT_CONFIG_PATH})")
+    args = p.parse_args(argv)
+    try:
+        settings = load_settings(args.config or DEFAULT_CONFIG_PATH)
+    except ConfigError as exc:
+        print(f"FIX  settings  {exc}", file=sys.stdout)
+        return 2
+    return report(examine(settings), sys.stdout)
 
 
 def _devices() -> int:

@@ -27,11 +27,13 @@ from kiosk.buzzer.tunes import Tone
 from kiosk.machine import (AckReceived, JoinWifi, KioskMachine, LinkChanged, Light, Now, Play,
                            QueueChanged, SaveConfig, SaveLogin, SaveSetup, Send, Show, StorageFailed, StorageWorks,
                            Store, StoreFailed, Tick, WifiJoined)
+from kiosk.machine import STORAGE_WARNINGS
 from kiosk.outbox import MAX_IN_FLIGHT, SendTimes, StatusThrottle
 from kiosk.screens import Screen
 from kiosk.store import ScanStore
 from kiosk.wifi import WifiCredentials, WifiResult
 from turnout.protocol import KioskConfig
+from turnout.systemd import ServiceManager
 
 log = logging.getLogger("turnout.kiosk")
 
@@ -122,7 +124,10 @@ class KioskDaemon:
     def stop(self) -> None:
         self.post(Shutdown())
 
-    def run(self) -> None:
+    def run(self, service: ServiceManager | None = None) -> None:
+        """The loop, until stopped. ``service``: systemd, told READY=1 as the loop starts, then
+        WATCHDOG=1 from the loop's own tick (so a loop that hangs is restarted) and a status line."""
+        service = service or ServiceManager(None)
         # Hand the GIL over within 1 ms (default 5): the tone thread must not wait for a
         # screen being drawn on another thread.
         sys.setswitchinterval(0.001)
@@ -130,6 +135,8 @@ class KioskDaemon:
         self._handle(Tick(), self.clock())
         self.link.send_status(*self._status())  # offline: sets the last will
         self.link.start()
+        service.ready(self.service_status())
+        service.watchdog()
         next_tick = time.monotonic() + TICK_SECONDS
         try:
             while True:
@@ -150,10 +157,21 @@ class KioskDaemon:
                     self._watch_link(now)
                     self._handle(Tick(), now)
                     self._pump(now)
+                    service.watchdog()
+                    service.status(self.service_status())
         finally:
+            service.stopping()
             self._selector.close()
             os.close(self._wake_r)
             os.close(self._wake_w)
+
+    def service_status(self) -> str:
+        """One line for `systemctl status`: online or not, and what waits to be synced."""
+        waiting = f"{self.machine.queued} scan{'' if self.machine.queued == 1 else 's'} waiting"
+        state = f"online, {waiting}" if self.machine.online else f"offline: {waiting}"
+        if self.machine.storage:
+            state += "; " + STORAGE_WARNINGS[self.machine.storage].lower()
+        return state + (f"; event {self.machine.event}" if self.machine.event else "; no event set")
 
     def _handle_queued(self) -> bool:
         """Everything posted so far, in order; False once asked to stop."""

@@ -24,7 +24,8 @@ WAIT = 15.0  # generous: CI machines are slow; tests never assert on time
 
 class KioskProcess:
     def __init__(self, broker_url: str | None, data_dir: Path, kiosk_id: str | None = "hall-1",
-                 event: str | None = "barcamp", extra: list[str] | None = None):
+                 event: str | None = "barcamp", extra: list[str] | None = None,
+                 env: dict[str, str] | None = None):
         cmd = [sys.executable, "-m", "kiosk.cli", "--sim", "--data-dir", str(data_dir)]
         if kiosk_id:  # None: the kiosk id comes from --config or a login card
             cmd += ["--kiosk-id", kiosk_id]
@@ -36,7 +37,7 @@ class KioskProcess:
         self.kiosk_id = kiosk_id
         self.proc = subprocess.Popen(cmd + (extra or []), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, cwd=ROOT, bufsize=1,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
         self.lines: queue.Queue[str] = queue.Queue()
         self.log: list[str] = []
         self.errors: list[str] = []
