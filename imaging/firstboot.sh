@@ -49,6 +49,22 @@ ensure_user() {
     done
 }
 
+# The kiosk joins venue wi-fi from a wi-fi card with nmcli as the turnout user, from a service
+# with no login session: NetworkManager asks polkit, which says no unless a rule says yes.
+allow_wifi_cards() {
+    install -d -m 0755 /etc/polkit-1/rules.d
+    cat >/etc/polkit-1/rules.d/50-turnout-wifi.rules <<'RULES'
+// Turnout kiosk: its service (user turnout) may add wi-fi connections and bring them up.
+polkit.addRule(function (action, subject) {
+    if (subject.user == "turnout" &&
+        (action.id == "org.freedesktop.NetworkManager.settings.modify.system" ||
+         action.id == "org.freedesktop.NetworkManager.network-control")) {
+        return polkit.Result.YES;
+    }
+});
+RULES
+}
+
 move_settings() {
     if [ -f "$CARD/kiosk.toml" ]; then
         install -d -m 0755 "$ETC"
@@ -180,6 +196,7 @@ install_units() {
 
 say "starting ($MODE mode, card in $CARD)"
 ensure_user
+allow_wifi_cards
 if [ "$MODE" = boot ]; then move_settings; fi
 enable_i2c
 early_venv
