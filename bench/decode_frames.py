@@ -2,14 +2,21 @@
 
 Frames are 640x480 grey, a badge printed through hub/printing/symbols.py held up to the
 camera (see tests/kiosk/badge_images.py): clean, small (far away), blurred, rotated, tilted,
-noisy, dim, under a reflection. Prints, per variant and symbology, the success rate, wrong
-reads and median/p95 ms of each decoder. "ok" is a clean read (the badge's text and nothing
-else); "wrong" counts frames where a decoder reported any other text, then the cost of frames with nothing in them.
+noisy, dim, under a reflection, upside down in front of a busy background. Prints, per
+variant and symbology, the success rate, wrong reads and median/p95 ms of each decoder, then
+the cost of frames with nothing in them.
 
-Goals (issue 5): chain success >= the better decoder in every variant; no wrong reads from
-the chain; chain's empty-frame median <= 1.5x the fastest decoder's.
+"ok" is a clean read (the badge's text and nothing else); "wrong" counts frames where a
+decoder reported any other text; "chain missed" counts frames one decoder alone read cleanly
+and the chain did not. Wrong reads are rare events, so the upside-down rows use more frames,
+and one of them holds only badges whose bars pyzbar is known to misread when turned
+(HARD_BADGES: T20018970, the hardening issue's, read as 'T' -> "'").
 
-    .venv/bin/python bench/decode_frames.py [--frames 40] [--seed 5]
+Goals: chain success >= the better decoder in every row and no read either decoder alone
+makes cleanly is missed (issue 5, and the hardening issue); no wrong reads from the chain;
+chain's empty-frame median <= 1.5x the fastest decoder's on the plain scenes and photos.
+
+    .venv/bin/python bench/decode_frames.py [--frames 40] [--upside-down-frames 150] [--seed 5]
 """
 
 from __future__ import annotations
@@ -26,11 +33,14 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from kiosk.scanner.decode import DECODERS, load_gray  # noqa: E402
-from tests.kiosk.badge_images import FRAME_SIZE, SYMBOLOGIES, VARIANTS, badge_frame, scene  # noqa: E402
+from tests.kiosk.badge_images import (FRAME_SIZE, SYMBOLOGIES, VARIANTS, badge_frame,  # noqa: E402
+                                      busy_scene, scene)
 from turnout.codes import badge_code  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "zxing-samples"
 NAMES = list(DECODERS)  # pyzbar, zxing-cpp, chain
+# Badges pyzbar misreads upside down and a little blurred: the checksum of Code 128 still holds.
+HARD_BADGES = ("T20018970", "T89263", "T511825")
 
 
 def timed(decoder, image):
@@ -54,12 +64,26 @@ def empty_frames(count: int, rng) -> dict[str, list[np.ndarray]]:
                 photos.append(cv2.resize(load_gray(path), FRAME_SIZE, interpolation=cv2.INTER_AREA))
     if photos:
         sets["photos (falsepositives-*)"] = photos
+    sets["busy scene (info)"] = [busy_scene(rng) for _ in range(count)]
     return sets
+
+
+def rows(args) -> list[tuple[str, str, int, object]]:
+    """(variant, symbology, frames, badge texts or None for random badges) per table row."""
+    planned = []
+    for variant in VARIANTS:
+        frames = args.upside_down_frames if variant == "upside-down" else args.frames
+        for symbology in SYMBOLOGIES:
+            planned.append((variant, symbology, frames, None))
+    planned.append(("upside-down", "code128", args.upside_down_frames, HARD_BADGES))
+    return planned
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=40, help="frames per variant and symbology")
+    parser.add_argument("--upside-down-frames", type=int, default=150,
+                        help="frames per upside-down row (wrong reads are rare: more frames)")
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
@@ -68,35 +92,38 @@ def main(argv=None) -> int:
     for name in NAMES:
         DECODERS[name](warm)
 
-    print(f"## Badge frames ({args.frames} per row, 640x480, seed {args.seed})\n")
-    print("| variant | symbology | " + " | ".join(f"{n} ok" for n in NAMES)
-          + " | " + " | ".join(f"{n} wrong" for n in NAMES)
-          + " | " + " | ".join(f"{n} ms med/p95" for n in NAMES) + " |")
-    print("|---|---|" + "---:|" * (3 * len(NAMES)))
+    print(f"## Badge frames (640x480, seed {args.seed})\n")
+    print("| variant | symbology | frames | " + " | ".join(f"{n} ok" for n in NAMES)
+          + " | " + " | ".join(f"{n} wrong" for n in NAMES) + " | chain missed | "
+          + " | ".join(f"{n} ms med/p95" for n in NAMES) + " |")
+    print("|---|---|---:|" + "---:|" * (3 * len(NAMES) + 1))
     goals_met = True
-    for variant in VARIANTS:
-        for symbology in SYMBOLOGIES:
-            ok = dict.fromkeys(NAMES, 0)
-            wrong = dict.fromkeys(NAMES, 0)
-            ms = {n: [] for n in NAMES}
-            for _ in range(args.frames):
-                text = badge_code(int(rng.integers(1, 100_000)))
-                frame = badge_frame(text, symbology, variant, rng)
-                for name in NAMES:
-                    codes, spent = timed(DECODERS[name], frame.image)
-                    ms[name].append(spent)
-                    misread = any(c.text != text for c in codes)
-                    # A read only counts clean: a wrong text beside the right one credits a stranger.
-                    ok[name] += any(c.text == text for c in codes) and not misread
-                    wrong[name] += misread
-            n = args.frames
-            print(f"| {variant} | {symbology} | "
-                  + " | ".join(f"{100 * ok[x] / n:.0f} %" for x in NAMES) + " | "
-                  + " | ".join(str(wrong[x]) for x in NAMES) + " | "
-                  + " | ".join(f"{statistics.median(ms[x]):.1f}/{p95(ms[x]):.1f}" for x in NAMES)
-                  + " |")
-            if ok["chain"] < max(ok["pyzbar"], ok["zxing-cpp"]) or wrong["chain"]:
-                goals_met = False
+    for variant, symbology, count, texts in rows(args):
+        ok = dict.fromkeys(NAMES, 0)
+        wrong = dict.fromkeys(NAMES, 0)
+        missed = 0
+        ms = {n: [] for n in NAMES}
+        for i in range(count):
+            text = texts[i % len(texts)] if texts else badge_code(int(rng.integers(1, 100_000)))
+            frame = badge_frame(text, symbology, variant, rng)
+            clean = {}
+            for name in NAMES:
+                codes, spent = timed(DECODERS[name], frame.image)
+                ms[name].append(spent)
+                misread = any(c.text != text for c in codes)
+                # A read only counts clean: a wrong text beside the right one credits a stranger.
+                clean[name] = any(c.text == text for c in codes) and not misread
+                ok[name] += clean[name]
+                wrong[name] += misread
+            missed += (clean["pyzbar"] or clean["zxing-cpp"]) and not clean["chain"]
+        label = variant if texts is None else f"{variant} ({'/'.join(texts)})"
+        print(f"| {label} | {symbology} | {count} | "
+              + " | ".join(f"{100 * ok[x] / count:.0f} %" for x in NAMES) + " | "
+              + " | ".join(str(wrong[x]) for x in NAMES) + f" | {missed} | "
+              + " | ".join(f"{statistics.median(ms[x]):.1f}/{p95(ms[x]):.1f}" for x in NAMES)
+              + " |")
+        if ok["chain"] < max(ok["pyzbar"], ok["zxing-cpp"]) or wrong["chain"] or missed:
+            goals_met = False
 
     print("\n## Frames with nothing in them\n")
     print("| frames | count | " + " | ".join(f"{n} ms med/p95" for n in NAMES)
@@ -116,10 +143,13 @@ def main(argv=None) -> int:
         print(f"| {label} | {len(frames)} | "
               + " | ".join(f"{medians[x]:.2f}/{p95(ms[x]):.2f}" for x in NAMES)
               + f" | {ratio:.2f}x | {false_reads} |")
-        if ratio > 1.5 or false_reads:
+        # Busy scenes are shown for their cost (stripes and cables are bar patches to the
+        # finder); the 1.5x goal is for the plain scenes and photographs.
+        if (ratio > 1.5 and "(info)" not in label) or false_reads:
             goals_met = False
     print(f"\nGoals {'met' if goals_met else 'NOT met'}: chain >= better decoder in every row, "
-          "no wrong reads from the chain, empty-frame median <= 1.5x the fastest, no false reads.")
+          "no clean single-decoder read missed, no wrong reads from the chain, empty-frame "
+          "median <= 1.5x the fastest, no false reads.")
     return 0
 
 

@@ -3,8 +3,9 @@
 A camera sees a badge in many frames and a decoder can misread one of them. A code counts
 when it is read in 2 consecutive decoded frames, or at once when it is a person badge whose
 Damm check digit holds (a misread that still passes Damm is what the decoder chain's
-disagreement rule is for). A code that has counted does not count again until it has been
-out of view for ``leave_after`` decoded frames. Pure: frames in, confirmed codes out.
+confirmation and disagreement rules in ``kiosk.scanner.decode`` are for). A code that has
+counted does not count again until it has been out of view for ``leave_after`` decoded
+frames. Pure: frames in, confirmed codes out.
 """
 
 from __future__ import annotations

@@ -2,12 +2,20 @@
 
 The chain, in the order a frame meets it:
 
-1. zxing-cpp reads the whole frame (fast, and good on tilted or perspective codes).
-2. A cheap finder looks at a half-size copy for patches of alternating edges (bars, QR modules).
-   pyzbar reads only those patches and a patch around every Code 128 zxing-cpp read, so on an
-   empty frame the chain costs little more than zxing-cpp alone.
-3. Reads at the same place are merged. If the decoders disagree about a symbol's text, that
-   symbol is dropped: a misread badge that passes its checks would credit a stranger.
+1. zxing-cpp reads the whole frame (fast, and good on tilted or perspective codes); pyzbar
+   reads the patch around every Code 128 it finds, to check it.
+2. When zxing-cpp reads nothing, a cheap finder looks at a half-size copy for patches of
+   parallel bars and pyzbar reads only those, so on an empty frame the chain costs little
+   more than zxing-cpp alone. A patch whose bars are tilted is also turned upright and read
+   by both decoders. Once any of these reads something, the patch is also sharpened and
+   read by both, so every read of it can be checked against the others.
+3. Reads at the same place are one symbol, and the symbol is reported only when
+   - no two of its reads disagree about its text (a misread badge that passes its checks
+     would credit a stranger), and
+   - a decoder read it on pixels as the camera took them (the frame, or a patch of it), or
+     else both decoders read it on pixels the chain made (turned upright, sharpened). One
+     decoder on two transformations is not enough: pyzbar misreads blurred, turned Code 128
+     (``T89263`` as ``'89263``) the same way after turning and after sharpening.
 
 Both decoders are restricted to the symbologies badges use (QR and Code 128): unrestricted,
 zbar reads phantom Interleaved 2 of 5 codes in empty frames. No badge validation happens here.
@@ -49,6 +57,16 @@ FINDER_MAX_PATCHES = 2
 DESKEW_MIN_ANGLE = 8.0
 # Quiet zone left around a patch so pyzbar sees the symbol's edges.
 PATCH_MARGIN = 16
+# Unsharp mask for the sharpened look: blur of this many pixels, taken away once.
+SHARPEN_SIGMA = 1.5
+
+# How a decoder saw a symbol ("looks"). A read on pixels as the camera took them may count
+# alone; a read on pixels the chain made counts only when the other decoder reads the same.
+FRAME = "frame"  # the whole frame, or the patch around a zxing-cpp read
+PATCH = "patch"  # a patch the bar finder picked
+UPRIGHT = "upright"  # that patch turned so its bars stand upright
+SHARPENED = "sharpened"  # the upright patch with its edges sharpened (unsharp mask)
+AS_TAKEN = (FRAME, PATCH)
 
 
 @dataclass(frozen=True)
@@ -61,12 +79,14 @@ class Decoded:
 
 @dataclass(frozen=True)
 class Read:
-    """A decoder's read of one symbol, with where it was (x0, y0, x1, y1 in frame pixels)."""
+    """A decoder's read of one symbol, with where it was (x0, y0, x1, y1 in frame pixels)
+    and how the decoder saw it (``look``: ``frame``, ``patch``, ``upright``, ``sharpened``)."""
 
     text: str
     type: str
     box: tuple[int, int, int, int]
     decoder: str
+    look: str = FRAME
 
     def decoded(self) -> Decoded:
         return Decoded(self.text, self.type)
@@ -141,10 +161,13 @@ def pyzbar_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIE
 
 @dataclass(frozen=True)
 class Patch:
-    """A patch of parallel bars: its box in frame pixels and the bars' angle from upright."""
+    """A patch of parallel bars: its box in frame pixels, the bars' angle from upright, and
+    its centre and size (across the bars, along them) once turned upright, in frame pixels."""
 
     box: tuple[int, int, int, int]
     angle: float
+    centre: tuple[float, float]
+    size: tuple[float, float]
 
 
 def find_bars(gray: np.ndarray, max_patches: int = FINDER_MAX_PATCHES) -> list[Patch]:
@@ -174,6 +197,13 @@ def find_bars(gray: np.ndarray, max_patches: int = FINDER_MAX_PATCHES) -> list[P
     mask = ((alternating > FINDER_THRESHOLD) & (coherence > FINDER_COHERENCE)).astype(np.uint8)
     # Close one-block gaps (a reflection, a dim bar) so a symbol is one patch, quiet zones and all.
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    # Then cut off chains one block wide (cables, edges, lines of text) so they cannot join a
+    # symbol's patch and make it too large or the wrong shape to be picked: keep what lies
+    # within a block of a 2x2-block core. (Opened by hand: OpenCV's MORPH_OPEN with an even
+    # kernel moves the mask by a block.)
+    pair = np.ones((2, 2), np.uint8)
+    core = cv2.dilate(cv2.erode(mask, pair, anchor=(0, 0)), pair, anchor=(1, 1))
+    mask = mask & cv2.dilate(core, np.ones((3, 3), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     scale = FINDER_SCALE * FINDER_BLOCK
     found = []
@@ -185,10 +215,26 @@ def find_bars(gray: np.ndarray, max_patches: int = FINDER_MAX_PATCHES) -> list[P
         inside = labels == label
         # Gradient direction across the bars; bars are upright when it is horizontal.
         angle = 0.5 * np.degrees(np.arctan2(2 * jxy[inside].sum(), (jxx - jyy)[inside].sum()))
+        centre, size = _turned_extent(inside, angle, scale)
         found.append((area, Patch((x * scale, y * scale, (x + bw) * scale, (y + bh) * scale),
-                                  float(angle))))
+                                  float(angle), centre, size)))
     found.sort(key=lambda item: -item[0])
     return [patch for _, patch in found[:max_patches]]
+
+
+def _turned_extent(inside: np.ndarray, angle: float, scale: int
+                   ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Centre and size of a patch's blocks measured across and along its bars (frame pixels),
+    so turning it upright needs only an image that size, not the square around its box."""
+    rows, cols = np.nonzero(inside)
+    x, y = (cols + 0.5) * scale, (rows + 0.5) * scale
+    c, s = np.cos(np.radians(angle)), np.sin(np.radians(angle))
+    across, along = x * c + y * s, -x * s + y * c
+    block = scale * (abs(c) + abs(s))  # a block's own extent on a turned axis
+    mid_across = (across.min() + across.max()) / 2
+    mid_along = (along.min() + along.max()) / 2
+    centre = (float(mid_across * c - mid_along * s), float(mid_across * s + mid_along * c))
+    return centre, (float(np.ptp(across) + block), float(np.ptp(along) + block))
 
 
 def _grow(box: tuple[int, int, int, int], margin: int, shape: tuple[int, ...]
@@ -218,7 +264,9 @@ def _agree(a: Read, b: Read) -> bool:
 
 
 def merge(reads: Iterable[Read]) -> list[Read]:
-    """One read per symbol; a symbol whose reads disagree about its text yields nothing."""
+    """One read per symbol. A symbol whose reads disagree about its text yields nothing, and
+    so does one read only on pixels the chain made (``upright``, ``sharpened``) by only one
+    of the decoders."""
     groups: list[list[Read]] = []
     for read in reads:
         joined = [g for g in groups if any(_overlap(read.box, other.box) for other in g)]
@@ -230,8 +278,11 @@ def merge(reads: Iterable[Read]) -> list[Read]:
         # Prefer zxing-cpp's text: zbar drops the top bit of extended Code 128 characters.
         group.sort(key=lambda r: r.decoder != "zxing-cpp")
         first = group[0]
-        if all(_agree(first, other) for other in group[1:]):
-            merged.append(first)
+        if not all(_agree(first, other) for other in group[1:]):
+            continue
+        if not any(r.look in AS_TAKEN for r in group) and len({r.decoder for r in group}) < 2:
+            continue  # only read on pixels the chain made, by one decoder: not confirmed
+        merged.append(first)
     merged.sort(key=lambda r: (r.box[1], r.box[0]))
     return merged
 
@@ -242,11 +293,18 @@ def chain_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES
     reads = zxing_reads(gray, symbologies)
     # A Code 128 read is checked by pyzbar too; QR's error correction makes a misread unlikely.
     if reads:
-        for read in list(reads):
-            if read.type != QR:
-                x0, y0, x1, y1 = _grow(read.box, PATCH_MARGIN, gray.shape)
-                reads += pyzbar_reads(gray[y0:y1, x0:x1], symbologies, offset=(x0, y0))
-        return merge(reads)
+        checked = []
+        for read in reads:
+            if read.type == QR:
+                checked.append(read)
+                continue
+            # Reported at the patch around it: zxing-cpp and pyzbar may read one symbol on scan
+            # lines too far apart to overlap, and a disagreement between them must not escape.
+            x0, y0, x1, y1 = box = _grow(read.box, PATCH_MARGIN, gray.shape)
+            checked.append(Read(read.text, read.type, box, read.decoder))
+            checked += [Read(r.text, r.type, box, r.decoder)
+                        for r in pyzbar_reads(gray[y0:y1, x0:x1], symbologies)]
+        return merge(checked)
     if CODE128 not in symbologies:
         return []
     for patch in find_bars(gray):
@@ -255,24 +313,54 @@ def chain_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES
 
 
 def _read_patch(gray: np.ndarray, patch: Patch, symbologies: Sequence[str]) -> list[Read]:
-    """pyzbar on a bar patch; a tilted patch is turned upright and read by both decoders."""
+    """Every look at a bar patch, once one of them reads something (``merge`` judges them).
+
+    pyzbar reads the patch as it is; a tilted patch is turned upright and read by both
+    decoders. If nothing is read, that is all (the cost of an empty patch). Otherwise the
+    other looks are taken too: zxing-cpp on an untilted patch, and both decoders on the
+    (upright) patch sharpened.
+    """
+    x0, y0, x1, y1 = box = _grow(patch.box, PATCH_MARGIN, gray.shape)
+    crop = np.ascontiguousarray(gray[y0:y1, x0:x1])
+    reads = _looked(pyzbar_reads(crop, symbologies), PATCH, box)
+    # Bars within a few degrees of upright or of lying flat are read as they are.
+    tilted = min(abs(patch.angle), 90 - abs(patch.angle)) >= DESKEW_MIN_ANGLE
+    upright = _upright(gray, patch) if tilted else crop
+    if tilted:
+        reads += _looked(zxing_reads(upright, symbologies) + pyzbar_reads(upright, symbologies),
+                         UPRIGHT, box)
+    if not reads:
+        return []
+    if not tilted:
+        reads += _looked(zxing_reads(crop, symbologies), PATCH, box)
+    sharpened = _sharpened(upright)
+    reads += _looked(zxing_reads(sharpened, symbologies) + pyzbar_reads(sharpened, symbologies),
+                     SHARPENED, box)
+    return reads
+
+
+def _looked(reads: list[Read], look: str, box: tuple[int, int, int, int]) -> list[Read]:
+    # Transformed reads are reported at the patch: close enough to merge with other reads there.
+    return [Read(r.text, r.type, box, r.decoder, look) for r in reads]
+
+
+def _upright(gray: np.ndarray, patch: Patch) -> np.ndarray:
+    """The patch turned so its bars stand upright: just the patch and a quiet zone around it."""
     import cv2
 
-    x0, y0, x1, y1 = _grow(patch.box, PATCH_MARGIN, gray.shape)
-    crop = gray[y0:y1, x0:x1]
-    reads = pyzbar_reads(crop, symbologies, offset=(x0, y0))
-    # Bars within a few degrees of upright or of lying flat are read as they are.
-    if reads or min(abs(patch.angle), 90 - abs(patch.angle)) < DESKEW_MIN_ANGLE:
-        return reads
-    # Rotated reads are reported at the patch: close enough to merge with other reads there.
-    h, w = crop.shape
-    turn = cv2.getRotationMatrix2D((w / 2, h / 2), patch.angle, 1.0)
-    side = int(np.hypot(w, h)) + 1
-    turn[:, 2] += ((side - w) / 2, (side - h) / 2)
-    upright = cv2.warpAffine(crop, turn, (side, side), flags=cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_REPLICATE)
-    upright_reads = zxing_reads(upright, symbologies) + pyzbar_reads(upright, symbologies)
-    return [Read(r.text, r.type, (x0, y0, x1, y1), r.decoder) for r in upright_reads]
+    width = int(patch.size[0]) + 2 * PATCH_MARGIN
+    height = int(patch.size[1]) + 2 * PATCH_MARGIN
+    turn = cv2.getRotationMatrix2D(patch.centre, patch.angle, 1.0)
+    turn[:, 2] += (width / 2 - patch.centre[0], height / 2 - patch.centre[1])
+    return cv2.warpAffine(gray, turn, (width, height), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def _sharpened(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    blurred = cv2.GaussianBlur(image, (0, 0), SHARPEN_SIGMA)
+    return cv2.addWeighted(image, 2.0, blurred, -1.0, 0)
 
 
 def decode(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES) -> list[Decoded]:

@@ -2,7 +2,8 @@
 
 The symbols come from ``hub.printing.symbols`` (ReportLab), are rendered to a PDF and
 rasterised with pypdfium2, then placed on a 640x480 grey scene the way a hand holds a badge
-up to a kiosk: scaled, rotated, tilted, blurred, noisy, dim, or under a reflection.
+up to a kiosk: scaled, rotated, tilted, blurred, noisy, dim, under a reflection, or upside
+down in front of a busy background.
 Shared by ``tests/kiosk/test_decode.py`` and ``bench/decode_frames.py``.
 """
 
@@ -16,7 +17,8 @@ import numpy as np
 
 FRAME_SIZE = (640, 480)  # width, height of the kiosk camera's low-resolution stream
 SYMBOLOGIES = ("code128", "qr")
-VARIANTS = ("clean", "small", "blur", "rotation", "perspective", "noise", "low-contrast", "glare")
+VARIANTS = ("clean", "small", "blur", "rotation", "perspective", "noise", "low-contrast", "glare",
+            "upside-down")
 
 
 @functools.lru_cache(maxsize=512)
@@ -66,6 +68,37 @@ def scene(rng: np.random.Generator, size: tuple[int, int] = FRAME_SIZE) -> np.nd
     return np.clip(frame, 0, 255).astype(np.uint8)
 
 
+def busy_scene(rng: np.random.Generator, size: tuple[int, int] = FRAME_SIZE) -> np.ndarray:
+    """A crowded camera view: ``scene`` plus lines of text, striped cloth and thin lines (cables,
+    edges of furniture), the things a bar finder can mistake for a symbol or join to one."""
+    import cv2
+
+    width, height = size
+    frame = scene(rng, size)
+    for _ in range(int(rng.integers(4, 9))):
+        kind = int(rng.integers(0, 3))
+        x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
+        if kind == 0:
+            text = "".join(chr(int(c)) for c in rng.integers(33, 126, int(rng.integers(5, 20))))
+            cv2.putText(frame, text, (x, y), int(rng.integers(0, 8)), float(rng.uniform(0.5, 1.5)),
+                        int(rng.uniform(0, 255)), int(rng.integers(1, 3)))
+        elif kind == 1:
+            period = int(rng.integers(4, 14))
+            angle = rng.uniform(0, math.pi)
+            w, h = int(rng.integers(40, 200)), int(rng.integers(40, 200))
+            yy, xx = np.mgrid[0:h, 0:w]
+            stripes = ((xx * math.cos(angle) + yy * math.sin(angle)) // (period / 2)) % 2
+            cloth = np.where(stripes > 0, rng.uniform(0, 80), rng.uniform(150, 255)).astype(np.uint8)
+            x1, y1 = min(width, x + w), min(height, y + h)
+            frame[y:y1, x:x1] = cloth[:y1 - y, :x1 - x]
+        else:
+            for _ in range(int(rng.integers(3, 12))):
+                start = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+                end = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+                cv2.line(frame, start, end, int(rng.uniform(0, 255)), int(rng.integers(1, 4)))
+    return cv2.GaussianBlur(frame, (0, 0), 0.8)
+
+
 @dataclass(frozen=True)
 class Frame:
     image: np.ndarray
@@ -80,7 +113,7 @@ def badge_frame(text: str, symbology: str, variant: str, rng: np.random.Generato
 
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}")
-    frame = scene(rng).astype(np.float32)
+    frame = (busy_scene(rng) if variant == "upside-down" else scene(rng)).astype(np.float32)
     card = badge_card(text, symbology)
     symbol_width = render_symbol(text, symbology).shape[1]
     # Size on screen in pixels across the symbol (quiet zone included).
@@ -95,6 +128,8 @@ def badge_frame(text: str, symbology: str, variant: str, rng: np.random.Generato
     angle = rng.uniform(-4, 4)
     if variant == "rotation":
         angle = rng.choice([-1, 1]) * rng.uniform(15, 60)
+    if variant == "upside-down":
+        angle = 180 + rng.choice([-1, 1]) * rng.uniform(5, 60)
     if variant == "perspective":
         # Tilted away: one edge shorter than the other, as when a badge is held at an angle.
         squeeze = rng.uniform(0.6, 0.75)
@@ -126,6 +161,9 @@ def badge_frame(text: str, symbology: str, variant: str, rng: np.random.Generato
     frame = cv2.GaussianBlur(frame, (0, 0), 0.6)  # every lens blurs a little
     if variant == "blur":
         frame = cv2.GaussianBlur(frame, (0, 0), rng.uniform(1.0, 1.5))
+    if variant == "upside-down":
+        # A little out of focus in a dimmer hall: where pyzbar misreads a turned Code 128.
+        frame = cv2.GaussianBlur(frame, (0, 0), rng.uniform(0.6, 1.45))
     if variant == "low-contrast":
         low, high = rng.uniform(80, 110), rng.uniform(135, 160)
         frame = low + frame * (high - low) / 255
@@ -136,6 +174,10 @@ def badge_frame(text: str, symbology: str, variant: str, rng: np.random.Generato
         radius = rng.uniform(0.15, 0.3) * span.max()
         frame = frame + rng.uniform(150, 230) * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2)
                                                        / (2 * radius ** 2))
-    noise = rng.uniform(14, 24) if variant == "noise" else 3
+    noise = 3
+    if variant == "noise":
+        noise = rng.uniform(14, 24)
+    if variant == "upside-down":
+        noise = rng.uniform(3, 10)
     frame = frame + rng.normal(0, noise, frame.shape)
     return Frame(np.clip(frame, 0, 255).astype(np.uint8), text, symbology, variant)

@@ -47,6 +47,88 @@ def test_camera_like_badges_are_read_and_never_misread(symbology, variant, at_le
     assert read >= at_least
 
 
+def badge_frames(text, variant, seeds):
+    return [badge_frame(text, "code128", variant, np.random.default_rng(seed)) for seed in seeds]
+
+
+def texts_read(decoder, frame):
+    return [c.text for c in decoder(frame.image)]
+
+
+def test_upside_down_badges_on_busy_backgrounds_are_never_misread():
+    # Random badges, and two whose turned, blurred bars pyzbar misreads with Code 128's
+    # checksum still holding ('T89263' as "'89263", 'T511825' as 'T,&29'): seeds where the
+    # chain used to report those misreads after turning the patch upright.
+    batch = (frames("code128", "upside-down", 12, seed=zlib.crc32(b"code128-upside-down"))
+             + badge_frames("T89263", "upside-down", range(30, 42))
+             + badge_frames("T511825", "upside-down", range(12)))
+    read = 0
+    for frame in batch:
+        texts = texts_read(decode, frame)
+        assert set(texts) <= {frame.text}, f"misread {texts} for {frame.text}"
+        for alone in (chain.decode_pyzbar, chain.decode_zxing):
+            if texts_read(alone, frame) == [frame.text]:
+                assert texts == [frame.text], f"{alone.__name__} reads {frame.text}, the chain not"
+        read += texts == [frame.text]
+    assert read >= 15  # about half: either decoder alone reads about one in seven
+
+
+def test_a_misread_after_turning_the_patch_upright_is_not_reported():
+    # The issue's case: neither decoder reads the frame; turned upright, pyzbar reads
+    # "'89263" ('T' as "'", as in "'20018970"), which the chain used to report. Sharpened,
+    # both decoders read 'T89263': the looks disagree, so nothing is reported this frame.
+    [frame] = badge_frames("T89263", "upside-down", [93])
+    assert texts_read(chain.decode_pyzbar, frame) == []
+    assert texts_read(chain.decode_zxing, frame) == []
+    assert decode(frame.image) == []
+    [patch] = chain.find_bars(frame.image)
+    assert [r.text for r in chain.pyzbar_reads(chain._upright(frame.image, patch))] == ["'89263"]
+
+
+def test_a_read_only_pyzbar_makes_on_the_upright_patch_is_not_reported():
+    # Here that misread is the only read of the patch, by any look: unconfirmed.
+    [frame] = badge_frames("T89263", "upside-down", [84])
+    assert decode(frame.image) == []
+    looks = [(r.decoder, r.look, r.text) for patch in chain.find_bars(frame.image)
+             for r in chain._read_patch(frame.image, patch, chain.BADGE_SYMBOLOGIES)]
+    assert looks == [("pyzbar", chain.UPRIGHT, "'89263")]
+
+
+def test_zxing_reading_one_badge_twice_differently_reports_neither():
+    # zxing-cpp reads 'h89263' and 'T89263' on scan lines too far apart to overlap.
+    [frame] = frames("code128", "low-contrast", 1, seed=42)
+    assert frame.text == "T89263"
+    assert sorted(texts_read(chain.decode_zxing, frame)) == ["T89263", "h89263"]
+    assert decode(frame.image) == []
+
+
+def test_a_badge_among_cables_and_striped_cloth_is_found():
+    # Cables joined the badge's bars into one patch too large to pick; stripes took its place.
+    [frame] = frames("code128", "upside-down", 1, seed=194)
+    assert texts_read(chain.decode_pyzbar, frame) == [frame.text]
+    assert texts_read(decode, frame) == [frame.text]
+
+
+def test_a_read_of_a_transformed_patch_needs_the_other_decoder():
+    box = (100, 100, 300, 160)
+    pz_upright = Read("T5724", "code128", box, "pyzbar", chain.UPRIGHT)
+    pz_sharpened = Read("T5724", "code128", box, "pyzbar", chain.SHARPENED)
+    zx_sharpened = Read("T5724", "code128", box, "zxing-cpp", chain.SHARPENED)
+    assert merge([pz_upright]) == []
+    assert merge([pz_upright, pz_sharpened]) == []  # pyzbar repeats its own misreads
+    assert merge([pz_upright, zx_sharpened]) == [zx_sharpened]
+    as_taken = Read("T5724", "code128", box, "pyzbar", chain.PATCH)  # the camera's own pixels
+    assert merge([as_taken]) == [as_taken]
+
+
+def test_one_disagreeing_look_drops_a_confirmed_read():
+    box = (100, 100, 300, 160)
+    confirmed = [Read("T5724", "code128", box, "pyzbar", chain.PATCH),
+                 Read("T5724", "code128", box, "zxing-cpp", chain.SHARPENED)]
+    assert merge(confirmed) == [confirmed[1]]
+    assert merge(confirmed + [Read("T5751", "code128", box, "pyzbar", chain.UPRIGHT)]) == []
+
+
 def test_tilted_code128_is_turned_upright_when_neither_decoder_reads_it():
     batch = frames("code128", "rotation", 8, seed=3)
     alone = sum(any(c.text == f.text for c in chain.decode_zxing(f.image) + chain.decode_pyzbar(f.image))
