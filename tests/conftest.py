@@ -14,6 +14,16 @@ def broker(tmp_path_factory):
 
 
 @pytest.fixture
+def notify(tmp_path):
+    """A notify socket bound here as systemd binds one ($NOTIFY_SOCKET for the process under test)."""
+    from tests.notify import NotifySocket
+
+    sock = NotifySocket(tmp_path / "notify")
+    yield sock
+    sock.close()
+
+
+@pytest.fixture
 def own_broker(tmp_path):
     """A Mosquitto of this test's own, for tests that stop and restart it."""
     b = Broker(tmp_path / "mosquitto").start()

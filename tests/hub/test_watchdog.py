@@ -3,14 +3,11 @@ the web server do their work: a real hub process, a real broker, a notify socket
 
 import os
 import signal
-import socket
-import time
 import subprocess
 import sys
 import uuid
 
 import httpx
-import pytest
 
 from hub.ingest import Ingest
 from hub.store import Store
@@ -21,49 +18,25 @@ from tests.hub.kiosks import FakeKiosk, make_scan
 from turnout.systemd import ServiceManager
 
 
-@pytest.fixture
-def notify(tmp_path):
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(str(tmp_path / "notify"))
-    sock.settimeout(2)
-    yield sock, str(tmp_path / "notify")
-    sock.close()
-
-
-def messages(sock, until, what, timeout=20.0):
-    """Datagrams in the order sent, up to and including the first one ``until`` accepts."""
-    got = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            got.append(sock.recv(4096).decode())
-        except TimeoutError:
-            continue
-        if until(got[-1]):
-            return got
-    raise AssertionError(f"no {what} from the hub; it sent {got[-10:]}")
-
-
 def test_the_hub_says_ready_once_it_serves_then_pings_while_it_works(tmp_path, broker, notify):
-    sock, address = notify
     port = free_port()
     log = open(tmp_path / "hub.log", "wb")
     hub = subprocess.Popen([sys.executable, "-m", "hub.cli", "--db", str(tmp_path / "hub.db"), "serve",
                             "--broker", broker.url, "--http", f"127.0.0.1:{port}",
                             "--client-id", f"hub-{uuid.uuid4().hex[:8]}"], cwd=ROOT, stdout=log, stderr=log,
-                           env={**os.environ, "NOTIFY_SOCKET": address, "WATCHDOG_USEC": "1000000",
+                           env={**os.environ, "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000",
                                 "WATCHDOG_PID": ""})
     try:
-        ready = messages(sock, lambda m: "READY=1" in m, "READY=1")
+        ready = notify.messages(lambda m: "READY=1" in m, "READY=1")
         assert not any("WATCHDOG=1" in m for m in ready)  # nothing before it is ready
         assert f"serving http://127.0.0.1:{port}/" in ready[-1]
         assert httpx.get(f"http://127.0.0.1:{port}/", timeout=5).status_code == 200  # ready means serving
-        messages(sock, lambda m: m == "WATCHDOG=1", "WATCHDOG=1")
+        notify.messages(lambda m: m == "WATCHDOG=1", "WATCHDOG=1")
         if "; broker connected; 0 messages waiting" not in ready[-1]:  # it may connect after it serves
-            messages(sock, lambda m: "; broker connected; 0 messages waiting" in m, "a status with the broker")
+            notify.messages(lambda m: "; broker connected; 0 messages waiting" in m, "a status with the broker")
         hub.terminate()
         assert hub.wait(20) == 0
-        messages(sock, lambda m: "STOPPING=1" in m, "STOPPING=1")
+        notify.messages(lambda m: "STOPPING=1" in m, "STOPPING=1")
     finally:
         if hub.poll() is None:
             hub.kill()
@@ -72,26 +45,25 @@ def test_the_hub_says_ready_once_it_serves_then_pings_while_it_works(tmp_path, b
 
 
 def test_a_hung_intake_stops_the_pings_until_it_works_again(tmp_path, broker, notify):
-    sock, address = notify
     store = Store(tmp_path / "hub.sqlite")
     event = store.add_event("Camp", "2025-03-14")
     ada = store.add_person("Ada Lovelace")
     ingest = Ingest(store, broker.url, client_id=f"hub-{uuid.uuid4().hex[:8]}").start()
     assert ingest.connected.wait(10)
-    service = ServiceManager(address, watchdog_usec=400_000)
+    service = ServiceManager(notify.path, watchdog_usec=400_000)
     watch = HubWatch(service, ingest, started=lambda: True, web_check=lambda: None,
                      status=hub_status(ingest, "http://test/"), stuck_after=1.0).start()
     kiosk = FakeKiosk(broker.port, f"k{uuid.uuid4().hex[:8]}")
     worker = ingest._worker._proc.pid
     try:
-        messages(sock, lambda m: m == "WATCHDOG=1", "WATCHDOG=1")
+        notify.messages(lambda m: m == "WATCHDOG=1", "WATCHDOG=1")
         os.kill(worker, signal.SIGSTOP)  # the intake hangs: a batch sent to it is never answered
         scan = make_scan(kiosk.kiosk, event.id, ada.badge)
         kiosk.send(scan)
-        stuck = messages(sock, lambda m: m.startswith("STATUS=stuck"), "a stuck status")
+        stuck = notify.messages(lambda m: m.startswith("STATUS=stuck"), "a stuck status")
         assert "the intake process has held a batch of 1 messages" in stuck[-1]
         os.kill(worker, signal.SIGCONT)
-        after = messages(sock, lambda m: m == "WATCHDOG=1", "WATCHDOG=1 once the intake answers")
+        after = notify.messages(lambda m: m == "WATCHDOG=1", "WATCHDOG=1 once the intake answers")
         assert all(m.startswith("STATUS=stuck") for m in after[:-2])  # no ping while stuck
         assert kiosk.wait_for([scan.id])[scan.id]["status"] == "accepted"
     finally:
