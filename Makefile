@@ -8,7 +8,7 @@ SYSTEM_PACKAGES := python3-venv python3-dev gcc linux-libc-dev mosquitto libzbar
 TEST_SYSTEM_PACKAGES := chromium
 EXTRAS := camera,hub,test
 
-.PHONY: install system-packages demo test bench clean
+.PHONY: install system-packages demo test bench audit audit-tools clean
 
 install: system-packages $(VENV)/.installed
 
@@ -27,6 +27,16 @@ demo: install
 test: install
 	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)
 	$(PY) -m pytest -q
+
+# The independent tools (audit/README.md): Node.js and npm for Lighthouse and the Nu checker's jar,
+# a Java runtime, Chromium. Installed when missing if apt can; audit/run.py says what is missing.
+audit-tools:
+	@command -v node >/dev/null && command -v npm >/dev/null || scripts/ensure-system-packages nodejs npm || true
+	@command -v java >/dev/null || scripts/ensure-system-packages default-jre-headless || true
+	@scripts/ensure-system-packages chromium || true
+
+audit: install audit-tools
+	$(PY) audit/run.py
 
 bench: install
 	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
