@@ -29,8 +29,8 @@ def last_token(result: subprocess.CompletedProcess) -> str:
 class HubProcess:
     """``turnout-hub serve`` in a subprocess; ``kill()`` is SIGKILL, no goodbye."""
 
-    def __init__(self, db: Path, broker_url: str, log: Path):
-        self.db, self.broker_url, self.log = db, broker_url, log
+    def __init__(self, db: Path, broker_url: str, log: Path, config: Path | None = None):
+        self.db, self.broker_url, self.log, self.config = db, broker_url, log, config
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -41,7 +41,8 @@ class HubProcess:
     def start(self) -> "HubProcess":
         out = open(self.log, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "--db", str(self.db), "serve", "--broker",
+            [sys.executable, "-m", "hub.cli", "--db", str(self.db),
+             *(["--config", str(self.config)] if self.config else []), "serve", "--broker",
              self.broker_url, "--http", f"127.0.0.1:{self.port}"], cwd=ROOT, stdout=out, stderr=out)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
