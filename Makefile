@@ -27,6 +27,8 @@ demo: install
 test: install
 	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)
 	$(PY) -m pytest -q
+	@$(MAKE) -s audit-tools
+	$(PY) audit/run.py --quick --skip-if-unavailable
 
 # The independent tools (audit/README.md): Node.js and npm for Lighthouse and the Nu checker's jar,
 # a Java runtime, Chromium. Installed when missing if apt can; audit/run.py says what is missing.
