@@ -65,8 +65,9 @@ def _whole_numbers(chart, series: dict[str, list[float]]) -> None:
 _KINDS = {pygal.Bar: "bar", pygal.StackedBar: "stacked", pygal.HorizontalBar: "horizontal",
           pygal.Line: "line"}
 _CHART_ID = re.compile(r' id="(chart-[0-9a-f-]+)"')
-# Only pygal's JavaScript uses these: without it they are duplicate ids and an inline style.
-_FOR_SCRIPT = re.compile(r' id="activate-serie-\d+"| style="opacity: 0"')
+# Only pygal's JavaScript uses these: duplicate ids, an inline style, and each bar's and dot's
+# tooltip text (a sixth of the impact page's elements; the table beside the chart has the figures).
+_FOR_SCRIPT = re.compile(r' id="activate-serie-\d+"| style="opacity: 0"|<desc class="[^"]*">[^<]*</desc>')
 
 
 def _svg(chart: pygal.graph.graph.Graph, label: str) -> Markup:

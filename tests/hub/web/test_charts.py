@@ -22,6 +22,7 @@ def test_a_chart_carries_no_style_no_script_and_no_ids_of_its_own():
                   charts.line("c", "C", ["x", "y"], {"One": [1, 2]}, ("L", "1"), "s")):
         svg = str(chart.svg)
         assert "<style" not in svg and "style=" not in svg and "<script" not in svg
+        assert "<desc" not in svg, "tooltip text for pygal's script: elements for nothing"
         assert not re.search(r'\bid="', svg)
         assert re.match(r'<svg role="img" aria-label="[^"]+" focusable="false"', svg)
         kind = re.search(r'class="pygal-chart pygal-(\w+)"', svg).group(1)

@@ -69,8 +69,7 @@ def visit(context, url: str):
 
     page.on("console", console)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    response = page.goto(url)
-    page.wait_for_load_state("load")
+    response = page.goto(url)  # returns once the page and everything it links have loaded
     return page, response, errors
 
 
