@@ -15,7 +15,7 @@ TEST_SYSTEM_PACKAGES := chromium shellcheck mtools dosfstools fdisk cloud-init n
 IMAGE_SYSTEM_PACKAGES := mtools
 EXTRAS := camera,hub,test
 
-.PHONY: install system-packages demo test fuzz bench image clean
+.PHONY: install system-packages demo test fuzz bench audit audit-tools image clean
 
 install: system-packages $(VENV)/.installed
 
@@ -34,6 +34,18 @@ demo: install
 test: install
 	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)
 	$(PY) -m pytest -q
+	@$(MAKE) -s audit-tools
+	$(PY) audit/run.py --quick --skip-if-unavailable
+
+# The independent tools (audit/README.md): Node.js and npm for Lighthouse and the Nu checker's jar,
+# a Java runtime, Chromium. Installed when missing if apt can; audit/run.py says what is missing.
+audit-tools:
+	@command -v node >/dev/null && command -v npm >/dev/null || scripts/ensure-system-packages nodejs npm || true
+	@command -v java >/dev/null || scripts/ensure-system-packages default-jre-headless || true
+	@scripts/ensure-system-packages chromium || true
+
+audit: install audit-tools
+	$(PY) audit/run.py
 
 # The kiosk's card (image-build/README.md): `make image` builds Turnout's wheel, the wheels it needs
 # on a Pi (when online) and the first-boot files into build/image/boot/, ready to copy onto a

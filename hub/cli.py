@@ -468,7 +468,8 @@ def serve_hub(store: Store, config: HubConfig, args) -> int:
     app = _web_app(store, ingest)
     app.include_router(hub_metrics.router(metrics))
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                           access_log=False))
+                                           access_log=False, proxy_headers=True,
+                                           forwarded_allow_ips=config.trusted_proxies))
     ingest.start()
     url = f"http://{host}:{port}/"
     watch = HubWatch(ServiceManager.from_environment(), ingest, started=lambda: server.started,

@@ -37,6 +37,9 @@ class HubConfig:
     max_batch: int = 500
     log_level: str = "INFO"
     broker_dir: str = ""  # what `broker-config` wrote: the hub's login, kiosk logins, the ACL
+    # Proxies whose X-Forwarded-Proto/-For the web server believes (uvicorn's forwarded_allow_ips):
+    # addresses or networks, comma-separated, "*" for any. Only then is a page known to be HTTPS.
+    trusted_proxies: str = "127.0.0.1"
 
     @property
     def db_path(self) -> str:

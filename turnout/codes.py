@@ -42,7 +42,8 @@ WIFI_PREFIX = "WIFI:"
 
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 # No leading zero: T021 and T21 would otherwise be two codes for one person.
-_BADGE_SHAPE = re.compile(r"^T[1-9][0-9]{1,17}$")
+BADGE_PATTERN = r"^T[1-9][0-9]{1,17}$"  # the shape alone: is_badge also checks the check digit
+_BADGE_SHAPE = re.compile(BADGE_PATTERN)
 _CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
 _BADGE_LIKE = re.compile(r"^T[0-9]{2,18}$")  # shaped like a badge: a failure here is a misread
 MAX_BADGE_NUMBER = 10**17 - 1  # 17 digits plus the check digit fill the 18 a badge may have

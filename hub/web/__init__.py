@@ -18,10 +18,12 @@ __all__ = ["WebSettings", "create_web_app", "mount_web"]
 
 
 def create_web_app(store: Store, publish_config: Callable[[str], None] | None = None,
-                   settings: WebSettings | None = None, topics: Topics | None = None) -> FastAPI:
-    """The JSON API plus every web page, as ``turnout-hub serve`` runs it."""
+                   settings: WebSettings | None = None, topics: Topics | None = None,
+                   rate_limit=None) -> FastAPI:
+    """The JSON API plus every web page, as ``turnout-hub serve`` runs it; ``rate_limit`` (a
+    ``hub.ratelimit.RateLimit``) replaces the API's allowance per address, e.g. for a fuzzer."""
     from hub.api import create_app
 
-    app = create_app(store, publish_config=publish_config, topics=topics)
+    app = create_app(store, publish_config=publish_config, topics=topics, rate_limit=rate_limit)
     mount_web(app, store, settings or WebSettings())
     return app

@@ -1,8 +1,9 @@
 """Mount the web pages on the hub's FastAPI app: templates, static files, friendly errors.
 
 ``mount_web(app, store, settings)`` adds the public pages (``hub.web.pages``), the open data
-(``hub.web.opendata``), the calendar feed (``hub.web.ics``), ``/static`` and HTML 404/500 pages
-(the JSON API under ``/api`` keeps its JSON errors). Forms and admin (``hub.web.forms``,
+(``hub.web.opendata``), the calendar feed (``hub.web.ics``), robots.txt and the sitemap
+(``hub.web.indexing``), ``/static`` and the icons (``hub.web.assets``) and HTML 400/404/500
+pages (the JSON API under ``/api`` keeps its JSON errors). Forms and admin (``hub.web.forms``,
 ``hub.web.admin``) are mounted the same way when present: each offers ``mount(app, store,
 templates, settings)``.
 """
@@ -17,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -71,11 +72,17 @@ class WebSettings:
         return self.today or Date.today()
 
 
-def make_templates(settings: WebSettings) -> Jinja2Templates:
+def make_templates(settings: WebSettings, assets=None) -> Jinja2Templates:
     """The Jinja environment every page uses (autoescape on for .html, as Starlette sets it)."""
+    from hub.headers import is_noindex
+    from hub.web.assets import Assets
+    from hub.web.indexing import NOINDEX
+
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     env = templates.env
-    env.globals.update(settings=settings, nav=NAV, service_name=settings.service_name)
+    env.globals.update(settings=settings, nav=NAV, service_name=settings.service_name,
+                       static_url=(assets or Assets(HERE / "static")).url,
+                       noindex=lambda path: is_noindex(path, NOINDEX))
     env.filters.update(long_date=long_date, short_date=short_date, month_name=month_name,
                        number=number, money=money)
     env.trim_blocks = True
@@ -86,10 +93,11 @@ def make_templates(settings: WebSettings) -> Jinja2Templates:
 def mount_web(app: FastAPI, store: Store, settings: WebSettings | None = None) -> Jinja2Templates:
     """Add the HTML pages, static files and HTML error pages to the API app; returns templates."""
     from hub.reports import Reports
-    from hub.web import ics, opendata, pages
+    from hub.web import assets as static, ics, indexing, opendata, pages
 
     settings = settings or WebSettings()
-    templates = make_templates(settings)
+    assets = static.Assets(HERE / "static")
+    templates = make_templates(settings, assets)
     reports = Reports(store, min_interval=settings.stats_min_interval,
                       background=settings.stats_background)
     app.state.templates = templates
@@ -97,7 +105,10 @@ def mount_web(app: FastAPI, store: Store, settings: WebSettings | None = None) -
     app.state.reports = reports
     if settings.stats_background:
         reports.warm()
-    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.state.noindex = indexing.NOINDEX
+    app.mount("/static", static.VersionedStaticFiles(assets), name="static")
+    app.include_router(static.router(assets))
+    app.include_router(indexing.router(settings, reports))
     app.include_router(pages.router(store, templates, settings, reports))
     app.include_router(opendata.router(store, templates, settings, reports))
     app.include_router(ics.router(store, settings))
@@ -127,6 +138,18 @@ def _error_pages(app: FastAPI, templates: Jinja2Templates) -> None:
                                           {"status": exc.status_code, "detail": exc.detail},
                                           status_code=exc.status_code,
                                           headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_address(request: Request, exc: RequestValidationError) -> Response:
+        """A query value a page cannot use: say which, never ignore it (the API says it in JSON)."""
+        from hub.api import bad_request, invalid_parameters
+
+        if _wants_json(request):
+            return await invalid_parameters(request, exc)
+        problems = [p.problem for p in bad_request(exc).problems]
+        return templates.TemplateResponse(request, "error.html",
+                                          {"status": 400, "detail": "This address has a value the "
+                                           "page cannot use.", "problems": problems}, status_code=400)
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:

@@ -3,11 +3,18 @@
 The SVG is drawn without JavaScript, marked as one image with a text alternative, and the table
 beside it carries the numbers for screen readers, copying and printing. Colours are dark enough
 for 3:1 contrast against white.
+
+pygal puts a ``<style>`` in every chart; the Content-Security-Policy allows no inline style, so
+the charts' CSS is one static file instead, ``static/charts.css``, made from pygal's own by
+``stylesheet()``: ``python -m hub.web.charts > hub/web/static/charts.css`` after changing
+``STYLE`` or pygal (a test says when the file is out of date).
 """
 
 from __future__ import annotations
 
+import html
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,13 +62,48 @@ def _whole_numbers(chart, series: dict[str, list[float]]) -> None:
         chart.y_labels = list(range(0, top + step, step))
 
 
+_KINDS = {pygal.Bar: "bar", pygal.StackedBar: "stacked", pygal.HorizontalBar: "horizontal",
+          pygal.Line: "line"}
+_CHART_ID = re.compile(r' id="(chart-[0-9a-f-]+)"')
+# Only pygal's JavaScript uses these: duplicate ids, an inline style, and each bar's and dot's
+# tooltip text (a sixth of the impact page's elements; the table beside the chart has the figures).
+_FOR_SCRIPT = re.compile(r' id="activate-serie-\d+"| style="opacity: 0"|<desc class="[^"]*">[^<]*</desc>')
+
+
 def _svg(chart: pygal.graph.graph.Graph, label: str) -> Markup:
     svg = chart.render(is_unicode=True)
     svg = re.sub(r"<!--.*?-->", "", svg)
     svg = re.sub(r"<script\b.*?</script>", "", svg, flags=re.S)  # pygal's tooltip config: no JS here
+    svg = re.sub(r"<style\b.*?</style>", "", svg, flags=re.S).replace("<defs></defs>", "")
+    svg = _FOR_SCRIPT.sub("", _CHART_ID.sub("", svg, count=1))
+    svg = svg.replace('class="pygal-chart"', f'class="pygal-chart pygal-{_KINDS[type(chart)]}"', 1)
     # One image with one name: screen readers read the table that follows instead of every bar.
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(label)}" focusable="false" ', 1)
     return Markup(svg)
+
+
+def stylesheet() -> str:
+    """static/charts.css: the CSS pygal writes into each chart, once for every chart here.
+
+    Rules every kind of chart shares apply to ``.pygal-chart``; the few only one kind has (a
+    line's stroke width) to ``.pygal-chart.pygal-<kind>``.
+    """
+    rules: dict[str, list[str]] = {}
+    for kind, name in _KINDS.items():
+        chart = kind(**_config(**({"dots_size": 4, "stroke_style": {"width": 3}} if name == "line" else {})))
+        for n in range(len(STYLE.colors)):
+            chart.add(str(n), [1, 2])
+        svg = chart.render(is_unicode=True)
+        scope = "#" + _CHART_ID.search(svg).group(1)
+        css = html.unescape(re.search(r"<style[^>]*>(.*?)</style>", svg, flags=re.S).group(1))
+        rules[name] = [r.strip().replace(scope, "{scope}") + "}" for r in css.split("}") if r.strip()]
+    shared = [r for r in rules["bar"] if all(r in other for other in rules.values())]
+    lines = ["/* Made by hub.web.charts.stylesheet() from pygal's own CSS: do not edit. */"]
+    lines += [r.replace("{scope}", ".pygal-chart") for r in shared]
+    for name, own in rules.items():
+        lines += [r.replace("{scope}", f".pygal-chart.pygal-{name}") for r in own if r not in shared]
+    lines.append(".pygal-chart .tooltip-overlay{display:none}")  # pygal's tooltips need its script
+    return "\n".join(lines) + "\n"
 
 
 def _attr(text: str) -> str:
@@ -108,3 +150,7 @@ def line(chart_id: str, caption: str, labels: list[str], series: dict[str, list[
 def _rows(labels: list[str], series: dict[str, list[float]]) -> tuple[tuple[Any, ...], ...]:
     """The table: one row per label (full names, where the chart's axis may abbreviate)."""
     return tuple((label, *(values[i] for values in series.values())) for i, label in enumerate(labels))
+
+
+if __name__ == "__main__":
+    sys.stdout.write(stylesheet())

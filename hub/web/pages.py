@@ -114,20 +114,31 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
 
     @pages.get("/leaderboard")
     def leaderboard(request: Request, season: str | None = None, series: str | None = None):
+        """A season or series the page cannot show is said so at the top (400 when it is not
+        a year at all, 404 when the hub has none such), over the board for all of them."""
         events = reports.events()
         seasons = sorted({e.season for e in events})
         all_series = sorted({e.series for e in events if e.series})
-        season = season if season and SEASON.match(season) and season in seasons else None
+        problems = {}
+        if season and not SEASON.match(season):
+            problems["season"] = "The season must be a year, like 2025: showing all time instead"
+        elif season and season not in seasons:
+            problems["season"] = f"There were no events in {season}: showing all time instead"
+        if series and series not in all_series:
+            problems["series"] = (f"There is no series called ‘{series[:60]}’: showing all series "
+                                  "instead")
+        status = 400 if season and not SEASON.match(season) else 404 if problems else 200
+        season = season if season in seasons else None
         series = series if series in all_series else None
         month = settings.now().strftime("%Y-%m")
         first, others = reports.first_timers(month)
-        return render(
-            request, "leaderboard.html", season=season, series=series, seasons=seasons,
+        return templates.TemplateResponse(request, "leaderboard.html", dict(
+            season=season, series=series, seasons=seasons,
             all_series=all_series, rows=reports.leaderboard(season, series, 50),
             helpful=reports.leaderboard(season, series, 20, by="helped"),
             orgs=reports.organisations(season, series)[:25], month=month,
             first_timers=first, first_others=others,
-            events=reports.events_by_id())
+            events=reports.events_by_id(), notice={"errors": problems}), status_code=status)
 
     def impact_context(request: Request, print_version: bool) -> dict:
         totals = reports.totals()

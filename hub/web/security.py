@@ -4,7 +4,8 @@
   itsdangerous: HttpOnly, SameSite=Lax, and Secure whenever the page came over HTTPS (or always,
   with ``TURNOUT_HUB_HTTPS_ONLY=1``). A cookie is only set once a page needs a session (a form),
   so the public pages set none. A visitor's session (a CSRF token, the badges this browser
-  registered) lives in the cookie alone, so the public forms write nothing per visitor.
+  registered) lives in the cookie alone, so the public forms write nothing per visitor. A page
+  that read or changed the session is sent ``Cache-Control: no-store``; the others may be cached.
 - **Signed-in sessions** are kept on the hub too (``hub.storage.sessions``): the cookie carries
   a random session id, the database its hash. Signing out deletes the row, so a copied cookie
   stops working; a session ends 12 hours after signing in however busy it is, or after 8 hours
@@ -177,11 +178,25 @@ def client_key(request: Request) -> str:
 # --- Sessions ----------------------------------------------------------------------------------
 
 class Session(dict):
-    """The session's data; remembers whether a page changed it, so the cookie is re-sent only then."""
+    """The session's data; remembers whether a page changed it, so the cookie is re-sent only then,
+    and whether it read it, so the page is not kept in any cache (``Cache-Control: no-store``)."""
 
     def __init__(self, data: dict[str, Any] | None = None):
         super().__init__(data or {})
         self.modified = False
+        self.read = False
+
+    def __getitem__(self, key: str) -> Any:
+        self.read = True
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self.read = True
+        return super().__contains__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read = True
+        return super().get(key, default)
 
     def __setitem__(self, key: str, value: Any) -> None:
         super().__setitem__(key, value)
@@ -192,6 +207,7 @@ class Session(dict):
         self.modified = True
 
     def pop(self, key: str, *default: Any) -> Any:
+        self.read = True
         self.modified = self.modified or key in self
         return super().pop(key, *default)
 
@@ -221,6 +237,9 @@ class SessionCookies:
         secure = self.https_only if self.https_only is not None else scope.get("scheme") == "https"
 
         async def send_with_cookie(message) -> None:
+            if message["type"] == "http.response.start" and (session.read or session.modified):
+                # A form's token, an organiser's view, the badge this browser registered.
+                MutableHeaders(scope=message)["Cache-Control"] = "no-store"
             if message["type"] == "http.response.start" and session.modified:
                 headers = MutableHeaders(scope=message)
                 if session:

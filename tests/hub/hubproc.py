@@ -29,8 +29,8 @@ def last_token(result: subprocess.CompletedProcess) -> str:
 class HubProcess:
     """``turnout-hub serve`` in a subprocess; ``kill()`` is SIGKILL, no goodbye."""
 
-    def __init__(self, db: Path, broker_url: str, log: Path):
-        self.db, self.broker_url, self.log = db, broker_url, log
+    def __init__(self, db: Path, broker_url: str, log: Path, config: Path | None = None):
+        self.db, self.broker_url, self.log, self.config = db, broker_url, log, config
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -38,14 +38,22 @@ class HubProcess:
     def api(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/v1"
 
-    def start(self) -> "HubProcess":
+    def start(self, tries: int = 3) -> "HubProcess":
         out = open(self.log, "ab")
+        logged = out.tell()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "--db", str(self.db), "serve", "--broker",
+            [sys.executable, "-m", "hub.cli", "--db", str(self.db),
+             *(["--config", str(self.config)] if self.config else []), "serve", "--broker",
              self.broker_url, "--http", f"127.0.0.1:{self.port}"], cwd=ROOT, stdout=out, stderr=out)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                said = self.log.read_bytes()[logged:].decode(errors="replace")
+                # The free port was taken before the hub bound it (its own broker connection
+                # can be given the same number): another port.
+                if "address already in use" in said and tries > 1:
+                    self.port = free_port()
+                    return self.start(tries - 1)
                 raise AssertionError(f"hub exited: {self.log.read_text()[-2000:]}")
             try:
                 httpx.get(f"{self.api}/kiosks", timeout=0.5).raise_for_status()

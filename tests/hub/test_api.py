@@ -63,7 +63,7 @@ def test_leaderboard_by_points_and_filters(hub):
     assert [r["points"] for r in client.get("/api/v1/leaderboard?season=2024").json()] == [1]
     assert [r["name"] for r in client.get("/api/v1/leaderboard?series=CityCamp").json()] == ["Bob S.", "Ada L."]
     assert len(client.get("/api/v1/leaderboard?limit=1").json()) == 1
-    assert client.get("/api/v1/leaderboard?season=last").status_code == 422
+    assert client.get("/api/v1/leaderboard?season=last").status_code == 400
 
 
 def test_the_leaderboard_answers_from_the_shared_statistics_and_caps_its_length(hub, monkeypatch):
@@ -82,7 +82,7 @@ def test_the_leaderboard_answers_from_the_shared_statistics_and_caps_its_length(
     monkeypatch.setattr(Store, "standing", scoring_a_person_afresh)
     rows = client.get("/api/v1/leaderboard?limit=1000").json()
     assert [(r["badge"], r["points"]) for r in rows] == expected
-    assert client.get("/api/v1/leaderboard?limit=1001").status_code == 422
+    assert client.get("/api/v1/leaderboard?limit=1001").status_code == 400
 
 
 def test_event_with_everyone_present_and_roles(hub):
@@ -146,3 +146,67 @@ def test_api_docs_page_works_offline(tmp_path):
     assert page.status_code == 200
     assert "/api/v1/people/{badge}" in page.text and "<script" not in page.text
     assert "http" not in page.text.split("<body>")[1], "nothing loaded from elsewhere"
+
+
+def test_a_missing_badge_or_event_is_a_404_with_its_body_as_the_schema_says(hub):
+    store, intake, client = hub
+    answer = client.get("/api/v1/people/T5724")
+    assert answer.status_code == 404 and answer.json() == {"detail": "no registered badge T5724"}
+    assert client.get("/api/v1/events/nope").json() == {"detail": "no event nope"}
+    operations = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/v1/people/{badge}", "/api/v1/events/{event_id}"):
+        declared = operations[path]["get"]["responses"]["404"]["content"]["application/json"]
+        assert declared["schema"] == {"$ref": "#/components/schemas/ErrorOut"}
+        assert declared["example"]["detail"]
+
+
+def test_every_status_an_endpoint_can_return_is_declared_with_an_example(hub):
+    """schemathesis found 404s the schema did not declare; 400 and 429 were not there either."""
+    store, intake, client = hub
+    schema = client.get("/openapi.json").json()
+    for path, methods in schema["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue
+        responses = methods["get"]["responses"]
+        assert {"200", "400", "429"} <= set(responses), path
+        assert "422" not in responses, "a value the API cannot use is a 400 here"
+        assert responses["429"]["headers"]["Retry-After"]
+        if "{" in path:
+            assert "404" in responses, path
+    models = schema["components"]["schemas"]
+    assert "HTTPValidationError" not in models
+    for name in ("PersonOut", "LeaderboardRow", "EventOut", "EventSummaryOut", "KioskOut",
+                 "ErrorOut", "BadRequestOut"):
+        assert models[name]["examples"], name
+
+
+def test_a_query_or_path_value_the_api_cannot_use_is_a_clear_400(hub):
+    store, intake, client = hub
+    answer = client.get("/api/v1/leaderboard?season=abcd&limit=5000")
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["detail"] == ("season must be a calendar year, like 2025; "
+                              "limit must be a whole number from 1 to 1000")
+    assert body["problems"] == [
+        {"parameter": "season", "location": "query", "problem": "season must be a calendar year, like 2025"},
+        {"parameter": "limit", "location": "query", "problem": "limit must be a whole number from 1 to 1000"}]
+    answer = client.get("/api/v1/people/not-a-badge")
+    assert answer.status_code == 400 and answer.json()["problems"][0]["location"] == "path"
+    assert client.get("/api/v1/events?series=" + "x" * 201).status_code == 400
+
+
+def test_too_many_requests_from_one_address_get_a_429_with_retry_after(tmp_path):
+    """Every outside input is bounded, the rate of API requests too."""
+    from hub.ratelimit import RateLimit
+
+    store = Store(tmp_path / "hub.sqlite")
+    now = [0.0]
+    client = TestClient(create_app(store, rate_limit=RateLimit(burst=5, per_second=1,
+                                                               clock=lambda: now[0])))
+    assert [client.get("/api/v1/kiosks").status_code for _ in range(5)] == [200] * 5
+    refused = client.get("/api/v1/events")
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+    assert refused.json() == {"detail": "too many requests from your address: try again in 1 second"}
+    assert client.get("/openapi.json").status_code == 200, "the schema and /docs are not counted"
+    now[0] += 1
+    assert client.get("/api/v1/events").status_code == 200

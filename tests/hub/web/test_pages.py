@@ -148,8 +148,32 @@ def test_leaderboard_by_season_and_series(client):
     assert "Bob" not in words.split("Most helpful")[0]
     words = text_of(assert_page(client.get("/leaderboard?series=LocalGovCamp&season=2025")))
     assert "1 Ann Abbott 4 2 1" in words and "1 Bob B. 4 2 1" in words  # a tie shares a place
-    # Nonsense filters fall back to everything rather than failing.
-    assert_page(client.get("/leaderboard?season=abcd&series=nope"), "Points: All series, all time")
+
+
+
+def test_a_leaderboard_filter_it_cannot_use_is_said_so_on_the_page(client):
+    """Rule: an invalid query value is never silently ignored. /leaderboard?season=abcd used to
+    show the all-time board with a 200 and no word about the season."""
+    response = client.get("/leaderboard?season=abcd&series=nope")
+    assert response.status_code == 400  # not a year at all
+    words = text_of(response.text)
+    assert "There is a problem" in words
+    assert "The season must be a year, like 2025: showing all time instead" in words
+    assert "There is no series called ‘nope’: showing all series instead" in words
+    assert "Points: All series, all time" in words, "the board for everything, under the notice"
+    assert response.text.index('class="error-summary"') < response.text.index("<h1")
+    assert "<title>Error: Leaderboard" in response.text
+    unknown = client.get("/leaderboard?season=1999")
+    assert unknown.status_code == 404 and "There were no events in 1999" in text_of(unknown.text)
+    assert client.get("/leaderboard?season=&series=").status_code == 200, "the form's “all” choices"
+
+
+def test_a_page_given_a_value_it_cannot_read_says_which_in_html(client):
+    """FastAPI's own answer was a JSON 422 on an HTML page."""
+    response = client.get("/badges/T5724?new=yes")
+    assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
+    words = text_of(response.text)
+    assert "There is a problem with this address" in words and "new:" in words
 
 
 def test_leaderboard_by_organisation_counts_everyone_without_naming(client):
@@ -189,7 +213,7 @@ def test_impact_print_page_for_the_committee(client):
     html = assert_page(client.get("/impact/print"), "For the committee", "Turnout impact report",
                        "Figures as at Sunday 15 June 2025")
     assert "<details" not in html  # every table is open on paper
-    assert 'href="/static/print.css" media="print"' in html
+    assert re.search(r'href="/static/print.css\?v=[0-9a-f]{8}" media="print"', html)
 
 
 def test_privacy_notice_says_what_is_kept_why_and_how_long(client):
