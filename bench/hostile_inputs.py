@@ -33,7 +33,6 @@ import json
 import os
 import re
 import sqlite3
-import stat
 import subprocess
 import sys
 import tempfile
@@ -249,16 +248,7 @@ def kiosk_link(table: Table, broker: Broker, work: Path) -> None:
 
         def steps(k):
             k.wait_online()
-            first = k.daemon.link
-
-            def boom(client, userdata, msg):
-                raise RuntimeError("a callback that raises: paho re-raises it and its thread ends")
-
-            first.client.on_message = boom  # through paho's own setter, past the link's guard
-            shown = len(k.screens)
-            hub.client.publish(topics.ack(k.kiosk_id), b"anything", qos=1).wait_for_publish(5)
-            k.wait_online(False, after=shown)
-            k.wait_online(True, after=shown + 1)
+            first = k.kill_network_thread(hub.client)
             seen["rebuilt"] = k.daemon.link is not first and k.daemon.link.running
             k.daemon.post(CodeRead(badge_code(777)))
             wait_for(lambda: badge_code(777) in hub.badges(), "a scan made after the death at the hub")
@@ -309,9 +299,7 @@ def kiosk_storage(table: Table, broker: Broker, work: Path) -> None:
     tried = "full disk (kiosk.db may not grow) while badges keep coming"
     expected = "every OK-beeped scan kept and sent; then error tone + problem screen, no crash"
     with table.probe(tried, expected):
-        from kiosk.buzzer.tunes import Tone
-        from kiosk.machine import CodeRead
-        from tests.kiosk.in_process import InProcessKiosk
+        from tests.kiosk.in_process import InProcessKiosk, fill_up
 
         hub = StandInHub(broker.port, answering=False)
         data = work / "store-full"
@@ -319,20 +307,9 @@ def kiosk_storage(table: Table, broker: Broker, work: Path) -> None:
         inproc = InProcessKiosk(data, broker.url)
         seen: dict[str, object] = {}
 
-        def fill(store):
-            pages = store.db.execute("pragma page_count").fetchone()[0]
-            store.db.execute(f"pragma max_page_count = {pages + 1}")
-
         def steps(k):
             k.wait_online()
-            beeped = 0
-            for n in range(400, 700):
-                tones = len(k.tones)
-                k.daemon.post(CodeRead(badge_code(n)))
-                wait_for(lambda: len(k.tones) > tones, "a tone")
-                if k.tones[tones] is not Tone.OK:
-                    break
-                beeped += 1
+            beeped = k.scan_until_refused(400, 700)
             seen["beeped"], seen["problem"] = beeped, k.problems()[-1] if k.problems() else None
             wait_for(lambda: len(hub.scans) >= beeped, "every beeped scan at the hub")
             db = sqlite3.connect(data / "kiosk.db")
@@ -340,7 +317,7 @@ def kiosk_storage(table: Table, broker: Broker, work: Path) -> None:
             db.close()
             seen["sent"] = len(hub.ids())
 
-        inproc.run(steps, before=fill)
+        inproc.run(steps, before=fill_up)
         good = seen["beeped"] > 0 and seen["stored"] == seen["beeped"] == seen["sent"] and seen["problem"]
         table.check(tried, expected, f"{seen['beeped']} OK beeps, {seen['stored']} in kiosk.db, {seen['sent']} at the hub; "
                     f"then error tone and {seen['problem']}", good)
@@ -454,19 +431,10 @@ def cards(table: Table, broker: Broker, work: Path) -> None:
     with table.probe(tried, expected):
         from kiosk.wifi import join_wifi, parse_wifi
 
-        bin_dir = work / "nmcli-bin"
-        bin_dir.mkdir()
+        from tests.kiosk.fake_nmcli import install_fake_nmcli, recorded
+
         record = work / "nmcli-argv.txt"
-        nmcli = bin_dir / "nmcli"
-        nmcli.write_text(
-            f"#!{sys.executable}\nimport os, stat, sys\nargs = sys.argv[1:]\nout = open({str(record)!r}, 'a')\n"
-            "out.write('ARGV ' + ' '.join(args) + '\\n')\n"
-            "if 'passwd-file' in args:\n"
-            "    path = args[args.index('passwd-file') + 1]\n"
-            "    out.write('MODE ' + oct(stat.S_IMODE(os.stat(path).st_mode)) + '\\n')\n"
-            "if args[:2] == ['connection', 'add']:\n"
-            "    print(\"Connection 'venue' (6b1a7e2c-0d3f-4c55-9a7e-2b9c1f0d8e41) successfully added.\")\n")
-        nmcli.chmod(nmcli.stat().st_mode | stat.S_IEXEC)
+        bin_dir = install_fake_nmcli(work / "nmcli-bin", record)
         saved = {k: os.environ.get(k) for k in ("PATH", "RUNTIME_DIRECTORY")}
         os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
         os.environ["RUNTIME_DIRECTORY"] = str(work)
@@ -475,12 +443,14 @@ def cards(table: Table, broker: Broker, work: Path) -> None:
         finally:
             for key, value in saved.items():
                 os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
-        text = record.read_text()
-        argvs = [ln for ln in text.splitlines() if ln.startswith("ARGV")]
-        modes = [ln.split()[1] for ln in text.splitlines() if ln.startswith("MODE")]
-        table.check(tried, expected, f"{len(argvs)} nmcli calls, password in argv: "
-                    f"{'YES' if 'cake:1234' in ' '.join(argvs) else 'no'}; passwd-file mode {modes}; "
-                    f"joined={result.joined}", "cake:1234" not in " ".join(argvs) and modes == ["0o600"])
+        calls = recorded(record)
+        argvs = [arg for call in calls for arg in call if not arg.startswith(("mode ", "dir mode ", "file "))]
+        modes = [line.split()[-1] for call in calls for line in call if line.startswith("mode ")]
+        in_file = any(line == "file 802-11-wireless-security.psk:cake:1234" for call in calls for line in call)
+        table.check(tried, expected, f"{len(calls)} nmcli calls, password in argv: "
+                    f"{'YES' if any('cake:1234' in a for a in argvs) else 'no'}; in a passwd-file of mode {modes}: "
+                    f"{'yes' if in_file else 'no'}; joined={result.joined}",
+                    not any("cake:1234" in a for a in argvs) and modes == ["0o600"] and in_file)
 
 
 # --- hub: bounded under floods ---------------------------------------------------------------------
