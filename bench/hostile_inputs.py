@@ -165,6 +165,17 @@ def scan_goes_through(kiosk: KioskProcess, data_dir: Path, hub: StandInHub, badg
     return True
 
 
+def in_process(broker: Broker, data: Path, steps, before=None) -> dict[str, object]:
+    """Run the real kiosk daemon in this process (tests/kiosk/in_process.py) through ``steps(kiosk,
+    seen)``; what the steps saw."""
+    from tests.kiosk.in_process import InProcessKiosk
+
+    data.mkdir()
+    seen: dict[str, object] = {}
+    InProcessKiosk(data, broker.url).run(lambda k: steps(k, seen), before=before)
+    return seen
+
+
 def kiosk_link(table: Table, broker: Broker, work: Path) -> None:
     topics = Topics()
     hub = StandInHub(broker.port)
@@ -238,15 +249,11 @@ def kiosk_link(table: Table, broker: Broker, work: Path) -> None:
     expected = "kiosk notices, shows offline, rebuilds the link; scans sync again"
     with table.probe(tried, expected):
         from kiosk.machine import CodeRead
-        from tests.kiosk.in_process import InProcessKiosk
 
         hub = StandInHub(broker.port)
         data = work / "kiosk-thread"
-        data.mkdir()
-        inproc = InProcessKiosk(data, broker.url)
-        seen: dict[str, object] = {}
 
-        def steps(k):
+        def steps(k, seen):
             k.wait_online()
             first = k.kill_network_thread(hub.client)
             seen["rebuilt"] = k.daemon.link is not first and k.daemon.link.running
@@ -255,7 +262,7 @@ def kiosk_link(table: Table, broker: Broker, work: Path) -> None:
             wait_for(lambda: pending(data) == 0, "its ack recorded")
             seen["synced"] = True
 
-        inproc.run(steps)
+        seen = in_process(broker, data, steps)
         hub.close()
         table.check(tried, expected, f"idle screen went offline, then online on a new link "
                     f"(rebuilt: {seen.get('rebuilt')}); the next scan was acked", seen.get("rebuilt") and seen.get("synced"))
@@ -264,8 +271,7 @@ def kiosk_link(table: Table, broker: Broker, work: Path) -> None:
 # --- kiosk: storage failures -----------------------------------------------------------------------
 
 def kiosk_storage(table: Table, broker: Broker, work: Path) -> None:
-    from kiosk.store import ScanStore
-    from tests.kiosk.test_store import damage_page_holding
+    from tests.kiosk.test_store import damage_page_holding, filled_store
 
     topics = Topics()
     # 1. A failing write while settling an ack: another process holds SQLite's write lock.
@@ -299,15 +305,12 @@ def kiosk_storage(table: Table, broker: Broker, work: Path) -> None:
     tried = "full disk (kiosk.db may not grow) while badges keep coming"
     expected = "every OK-beeped scan kept and sent; then error tone + problem screen, no crash"
     with table.probe(tried, expected):
-        from tests.kiosk.in_process import InProcessKiosk, fill_up
+        from tests.kiosk.in_process import fill_up
 
         hub = StandInHub(broker.port, answering=False)
         data = work / "store-full"
-        data.mkdir()
-        inproc = InProcessKiosk(data, broker.url)
-        seen: dict[str, object] = {}
 
-        def steps(k):
+        def steps(k, seen):
             k.wait_online()
             beeped = k.scan_until_refused(400, 700)
             seen["beeped"], seen["problem"] = beeped, k.problems()[-1] if k.problems() else None
@@ -317,7 +320,7 @@ def kiosk_storage(table: Table, broker: Broker, work: Path) -> None:
             db.close()
             seen["sent"] = len(hub.ids())
 
-        inproc.run(steps, before=fill_up)
+        seen = in_process(broker, data, steps, before=fill_up)
         good = seen["beeped"] > 0 and seen["stored"] == seen["beeped"] == seen["sent"] and seen["problem"]
         table.check(tried, expected, f"{seen['beeped']} OK beeps, {seen['stored']} in kiosk.db, {seen['sent']} at the hub; "
                     f"then error tone and {seen['problem']}", good)
@@ -329,17 +332,9 @@ def kiosk_storage(table: Table, broker: Broker, work: Path) -> None:
     with table.probe(tried, expected):
         data = work / "store-corrupt"
         data.mkdir()
-        kid = f"corrupt-{uuid.uuid4().hex[:6]}"
-        old = ScanStore(data / "kiosk.db")
-        for n in range(1, 101):
-            old.add(Scan(id=str(uuid.UUID(int=n, version=4)), kiosk=kid, event="barcamp", badge=badge_code(n),
-                         role="attend", ts=f"2026-11-23T10:{n // 60:02d}:{n % 60:02d}.000Z", seq=n, clock_ok=True))
-            if n <= 60:
-                old.mark_acked(str(uuid.UUID(int=n, version=4)), "accepted")
-        old.db.execute("pragma wal_checkpoint(TRUNCATE)")
-        page_size = old.db.execute("pragma page_size").fetchone()[0]
-        old.close()
-        damage_page_holding(data / "kiosk.db", "2026-11-23T10:00:30.000Z", page_size)  # a bad card write
+        kid = "k1"  # the kiosk filled_store writes for
+        page_size = filled_store(data / "kiosk.db", 100, acked=range(1, 61))
+        damage_page_holding(data / "kiosk.db", "2026-11-23T10:00:00.030Z", page_size)  # a bad card write
         hub = StandInHub(broker.port, answering=False)
         kiosk = KioskProcess(broker.url, data, kiosk_id=kid, extra=["-v"])
         wait_for(lambda: lines_with(kiosk, "storage was reset"), "the reset in the log")
