@@ -122,6 +122,15 @@ def lines_with(kiosk: KioskProcess, text: str) -> list[str]:
     return [e for e in list(kiosk.errors) if text in e]
 
 
+STARTED: list[KioskProcess] = []  # closed at the end whatever happened, so none is left running
+
+
+def start_kiosk(*args, **kwargs) -> KioskProcess:
+    """``turnout-kiosk --sim`` in its own process (tests/kiosk/sim.py)."""
+    STARTED.append(KioskProcess(*args, **kwargs))
+    return STARTED[-1]
+
+
 def close_kiosk(kiosk: KioskProcess) -> None:
     if kiosk.proc.poll() is None:
         kiosk.close()
@@ -186,7 +195,7 @@ def kiosk_link(table: Table, broker: Broker, work: Path) -> None:
                 topics.hub_status: "an object nested 4,000 deep"}
     for topic, name in retained.items():  # the broker hands these over on every (re)connection
         evil.publish(topic, KIOSK_HOSTILE[name], qos=1, retain=True).wait_for_publish(5)
-    kiosk = KioskProcess(broker.url, data, kiosk_id=kid, extra=["-v"])
+    kiosk = start_kiosk(broker.url, data, kiosk_id=kid, extra=["-v"])
     try:
         with table.probe("retained at connect: invalid UTF-8 (ack), 4 KB nested brackets (config), "
                          "object nested 4,000 deep (hub status)",
@@ -277,7 +286,7 @@ def kiosk_storage(table: Table, broker: Broker, work: Path) -> None:
     # 1. A failing write while settling an ack: another process holds SQLite's write lock.
     data = work / "store-locked"
     hub = StandInHub(broker.port, answering=False)
-    kiosk = KioskProcess(broker.url, data, kiosk_id=f"locked-{uuid.uuid4().hex[:6]}", extra=["-v"])
+    kiosk = start_kiosk(broker.url, data, kiosk_id=f"locked-{uuid.uuid4().hex[:6]}", extra=["-v"])
     tried = "ack arrives while kiosk.db is locked by another process (write fails)"
     expected = "problem screen, scan stays pending, no crash; recorded once the store works"
     with table.probe(tried, expected):
@@ -336,7 +345,7 @@ def kiosk_storage(table: Table, broker: Broker, work: Path) -> None:
         page_size = filled_store(data / "kiosk.db", 100, acked=range(1, 61))
         damage_page_holding(data / "kiosk.db", "2026-11-23T10:00:00.030Z", page_size)  # a bad card write
         hub = StandInHub(broker.port, answering=False)
-        kiosk = KioskProcess(broker.url, data, kiosk_id=kid, extra=["-v"])
+        kiosk = start_kiosk(broker.url, data, kiosk_id=kid, extra=["-v"])
         wait_for(lambda: lines_with(kiosk, "storage was reset"), "the reset in the log")
         moved = sorted(data.glob("kiosk.db.corrupt-*"))
         wait_for(lambda: lines_with(kiosk, "warning='Storage was reset'"), "the reset on screen")
@@ -361,7 +370,7 @@ def kiosk_storage(table: Table, broker: Broker, work: Path) -> None:
         data = work / "store-unopenable"
         (data / "kiosk.db").mkdir(parents=True)
         hub = StandInHub(broker.port)
-        kiosk = KioskProcess(broker.url, data, kiosk_id=f"unopen-{uuid.uuid4().hex[:6]}", extra=["-v"])
+        kiosk = start_kiosk(broker.url, data, kiosk_id=f"unopen-{uuid.uuid4().hex[:6]}", extra=["-v"])
         wait_for(lambda: lines_with(kiosk, "storage error: cannot open"), "the error in the log")
         kiosk.expect_tone("error")
         alive = kiosk.proc.poll() is None
@@ -384,7 +393,7 @@ def cards(table: Table, broker: Broker, work: Path) -> None:
             ("127.0.0.1", "stays on TLS and keeps its login (the same host)", "mqtts://hall-user@127.0.0.1:8883")):
         tried = f"set-up card TURNOUT:SETUP:spring-camp@{host} shown to a kiosk on mqtts://hall-user:pw@127.0.0.1:…"
         with table.probe(tried, expected):
-            kiosk = KioskProcess(f"mqtts://hall-user:pw@127.0.0.1:{free_port()}", work / f"card-tls-{host}",
+            kiosk = start_kiosk(f"mqtts://hall-user:pw@127.0.0.1:{free_port()}", work / f"card-tls-{host}",
                                  event=None, extra=["-v"])
             try:
                 kiosk.type(f"TURNOUT:SETUP:spring-camp@{host}")
@@ -405,7 +414,7 @@ def cards(table: Table, broker: Broker, work: Path) -> None:
         other.start()
         settings = work / "card-creds.toml"
         settings.write_text('broker_username = "hall-user"\nbroker_password = "s3cret-pw"\n')
-        kiosk = KioskProcess(broker.url, work / "card-creds", kiosk_id=f"creds-{uuid.uuid4().hex[:6]}",
+        kiosk = start_kiosk(broker.url, work / "card-creds", kiosk_id=f"creds-{uuid.uuid4().hex[:6]}",
                              event=None, extra=["-v", "--config", str(settings)])
         try:
             kiosk.wait_online()
@@ -1067,6 +1076,8 @@ def main() -> int:
             tables.append(Table("Camera: Code 128 badges upside down and tilted (generated 640x480 frames)"))
             camera(tables[-1], args.frames)
     finally:
+        for kiosk in STARTED:
+            close_kiosk(kiosk)
         if site is not None:
             site.acks.client.loop_stop()
             site.sender.loop_stop()
