@@ -15,7 +15,7 @@ TEST_SYSTEM_PACKAGES := chromium shellcheck mtools dosfstools fdisk cloud-init n
 IMAGE_SYSTEM_PACKAGES := mtools
 EXTRAS := camera,hub,test
 
-.PHONY: install system-packages demo test fuzz bench audit audit-tools image clean
+.PHONY: install system-packages demo test fuzz bench audit audit-tools image clean translations
 
 install: system-packages $(VENV)/.installed
 
@@ -46,6 +46,21 @@ audit-tools:
 
 audit: install audit-tools
 	$(PY) audit/run.py
+
+# Welsh beside English (docs/translating.md): extract every marked message into the two
+# templates (hub: web pages; kiosk: its screen), merge them into each language's .po, and compile
+# the .mo files, which are committed so a fresh clone and a kiosk need no Babel. Drafts awaiting
+# a Welsh speaker's review are marked fuzzy and still compiled (--use-fuzzy).
+LOCALES := turnout/locale
+BABEL := $(VENV)/bin/pybabel
+BABEL_EXTRACT := $(BABEL) -q extract -k N_ --sort-by-file --project Turnout --copyright-holder "Turnout contributors"
+translations: install
+	$(BABEL_EXTRACT) -F babel.cfg -o $(LOCALES)/hub.pot hub
+	$(BABEL_EXTRACT) -F babel-kiosk.cfg -o $(LOCALES)/kiosk.pot kiosk turnout
+	for d in hub kiosk; do for l in cy; do \
+		test -f $(LOCALES)/$$l/LC_MESSAGES/$$d.po || $(BABEL) init -D $$d -i $(LOCALES)/$$d.pot -d $(LOCALES) -l $$l; \
+		$(BABEL) update -D $$d -i $(LOCALES)/$$d.pot -d $(LOCALES) -l $$l --no-fuzzy-matching --ignore-obsolete; \
+		$(BABEL) compile -D $$d -d $(LOCALES) -l $$l --use-fuzzy --statistics; done; done
 
 # The kiosk's card (image-build/README.md): `make image` builds Turnout's wheel, the wheels it needs
 # on a Pi (when online) and the first-boot files into build/image/boot/, ready to copy onto a
