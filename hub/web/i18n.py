@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import Headers
@@ -51,6 +51,16 @@ def gettext(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return translations("hub", _language.get()).ngettext(singular, plural, n)
+
+
+# The default roles' names (rules.default.toml), so pages can say them in Welsh; a role an
+# organiser adds is shown as its own name.
+ROLE_NAMES = (N_("Attend"), N_("Pitch"), N_("Cake"), N_("Tidy"), N_("Organise"))
+
+
+def role_name(role: str) -> str:
+    """'cake' -> 'Cake' ('Cacen' in Welsh)."""
+    return gettext(role.replace("_", " ").capitalize())
 
 
 def from_accept_language(header: str) -> str | None:
@@ -148,6 +158,18 @@ def short_month(value: str) -> str:
     """'2025-01' -> 'Jan 25' (a chart's axis)."""
     year, month = value[:7].split("-")
     return format_date(Date(int(year), int(month), 1), "LLL yy", locale=LOCALES[_language.get()])
+
+
+def month_only(value: str, short: bool = False) -> str:
+    """'2025-01' -> 'January' ('Jan' when short); 'Ionawr' ('Ion')."""
+    year, month = value[:7].split("-")
+    return format_date(Date(int(year), int(month), 1), "LLL" if short else "LLLL",
+                       locale=LOCALES[_language.get()])
+
+
+def percent(fraction: float) -> str:
+    """0.42 -> '42%'."""
+    return format_percent(fraction, "#,##0%", locale=LOCALES[_language.get()])
 
 
 def number(value: Any, places: int | None = None) -> str:
