@@ -92,7 +92,8 @@ def make_templates(settings: WebSettings, assets=None) -> Jinja2Templates:
                        noindex=lambda path: is_noindex(path, NOINDEX),
                        languages=i18n.LANGUAGES, language=i18n.current_language,
                        language_tag=i18n.language_tag, switch_url=i18n.switch_url,
-                       role_name=i18n.role_name, percent=i18n.percent)
+                       role_name=i18n.role_name, percent=i18n.percent,
+                       translated=i18n.gettext)  # a message id from Python, no %-formatting
     env.filters.update(long_date=long_date, short_date=short_date, month_name=month_name,
                        number=number, money=money)
     env.trim_blocks = True
