@@ -55,7 +55,7 @@ LOCALES := turnout/locale
 BABEL := $(VENV)/bin/pybabel
 BABEL_EXTRACT := $(BABEL) -q extract -k N_ --sort-by-file --project Turnout --copyright-holder "Turnout contributors"
 translations: install
-	$(BABEL_EXTRACT) -F babel.cfg -o $(LOCALES)/hub.pot hub
+	$(BABEL_EXTRACT) -F babel.cfg -o $(LOCALES)/hub.pot hub turnout/i18n.py
 	$(BABEL_EXTRACT) -F babel-kiosk.cfg -o $(LOCALES)/kiosk.pot kiosk turnout
 	for d in hub kiosk; do for l in cy; do \
 		test -f $(LOCALES)/$$l/LC_MESSAGES/$$d.po || $(BABEL) init -D $$d -i $(LOCALES)/$$d.pot -d $(LOCALES) -l $$l; \

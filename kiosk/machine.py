@@ -18,7 +18,7 @@ from kiosk.buzzer.tunes import Tone
 from kiosk.setup_mode import SetupMode
 from kiosk.wifi import WifiCardError, WifiCredentials, WifiResult, parse_wifi
 from turnout import codes
-from turnout.i18n import N_
+from turnout.i18n import N_, milestone_name
 from turnout.protocol import Ack, AckStatus, KioskConfig, Scan, StorageState
 
 ARM_SECONDS = 15.0  # a pressed role button waits this long for a badge
@@ -434,8 +434,9 @@ class KioskMachine:
             return []
         progress = self._progress(person.next_milestone) if person.next_milestone else None
         actions: list[Action] = [Play(Tone.MILESTONE)] if ack.milestone else []
+        milestone = milestone_name(ack.milestone, self._) if ack.milestone else None
         actions.append(self._result(screens.Welcome(person.name, person.points, person.events,
-                                                    progress, ack.milestone, label), now))
+                                                    progress, milestone, label), now))
         return actions
 
     def _config(self, config: KioskConfig, now: Now) -> list[Action]:

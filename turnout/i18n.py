@@ -10,6 +10,8 @@ this module uses the standard library's ``gettext`` alone.
 from __future__ import annotations
 
 import gettext
+import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,3 +35,20 @@ def translations(domain: str, language: str) -> gettext.NullTranslations:
     if language == DEFAULT_LANGUAGE:
         return gettext.NullTranslations()
     return gettext.translation(domain, LOCALE_DIR, [language])
+
+
+# Milestones' names as the hub's rules make them (hub.rules), so pages and the kiosk's screen can
+# say a name the hub stored or sent in the reader's language.
+ATTEND_CLUB, JUNIOR_CLUB, VOLUNTEER_CLUB = N_("{n} club"), N_("junior {n} club"), N_("volunteer {n} club")
+_CLUB_PATTERNS = tuple((template, re.compile(re.escape(template).replace(r"\{n\}", r"(\d+)")))
+                       for template in (ATTEND_CLUB, JUNIOR_CLUB, VOLUNTEER_CLUB))
+
+
+def milestone_name(name: str, translate: Callable[[str], str]) -> str:
+    """"25 club" in the language of ``translate`` (a catalogue's gettext): "Clwb 25". A name the
+    rules did not make this way is shown as it is."""
+    for template, pattern in _CLUB_PATTERNS:
+        match = pattern.fullmatch(name)
+        if match:
+            return translate(template).format(n=match[1])
+    return name

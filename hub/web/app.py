@@ -93,6 +93,7 @@ def make_templates(settings: WebSettings, assets=None) -> Jinja2Templates:
                        languages=i18n.LANGUAGES, language=i18n.current_language,
                        language_tag=i18n.language_tag, switch_url=i18n.switch_url,
                        role_name=i18n.role_name, percent=i18n.percent,
+                       milestone_name=i18n.milestone_name,
                        translated=i18n.gettext)  # a message id from Python, no %-formatting
     env.filters.update(long_date=long_date, short_date=short_date, month_name=month_name,
                        number=number, money=money)

@@ -17,13 +17,13 @@ from urllib.parse import quote
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from turnout.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, translations
+from turnout.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, milestone_name as _milestone_name, translations
 
 __all__ = ["N_", "gettext", "ngettext", "current_language"]
 
@@ -61,6 +61,11 @@ ROLE_NAMES = (N_("Attend"), N_("Pitch"), N_("Cake"), N_("Tidy"), N_("Organise"))
 def role_name(role: str) -> str:
     """'cake' -> 'Cake' ('Cacen' in Welsh)."""
     return gettext(role.replace("_", " ").capitalize())
+
+
+def milestone_name(name: str) -> str:
+    """'25 club' -> 'Clwb 25' in Welsh (names the rules made; others as they are)."""
+    return _milestone_name(name, gettext)
 
 
 def from_accept_language(header: str) -> str | None:
@@ -123,10 +128,11 @@ def router() -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
     @pages.get("/language/{code}")
-    def choose_language(code: str, next: str = "/"):
+    def choose_language(request: Request, code: str, next: str = "/"):
         response = RedirectResponse(safe_next(next), status_code=303)
         if code in LANGUAGES:
-            response.set_cookie(COOKIE, code, max_age=COOKIE_MAX_AGE, httponly=True, samesite="lax")
+            response.set_cookie(COOKIE, code, max_age=COOKIE_MAX_AGE, httponly=True, samesite="lax",
+                                secure=request.url.scheme == "https")
         return response
 
     return pages
