@@ -19,9 +19,9 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import cookie_parser
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from turnout.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, milestone_name as _milestone_name, translations
 
@@ -105,8 +105,18 @@ class LanguageMiddleware:
         language = choose(cookie_parser(headers.get("cookie", "")).get(COOKIE),
                           headers.get("accept-language"))
         token = _language.set(language)
+
+        async def send_varying(message: Message) -> None:
+            # A page's words depend on both: no cache may hand a Welsh page to an English reader.
+            if message["type"] == "http.response.start":
+                response_headers = MutableHeaders(scope=message)
+                if response_headers.get("content-type", "").startswith("text/html"):
+                    response_headers.add_vary_header("Cookie")
+                    response_headers.add_vary_header("Accept-Language")
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_varying)
         finally:
             _language.reset(token)
 

@@ -108,6 +108,13 @@ def test_english_by_default_with_a_link_to_welsh(site):
             'rel="nofollow">Cymraeg</a>') in page.text
 
 
+def test_pages_say_they_vary_by_language(site):
+    page = site.client().get("/events")
+    assert {"Cookie", "Accept-Language"} <= {v.strip() for v in page.headers["vary"].split(",")}
+    assert "vary" not in site.client().get("/api/v1/events").headers or \
+        "Cookie" not in site.client().get("/api/v1/events").headers["vary"]
+
+
 def test_the_switcher_remembers_welsh_and_comes_back_to_the_page(site):
     client = site.client()
     chosen = client.get("/language/cy?next=/events%3Fx%3D1", follow_redirects=False)
