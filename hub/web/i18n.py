@@ -46,6 +46,8 @@ def language_tag() -> str:
 
 
 def gettext(message: str) -> str:
+    if not message:  # gettext("") would be the catalogue's header
+        return message or ""
     return translations("hub", _language.get()).gettext(message)
 
 
