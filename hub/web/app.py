@@ -170,10 +170,13 @@ def _error_pages(app: FastAPI, templates: Jinja2Templates) -> None:
         log.exception("error on %s %s", request.method, request.url.path)
         if _wants_json(request):
             return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+        token = i18n.use_language_of(request.headers)  # made outside LanguageMiddleware
         try:
             return templates.TemplateResponse(request, "500.html", {}, status_code=500)
         except Exception:  # the error page itself must not fail
             return HTMLResponse("<h1>Sorry, there is a problem with the service</h1>", 500)
+        finally:
+            i18n.reset_language(token)
 
 
 def _wants_json(request: Request) -> bool:

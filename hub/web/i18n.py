@@ -93,6 +93,21 @@ def choose(cookie: str | None, accept_language: str | None) -> str:
     return from_accept_language(accept_language or "") or DEFAULT_LANGUAGE
 
 
+def language_of(headers: Headers) -> str:
+    """The language a request asks for: its cookie, else its Accept-Language, else English."""
+    return choose(cookie_parser(headers.get("cookie", "")).get(COOKIE), headers.get("accept-language"))
+
+
+def use_language_of(headers: Headers):
+    """Set the request's language where LanguageMiddleware has not (the server-error page is
+    made outside it); returns the token to reset it with."""
+    return _language.set(language_of(headers))
+
+
+def reset_language(token) -> None:
+    _language.reset(token)
+
+
 class LanguageMiddleware:
     """Settles each request's language (see the module's docstring)."""
 
@@ -103,10 +118,7 @@ class LanguageMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        language = choose(cookie_parser(headers.get("cookie", "")).get(COOKIE),
-                          headers.get("accept-language"))
-        token = _language.set(language)
+        token = use_language_of(Headers(scope=scope))
 
         async def send_varying(message: Message) -> None:
             # A page's words depend on both: no cache may hand a Welsh page to an English reader.
