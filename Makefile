@@ -17,7 +17,7 @@ EXTRAS := camera,hub,test
 # pytest-xdist workers for make test: one per core by default; TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 
-.PHONY: install system-packages demo test fuzz bench audit audit-tools image clean
+.PHONY: install system-packages demo test fuzz bench audit audit-tools image clean translations
 
 install: system-packages $(VENV)/.installed
 
@@ -48,6 +48,25 @@ audit-tools:
 
 audit: install audit-tools
 	$(PY) audit/run.py
+
+# Welsh beside English (docs/translating.md): extract every marked message into the two
+# templates (hub: web pages; kiosk: its screen), merge them into each language's .po, and compile
+# the .mo files, which are committed so a fresh clone and a kiosk need no Babel. Drafts awaiting
+# a Welsh speaker's review are marked fuzzy and still compiled (--use-fuzzy).
+LOCALES := turnout/locale
+BABEL := $(VENV)/bin/pybabel
+BABEL_EXTRACT := $(BABEL) -q extract -k N_ --sort-by-file --project Turnout --copyright-holder "Turnout contributors"
+# A file whose only change is Babel's new POT-Creation-Date is put back, so running it twice
+# changes nothing (and branches do not conflict over a timestamp).
+UNDATED = git diff --quiet -I '^"POT-Creation-Date' -- $(1) 2>/dev/null && git checkout -q -- $(1) 2>/dev/null || true
+translations: install
+	$(BABEL_EXTRACT) -F babel.cfg -o $(LOCALES)/hub.pot hub turnout/i18n.py
+	$(BABEL_EXTRACT) -F babel-kiosk.cfg -o $(LOCALES)/kiosk.pot kiosk turnout
+	for d in hub kiosk; do $(call UNDATED,$(LOCALES)/$$d.pot); for l in cy; do \
+		test -f $(LOCALES)/$$l/LC_MESSAGES/$$d.po || $(BABEL) init -D $$d -i $(LOCALES)/$$d.pot -d $(LOCALES) -l $$l; \
+		$(BABEL) update -D $$d -i $(LOCALES)/$$d.pot -d $(LOCALES) -l $$l --no-fuzzy-matching --ignore-obsolete; \
+		$(call UNDATED,$(LOCALES)/$$l/LC_MESSAGES/$$d.po); \
+		$(BABEL) compile -D $$d -d $(LOCALES) -l $$l --use-fuzzy --statistics; done; done
 
 # The kiosk's card (image-build/README.md): `make image` builds Turnout's wheel, the wheels it needs
 # on a Pi (when online) and the first-boot files into build/image/boot/, ready to copy onto a

@@ -473,7 +473,7 @@ def test_changing_points_rescores_everyone(hub, admin):
     data |= {f"hours-{r}": str(rules.hours.get(r, 0)) for r in rules.roles}
     data |= {"points-cake": "10", "new_role": "photos", "points-new": "2", "hours-new": "1.5"}
     response = post_form(admin, "/admin/roles", data)
-    assert "Roles saved and 1 badges rescored" in response.text
+    assert "Roles saved and 1 badge rescored" in response.text
     assert hub.store.leaderboard()[0][1].points == 11
     assert hub.store.rules().roles["photos"] == 2 and hub.store.rules().hours["photos"] == 1.5
 

@@ -241,6 +241,9 @@ def test_server_errors_are_friendly_and_hide_the_trace(site):
     assert "secret database detail" not in page.text and "Traceback" not in page.text
     api = client.get("/api/v1/boom-for-test")
     assert api.status_code == 500 and api.json() == {"detail": "Internal Server Error"}
+    client.cookies.set("turnout_lang", "cy")
+    welsh = client.get("/boom-for-test")
+    assert '<html lang="cy">' in welsh.text and "Mae'n ddrwg gennym" in welsh.text
 
 
 def test_pages_follow_new_scans_and_consent_changes(tmp_path):
