@@ -9,11 +9,11 @@ kiosk, then cut short, then only counted. Every refused message is counted per k
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from hub.storage.base import NotFound, StoreBase, utc_now
+from hub.storage.database import Row
 
 # The most of one payload ever kept.
 MAX_QUARANTINE_PAYLOAD = 16 * 1024
@@ -62,7 +62,7 @@ class RefusedCount:
     counted_only: int
 
 
-def _quarantined(row: sqlite3.Row) -> Quarantined:
+def _quarantined(row: Row) -> Quarantined:
     return Quarantined(id=row["id"], scan_id=row["scan_id"], kiosk=row["kiosk"], topic=row["topic"],
                        payload=row["payload"], reason=row["reason"], received_at=row["received_at"],
                        resolved_at=row["resolved_at"], resolution=row["resolution"],
@@ -111,7 +111,8 @@ class QuarantineStore(StoreBase):
         limits = self.quarantine_limits
         mine = self.db.execute("SELECT scans_kept, junk_kept, junk_cut FROM quarantine_counts"
                                " WHERE kiosk = ? AND hour = ?", (kiosk, hour)).fetchone()
-        hourly = self.db.execute("SELECT TOTAL(junk_kept), TOTAL(scans_kept + junk_kept + junk_cut)"
+        hourly = self.db.execute("SELECT COALESCE(SUM(junk_kept), 0),"
+                                 " COALESCE(SUM(scans_kept + junk_kept + junk_cut), 0)"
                                  " FROM quarantine_counts WHERE hour = ?", (hour,)).fetchone()
         if hourly[1] >= limits.records_per_hour:
             return "not_kept"
@@ -145,7 +146,7 @@ class QuarantineStore(StoreBase):
             self.db.execute("DELETE FROM quarantine_counts WHERE hour < ?", (cutoff,))
             self._counts_pruned_for = hour
         self.db.execute("INSERT INTO quarantine_counts (kiosk, hour, refused) VALUES (?, ?, 1)"
-                        " ON CONFLICT (kiosk, hour) DO UPDATE SET refused = refused + 1", (kiosk, hour))
+                        " ON CONFLICT (kiosk, hour) DO UPDATE SET refused = quarantine_counts.refused + 1", (kiosk, hour))
 
     def _count(self, kiosk: str, hour: str, column: str) -> None:
         assert column in ("scans_kept", "junk_kept", "junk_cut", "not_kept")
