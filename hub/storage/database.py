@@ -79,6 +79,9 @@ class Database(Protocol):
     def tables(self) -> list[str]:
         """The names of the tables in the database."""
 
+    def size(self) -> int:
+        """Bytes the hub's tables and indexes take on disk, now."""
+
     def open_connections(self) -> int: ...
 
     def close(self) -> None: ...

@@ -69,6 +69,11 @@ def _quarantined(row: Row) -> Quarantined:
                        size=row["size"], cut_short=bool(row["cut_short"]))
 
 
+def _as_text(data: bytes) -> str:
+    """Bytes as text any database keeps: bad UTF-8 and NUL (PostgreSQL refuses it) become U+FFFD."""
+    return data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
 class QuarantineStore(StoreBase):
     quarantine_limits = QuarantineLimits()
     _counts_pruned_for: str | None = None
@@ -83,7 +88,7 @@ class QuarantineStore(StoreBase):
         hour = received_at[:13]
         who = kiosk if kiosk is not None and self.kiosk_known(kiosk) else UNKNOWN_KIOSK
         self._count_refused(who, hour)
-        text = payload[:MAX_QUARANTINE_PAYLOAD].decode("utf-8", errors="replace")
+        text = _as_text(payload[:MAX_QUARANTINE_PAYLOAD])
         if scan_id is not None:
             row = self.db.execute(
                 "SELECT id FROM quarantine WHERE scan_id = ? AND reason = ? AND payload = ?"
@@ -96,14 +101,14 @@ class QuarantineStore(StoreBase):
             self._count(who, hour, how)
             return None
         if how == "junk_cut":
-            text = payload[:self.quarantine_limits.cut_to].decode("utf-8", errors="replace")
+            text = _as_text(payload[:self.quarantine_limits.cut_to])
         self._count(who, hour, how)
         if self._records_known is not None:
             self._records_known = (self._records_known[0], self._records_known[1] + 1)
         return self.db.execute(
             "INSERT INTO quarantine (scan_id, kiosk, topic, payload, reason, received_at, size,"
             " cut_short, is_scan) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (scan_id, kiosk, topic[:200], text, reason[:500], received_at, len(payload),
+            (scan_id, kiosk, topic[:200], text, _as_text(reason[:500].encode()), received_at, len(payload),
              int(how == "junk_cut"), int(is_scan))).fetchone()[0]
 
     def _how_to_keep(self, kiosk: str, hour: str, is_scan: bool) -> str:

@@ -289,7 +289,7 @@ def table(messages: list[Sent], listener: AckListener) -> str:
 
 @pytest.fixture
 def hub_db(tmp_path):
-    db = tmp_path / "hub.sqlite"
+    db = hub_db
     store = Store(db)
     event = store.add_event("Fuzz camp", EVENT_DAY)
     badges = [store.add_person(f"Person {n}").badge for n in range(40)]

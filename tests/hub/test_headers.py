@@ -97,11 +97,11 @@ def test_strict_transport_security_only_over_https(tmp_path):
     assert secure.headers["strict-transport-security"] == "max-age=31536000"
 
 
-def test_behind_a_proxy_https_is_believed_only_from_a_trusted_one(tmp_path, broker):
+def test_behind_a_proxy_https_is_believed_only_from_a_trusted_one(hub_db, tmp_path, broker):
     """turnout-hub serve: X-Forwarded-Proto from 127.0.0.1 (the default trusted_proxies) makes
     the page HTTPS; from a proxy not in trusted_proxies it is ignored."""
     proto = {"X-Forwarded-Proto": "https"}
-    hub = HubProcess(tmp_path / "hub.sqlite", broker.url, tmp_path / "hub.log").start()
+    hub = HubProcess(hub_db, broker.url, tmp_path / "hub.log").start()
     try:
         base = f"http://127.0.0.1:{hub.port}"
         assert httpx.get(base + "/", headers=proto).headers["strict-transport-security"]
@@ -114,7 +114,7 @@ def test_behind_a_proxy_https_is_believed_only_from_a_trusted_one(tmp_path, brok
         hub.kill()
     config = tmp_path / "hub.toml"
     config.write_text('trusted_proxies = "192.0.2.10"\n')
-    hub = HubProcess(tmp_path / "hub.sqlite", broker.url, tmp_path / "hub2.log", config=config).start()
+    hub = HubProcess(hub_db, broker.url, tmp_path / "hub2.log", config=config).start()
     try:
         answer = httpx.get(f"http://127.0.0.1:{hub.port}/", headers=proto)
         assert "strict-transport-security" not in answer.headers

@@ -210,6 +210,11 @@ class PostgresDatabase:
         return [r[0] for r in self.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")]
 
+    def size(self) -> int:
+        return self.execute("SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+                            " WHERE c.relnamespace = current_schema()::regnamespace"
+                            " AND c.relkind = 'r'").fetchone()[0]
+
     def open_connections(self) -> int:
         return self._pool.get_stats()["pool_size"]
 

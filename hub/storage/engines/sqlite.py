@@ -107,6 +107,10 @@ class SQLiteDatabase:
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
             " ORDER BY name")]
 
+    def size(self) -> int:
+        self.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # what the log holds counts once it is in
+        return self.execute("PRAGMA page_count").fetchone()[0] * self.execute("PRAGMA page_size").fetchone()[0]
+
     def close(self) -> None:
         with self._lock:
             for _, conn in self._by_thread.values():

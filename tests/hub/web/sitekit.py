@@ -58,8 +58,8 @@ class Scanner:
         return scan.id
 
 
-def small_site(tmp_path: Path, **changes) -> Site:
-    store = Store(tmp_path / "hub.sqlite")
+def small_site(hub_db, tmp_path: Path, **changes) -> Site:
+    store = Store(hub_db)
     site = Site(store, None, settings(**changes))
     spring = store.add_event("Spring camp", "2025-03-01", series="LocalGovCamp", venue="Town Hall",
                              after_venue="The Fox & Hounds", hashtag="#lgcspring",

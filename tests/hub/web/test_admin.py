@@ -208,9 +208,9 @@ def test_on_first_run_the_password_comes_from_the_environment(tmp_path, monkeypa
     assert hub.store.setting(PASSWORD_SETTING).startswith("$argon2id$")
 
 
-def test_set_password_from_the_command_line(tmp_path, monkeypatch, capsys):
+def test_set_password_from_the_command_line(hub_db, tmp_path, monkeypatch, capsys):
     from hub.cli import main
-    db = tmp_path / "hub.sqlite"
+    db = hub_db
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
     assert main(["--db", str(db), "admin", "set-password", "--stdin"]) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
@@ -392,12 +392,12 @@ def test_a_quarantined_scan_is_moved_under_the_hubs_own_base_topic(tmp_path):
     assert hub.store.standing(badge).attended == 1 and hub.store.quarantined() == []
 
 
-def test_serve_gives_the_web_pages_the_topics_it_listens_on(tmp_path):
+def test_serve_gives_the_web_pages_the_topics_it_listens_on(hub_db, tmp_path):
     from hub.cli import _web_app
     from hub.ingest import Ingest
     from hub.store import Store
     from turnout.protocol import Topics
-    store = Store(tmp_path / "hub.sqlite")
+    store = Store(hub_db)
     ingest = Ingest(store, "mqtt://127.0.0.1:1", Topics("civic/turnout"))  # never started
     assert _web_app(store, ingest).state.topics.base == "civic/turnout"
 
@@ -536,10 +536,10 @@ def test_print_role_cards_and_the_undo_card(hub, admin):
                           "TURNOUT:ROLE:organise", "TURNOUT:UNDO"}
 
 
-def test_badges_and_cards_from_the_command_line(tmp_path, capsys):
+def test_badges_and_cards_from_the_command_line(hub_db, tmp_path, capsys):
     from hub.cli import main
     from hub.store import Store
-    db = str(tmp_path / "hub.sqlite")
+    db = str(hub_db)
     assert main(["--db", db, "person", "add", "Ada Lovelace"]) == 0
     ada = capsys.readouterr().out.split()[-1]
     out = tmp_path / "ada.pdf"

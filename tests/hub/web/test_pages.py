@@ -254,12 +254,12 @@ def test_pages_follow_new_scans_and_consent_changes(tmp_path):
     assert "9 attendances" in text_of(client.get("/").text)
 
 
-def test_an_unclaimed_badge_page_says_how_to_claim_it(tmp_path):
+def test_an_unclaimed_badge_page_says_how_to_claim_it(hub_db, tmp_path):
     from fastapi.testclient import TestClient
 
     from hub.store import Store
     from hub.web import create_web_app
-    store = Store(tmp_path / "hub.db")
+    store = Store(hub_db)
     [code] = store.add_blank_badges(1)
     page = TestClient(create_web_app(store)).get(f"/people/{code}")
     assert page.status_code == 404
