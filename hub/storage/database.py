@@ -79,6 +79,9 @@ class Database(Protocol):
     def tables(self) -> list[str]:
         """The names of the tables in the database."""
 
+    def reset_ids(self, table: str) -> None:
+        """After ids were copied in: the next row added to ``table`` gets the highest id + 1."""
+
     def size(self) -> int:
         """Bytes the hub's tables and indexes take on disk, now."""
 

@@ -4,6 +4,8 @@ and PostgreSQL alike: one text, with the engine's own words for the few things t
 
 from __future__ import annotations
 
+import re
+
 from hub.rules import Rules
 from hub.storage.database import Database
 
@@ -172,6 +174,10 @@ CREATE TABLE IF NOT EXISTS privacy_requests (
     resolution TEXT
 );
 """
+
+
+# Tables whose ``id`` the database numbers (a sequence in PostgreSQL, to move on after copying).
+NUMBERED_TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+) \(\s+id \{autoincrement_key\}", SCHEMA))
 
 
 def schema_for(db: Database) -> str:

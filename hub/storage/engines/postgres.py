@@ -210,6 +210,10 @@ class PostgresDatabase:
         return [r[0] for r in self.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")]
 
+    def reset_ids(self, table: str) -> None:
+        self.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                     f" COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
+
     def size(self) -> int:
         return self.execute("SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
                             " WHERE c.relnamespace = current_schema()::regnamespace"

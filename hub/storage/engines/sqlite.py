@@ -107,6 +107,9 @@ class SQLiteDatabase:
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
             " ORDER BY name")]
 
+    def reset_ids(self, table: str) -> None:
+        """Nothing to do: an INTEGER PRIMARY KEY goes on from the highest id in the table."""
+
     def size(self) -> int:
         self.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # what the log holds counts once it is in
         return self.execute("PRAGMA page_count").fetchone()[0] * self.execute("PRAGMA page_size").fetchone()[0]
