@@ -15,6 +15,7 @@ from hub import __version__
 from hub.config import HubConfig, load_config
 from hub.people import CONSENTS, DEFAULT_CONSENT
 from hub.rules import load_rules
+from hub.storage.database import redacted
 from hub.store import NotFound, Person, Store
 from turnout import logs
 
@@ -394,7 +395,6 @@ def quarantine_reassign(store: Store, config: HubConfig, args) -> None:
 
 
 def migrate_db(store: None, config: HubConfig, args) -> int:
-    from hub.storage.engines.postgres import redacted
     from hub.storage.transfer import copy_hub
 
     if args.source == args.target:
@@ -515,7 +515,7 @@ def serve_hub(store: Store, config: HubConfig, args) -> int:
     url = f"http://{host}:{port}/"
     watch = HubWatch(ServiceManager.from_environment(), ingest, started=lambda: server.started,
                      web_check=lambda: web_problem(host, port), status=hub_status(ingest, url)).start()
-    log.info("turnout-hub %s: database %s, web and API on %s", __version__, config.db_path, url)
+    log.info("turnout-hub %s: database %s, web and API on %s", __version__, redacted(config.db_path), url)
     # uvicorn raises SIGTERM again once it has shut down; with the default handler that kills
     # the process before ingest says goodbye. Ours lets the cleanup below run.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)

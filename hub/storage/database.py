@@ -9,6 +9,7 @@ shape follows Matrix Synapse's ``synapse/storage/engines``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -88,6 +89,11 @@ class Database(Protocol):
     def open_connections(self) -> int: ...
 
     def close(self) -> None: ...
+
+
+def redacted(location: str | Path) -> str:
+    """A database's name fit for logs and error messages: a URL's password replaced."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", str(location))
 
 
 def is_postgres(location: str | Path) -> bool:

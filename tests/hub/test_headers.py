@@ -29,10 +29,10 @@ SECURITY_HEADERS = {
 
 
 @pytest.fixture
-def site(tmp_path):
+def site(hub_db, tmp_path):
     from hub.web.security import set_admin_password
 
-    site = small_site(tmp_path)
+    site = small_site(hub_db)
     set_admin_password(site.store, PASSWORD)
 
     @site.app.get("/boom")
@@ -90,8 +90,8 @@ def test_the_policy_allows_the_hubs_own_origin_no_script_and_only_hashed_inline_
     assert re.findall(r"<style>(.*?)</style>", docs) == [DOCS_STYLE], "the one inline style is hashed"
 
 
-def test_strict_transport_security_only_over_https(tmp_path):
-    hub = make_hub(tmp_path)
+def test_strict_transport_security_only_over_https(hub_db, tmp_path):
+    hub = make_hub(hub_db)
     assert "strict-transport-security" not in hub.client().get("/").headers
     secure = hub.client(https=True).get("/")
     assert secure.headers["strict-transport-security"] == "max-age=31536000"

@@ -14,7 +14,6 @@ first: transaction-scoped advisory locks, taken in sorted order so two workers n
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -25,7 +24,7 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
-from hub.storage.database import Dialect
+from hub.storage.database import Dialect, redacted
 
 log = logging.getLogger("turnout.hub.storage")
 
@@ -40,11 +39,6 @@ POOL_SIZE = 20
 CONNECT_SECONDS = 10
 # Collations that order text by code point, as SQLite does: names and badges sort the same way.
 BYTE_ORDER_COLLATIONS = {"C", "POSIX", "C.UTF-8", "C.utf8", "ucs_basic"}
-
-
-def redacted(url: str) -> str:
-    """A database URL fit for logs and error messages: any password replaced."""
-    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 @lru_cache(maxsize=4096)

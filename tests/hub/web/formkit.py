@@ -61,7 +61,7 @@ class Hub:
         return client
 
 
-def make_hub(hub_db, tmp_path: Path, password: bool = True, publish=None, topics: Topics | None = None) -> Hub:
+def make_hub(hub_db, password: bool = True, publish=None, topics: Topics | None = None) -> Hub:
     store = Store(hub_db)
     if password:
         set_admin_password(store, PASSWORD)
