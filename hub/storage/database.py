@@ -10,8 +10,8 @@ shape follows Matrix Synapse's ``synapse/storage/engines``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -89,6 +89,19 @@ class Database(Protocol):
     def open_connections(self) -> int: ...
 
     def close(self) -> None: ...
+
+
+@contextmanager
+def savepoint_on(execute: Callable[[str], Any]) -> Iterator[None]:
+    """A savepoint through ``execute`` (the statements are the same in both engines)."""
+    execute("SAVEPOINT one_message")
+    try:
+        yield
+    except BaseException:
+        execute("ROLLBACK TO SAVEPOINT one_message")
+        execute("RELEASE SAVEPOINT one_message")
+        raise
+    execute("RELEASE SAVEPOINT one_message")
 
 
 def redacted(location: str | Path) -> str:

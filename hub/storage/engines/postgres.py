@@ -24,7 +24,7 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
-from hub.storage.database import Dialect, redacted
+from hub.storage.database import Dialect, redacted, savepoint_on
 
 log = logging.getLogger("turnout.hub.storage")
 
@@ -177,16 +177,8 @@ class PostgresDatabase:
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
-        with self.transaction():
-            conn = self._conn()
-            conn.execute("SAVEPOINT one_message")
-            try:
-                yield
-            except BaseException:
-                conn.execute("ROLLBACK TO SAVEPOINT one_message")
-                conn.execute("RELEASE SAVEPOINT one_message")
-                raise
-            conn.execute("RELEASE SAVEPOINT one_message")
+        with self.transaction(), savepoint_on(self._conn().execute):
+            yield
 
     def lock(self, keys: Iterable[str], shared: bool = False) -> None:
         keys = sorted(set(keys))

@@ -10,11 +10,11 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from hub.storage.database import Dialect
+from hub.storage.database import Dialect, savepoint_on
 
 SQLITE = Dialect(name="sqlite", autoincrement_key="INTEGER PRIMARY KEY", newest_row="MAX(rowid)")
 
@@ -87,17 +87,8 @@ class SQLiteDatabase:
             raise
         conn.execute("COMMIT")
 
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        conn = self.connection()
-        conn.execute("SAVEPOINT one_message")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK TO SAVEPOINT one_message")
-            conn.execute("RELEASE SAVEPOINT one_message")
-            raise
-        conn.execute("RELEASE SAVEPOINT one_message")
+    def savepoint(self) -> AbstractContextManager[None]:
+        return savepoint_on(self.connection().execute)
 
     def lock(self, keys: Iterable[str], shared: bool = False) -> None:
         """Nothing to do: BEGIN IMMEDIATE already made this the only writer."""
