@@ -16,6 +16,8 @@ TEST_SYSTEM_PACKAGES := chromium shellcheck mtools dosfstools fdisk cloud-init n
 # `make image` writes into image files with mtools (no root, no loop devices).
 IMAGE_SYSTEM_PACKAGES := mtools
 EXTRAS := camera,hub,test
+# pytest-xdist workers for make test: one per core by default; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: install system-packages demo test test-postgres fuzz bench audit audit-tools image clean
 
@@ -35,7 +37,7 @@ demo: install
 
 test: install
 	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 	@$(MAKE) -s audit-tools
 	$(PY) audit/run.py --quick --skip-if-unavailable
 

@@ -73,6 +73,10 @@ class Unavailable(Exception):
 
 # --- Tools ------------------------------------------------------------------------------------
 
+# npm's codes for a registry it cannot reach: the only npm failures that skip the audit.
+NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENETUNREACH", "EHOSTUNREACH")
+
+
 def ensure_tools() -> None:
     """Node, npm's packages (installed once, from package-lock.json), Java and Chromium."""
     for name, found in (("node (Node.js)", shutil.which("node")), ("java (a Java runtime)", shutil.which("java")),
@@ -92,8 +96,12 @@ def ensure_tools() -> None:
     done = subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=HERE,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
     if done.returncode != 0 or not (LIGHTHOUSE.exists() and VNU_JAR.exists()):
-        tail = "\n".join(done.stdout.strip().splitlines()[-5:])
-        raise Unavailable(f"npm could not install the tools (no network?):\n{tail}")
+        errors = [line for line in done.stdout.splitlines() if line.strip() not in ("npm error", "")]
+        tail = "\n".join(errors[-8:])
+        if any(code in done.stdout for code in NETWORK_ERRORS):
+            raise Unavailable(f"npm could not reach its registry:\n{tail}")
+        # Anything else (a lock file out of step with package.json, say) is ours to fix: fail, don't skip.
+        raise SystemExit(f"AUDIT FAILED: npm ci could not install the tools from audit/package-lock.json:\n{tail}")
 
 
 # --- The hub under audit ------------------------------------------------------------------------
