@@ -45,7 +45,7 @@ test: install
 # SQLite, and on PostgreSQL only the engine's own tests, migrate-db and the concurrency test).
 test-postgres: install
 	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)
-	$(PY) -m pytest -q --hub-db=postgresql
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --hub-db=postgresql
 
 # The independent tools (audit/README.md): Node.js and npm for Lighthouse and the Nu checker's jar,
 # a Java runtime, Chromium. Installed when missing if apt can; audit/run.py says what is missing.
