@@ -10,14 +10,16 @@ SYSTEM_PACKAGES := python3-venv python3-dev gcc linux-libc-dev mosquitto libzbar
 # network-config); mmdebstrap and systemd-nspawn to boot the systemd units in a Debian
 # container (tests/system). cloud-init pulls in about 20 small packages and enables its boot
 # services, which switch themselves off on a machine where no cloud data source is found.
-TEST_SYSTEM_PACKAGES := chromium shellcheck mtools dosfstools fdisk cloud-init netplan.io mmdebstrap systemd-container
+# postgresql: the hub's PostgreSQL engine is tested on the server at 127.0.0.1:5432 when it lets
+# user postgres in, else on a cluster the tests start themselves with its initdb (tests/postgres.py).
+TEST_SYSTEM_PACKAGES := chromium shellcheck mtools dosfstools fdisk cloud-init netplan.io mmdebstrap systemd-container postgresql
 # `make image` writes into image files with mtools (no root, no loop devices).
 IMAGE_SYSTEM_PACKAGES := mtools
 EXTRAS := camera,hub,test
 # pytest-xdist workers for make test: one per core by default; TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 
-.PHONY: install system-packages demo test fuzz bench audit audit-tools image clean translations
+.PHONY: install system-packages demo test test-postgres fuzz bench audit audit-tools image clean translations
 
 install: system-packages $(VENV)/.installed
 
@@ -38,6 +40,12 @@ test: install
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 	@$(MAKE) -s audit-tools
 	$(PY) audit/run.py --quick --skip-if-unavailable
+
+# Every test that uses a hub database, again on PostgreSQL (make test runs the hub's tests on
+# SQLite, and on PostgreSQL only the engine's own tests, migrate-db and the concurrency test).
+test-postgres: install
+	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --hub-db=postgresql
 
 # The independent tools (audit/README.md): Node.js and npm for Lighthouse and the Nu checker's jar,
 # a Java runtime, Chromium. Installed when missing if apt can; audit/run.py says what is missing.

@@ -30,7 +30,7 @@ WELSH_SHOTS = {"person-cy": ("/people/{regular}", 1024), "home-cy": ("/", 1024),
 
 def main(out: Path = OUT) -> int:
     out.mkdir(parents=True, exist_ok=True)
-    site = sample_site(Path(tempfile.mkdtemp()), people=120, events=12)
+    site = sample_site(Path(tempfile.mkdtemp()) / "hub.sqlite", people=120, events=12)
     axe = axe_source()
     with serve(site.app) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

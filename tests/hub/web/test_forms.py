@@ -19,8 +19,8 @@ PERSON = {"name": "  Ada   Lovelace ", "organisation": "Analytical Engines", "em
 
 
 @pytest.fixture
-def hub(tmp_path):
-    return make_hub(tmp_path)
+def hub(hub_db, tmp_path):
+    return make_hub(hub_db)
 
 
 def register(client, **fields):
@@ -275,9 +275,9 @@ def test_the_session_cookie_is_httponly_samesite_lax_and_secure_over_https(hub):
     assert "Secure" in cookie_header(hub.client(https=True).get("/register"))
 
 
-def test_secure_cookies_can_be_required_even_behind_a_plain_http_proxy(tmp_path, monkeypatch):
+def test_secure_cookies_can_be_required_even_behind_a_plain_http_proxy(hub_db, tmp_path, monkeypatch):
     monkeypatch.setenv("TURNOUT_HUB_HTTPS_ONLY", "1")
-    assert "Secure" in cookie_header(make_hub(tmp_path).client().get("/register"))
+    assert "Secure" in cookie_header(make_hub(hub_db).client().get("/register"))
 
 
 def test_pages_without_forms_set_no_cookie(hub):
