@@ -256,11 +256,13 @@ def kiosk_add(store: Store, config: HubConfig, args) -> None:
 def kiosk_rotate(store: Store, config: HubConfig, args) -> None:
     accounts = _required_broker_accounts(config)
     password = accounts.rotate_kiosk(args.id)
+    store.kiosk_logged_out(args.id)
     _print_kiosk_settings(accounts, args.id, password, args.card)
 
 
 def kiosk_remove(store: Store, config: HubConfig, args) -> None:
     _required_broker_accounts(config).remove_kiosk(args.id)
+    store.kiosk_logged_out(args.id)
     print(f"Kiosk {args.id} can no longer log in to the broker; its scans stay on record.")
 
 
