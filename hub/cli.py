@@ -322,8 +322,12 @@ def broker_config(store: Store, config: HubConfig, args) -> None:
     kiosk_broker = f"mqtts://{public}:{tls_port}" if tls_port else f"mqtt://{public}:{listeners.port}"
     accounts.write_config(listeners, hub_broker, hub_ca=ca if not listeners.port else None,
                           kiosk_broker=kiosk_broker, kiosk_ca=ca)
+    shared = accounts.share_with_broker_user()
     print(f"Wrote a Mosquitto configuration to {accounts.dir}/ (anonymous access off):")
-    print(f"  run it with:      mosquitto -c {accounts.dir.resolve()}/mosquitto.conf")
+    print(f"  run it with:      mosquitto -c {accounts.dir.resolve()}/mosquitto.conf"
+          + (" (it becomes the mosquitto user, who may now read the logins and write data/)" if shared else ""))
+    print("  or under systemd: systemd/mosquitto.service.d/turnout.conf (docs/hub.md, "
+          "\"Mosquitto on the hub's machine\")")
     print(f"  the hub logs in:  {accounts.credentials} (turnout-hub serve reads it via broker_dir)")
     print(f"  kiosks connect:   {kiosk_broker}" + (f" and pin {ca}" if ca else ""))
     print(f"Put this in hub.toml:  broker_dir = \"{accounts.dir.resolve()}\"")

@@ -315,3 +315,54 @@ def _kiosk_list(db) -> list[str]:
     done = subprocess.run([sys.executable, "-m", "hub.cli", "--db", str(db), "kiosk", "list"],
                           capture_output=True, text=True, timeout=60, check=True)
     return done.stdout.splitlines()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="Mosquitto changes user only when started as root")
+def test_the_broker_starts_as_broker_config_says_even_as_root_and_reloads_new_logins():
+    import pwd
+    import shutil
+    import tempfile
+    from pathlib import Path
+    try:
+        pwd.getpwnam("mosquitto")
+    except KeyError:
+        pytest.skip("no mosquitto user (Debian's package makes it)")
+    tmp_path = Path(tempfile.mkdtemp(prefix="turnout-broker-"))
+    tmp_path.chmod(0o755)  # the mosquitto user must reach the directory, as it reaches /etc/turnout
+    try:
+        _start_as_printed(tmp_path)
+    finally:
+        shutil.rmtree(tmp_path)
+
+
+def _start_as_printed(tmp_path):
+    port, directory = free_port(), tmp_path / "broker"
+    hub = [sys.executable, "-m", "hub.cli", "--db", str(tmp_path / "hub.sqlite")]
+    said = subprocess.run([*hub, "broker-config", "--dir", str(directory), "--port", str(port), "--bind",
+                           "127.0.0.1"], capture_output=True, text=True, timeout=60, check=True).stdout
+    [command] = [line.split("run it with:", 1)[1].split("(")[0].split() for line in said.splitlines()
+                 if "run it with:" in line]
+    log = open(tmp_path / "mosquitto.log", "wb")
+    proc = subprocess.Popen(command, stdout=log, stderr=log)  # exactly as printed, as root
+    try:
+        login = BrokerAccounts(directory).hub_login()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, (tmp_path / "mosquitto.log").read_text()
+            try:
+                if Client(port, HUB_USER, login.password).connected.wait(0.5):
+                    break
+            except OSError:
+                time.sleep(0.1)  # not listening yet
+        else:
+            pytest.fail((tmp_path / "mosquitto.log").read_text())
+        (tmp_path / "hub.toml").write_text(f'broker_dir = "{directory}"\n')
+        added = subprocess.run([*hub, "--config", str(tmp_path / "hub.toml"), "kiosk", "add", "door-1"],
+                               capture_output=True, text=True, timeout=60, check=True).stdout
+        password = added.split('broker_password = "', 1)[1].split('"', 1)[0]
+        time.sleep(0.5)  # the broker, now the mosquitto user, re-reads the logins (SIGHUP)
+        assert Client(port, "door-1", password).connected.wait(5), (tmp_path / "mosquitto.log").read_text()
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(10)
