@@ -15,7 +15,7 @@ TEST_SYSTEM_PACKAGES := chromium shellcheck mtools dosfstools fdisk cloud-init n
 IMAGE_SYSTEM_PACKAGES := mtools
 EXTRAS := camera,hub,test
 
-.PHONY: install system-packages demo test fuzz bench audit audit-tools image clean
+.PHONY: install system-packages demo demo-reset test fuzz bench audit audit-tools image clean
 
 install: system-packages $(VENV)/.installed
 
@@ -30,6 +30,9 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	$(PY) -m turnout.demo
+
+demo-reset:  # the demo's hub, kiosks and broker data (var/); the venv stays
+	rm -rf var
 
 test: install
 	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)
