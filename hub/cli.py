@@ -226,7 +226,8 @@ def person_show(store: Store, config: HubConfig, args) -> None:
     for m in s.milestones:
         print(f"milestone: {m.name} on {m.reached_on} at {m.event}")
     if s.next_milestone:
-        print(f"next: {s.next_milestone.name}, {s.next_milestone.phrase()}")
+        n = s.next_milestone  # not phrase(): that is worded for the kiosk screen, right after a scan
+        print(f"next: {n.name}, {n.target - n.to_go} of {n.target} so far, {n.to_go} to go")
 
 
 def event_add(store: Store, config: HubConfig, args) -> None:
@@ -243,6 +244,8 @@ def event_list(store: Store, config: HubConfig, args) -> None:
 def kiosk_add(store: Store, config: HubConfig, args) -> None:
     accounts = _broker_accounts(config)
     if accounts is None:
+        if store.kiosk_known(args.id):
+            raise ValueError(f"kiosk {args.id} already exists (`kiosk list` shows it); nothing changed")
         kiosk = store.add_kiosk(args.id)
         print(f"# Recorded kiosk {kiosk.id}. This hub has no broker configuration (broker_dir in "
               "hub.toml), so no login was made: the broker must allow anonymous access.", file=sys.stderr)
