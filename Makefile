@@ -19,7 +19,7 @@ EXTRAS := camera,hub,test
 # pytest-xdist workers for make test: one per core by default; TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 
-.PHONY: install system-packages demo test test-postgres fuzz bench audit audit-tools image clean translations
+.PHONY: install system-packages demo demo-reset test test-postgres fuzz bench audit audit-tools image clean translations
 
 install: system-packages $(VENV)/.installed
 
@@ -34,6 +34,9 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	$(PY) -m turnout.demo
+
+demo-reset:  # the demo's hub, kiosks and broker data (var/); the venv stays
+	rm -rf var
 
 test: install
 	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)

@@ -240,7 +240,8 @@ def person_show(store: Store, config: HubConfig, args) -> None:
     for m in s.milestones:
         print(f"milestone: {m.name} on {m.reached_on} at {m.event}")
     if s.next_milestone:
-        print(f"next: {s.next_milestone.name}, {s.next_milestone.phrase()}")
+        n = s.next_milestone  # not phrase(): that is worded for the kiosk screen, right after a scan
+        print(f"next: {n.name}, {n.target - n.to_go} of {n.target} so far, {n.to_go} to go")
 
 
 def event_add(store: Store, config: HubConfig, args) -> None:
@@ -257,6 +258,8 @@ def event_list(store: Store, config: HubConfig, args) -> None:
 def kiosk_add(store: Store, config: HubConfig, args) -> None:
     accounts = _broker_accounts(config)
     if accounts is None:
+        if store.kiosk_known(args.id):
+            raise ValueError(f"kiosk {args.id} already exists (`kiosk list` shows it); nothing changed")
         kiosk = store.add_kiosk(args.id)
         print(f"# Recorded kiosk {kiosk.id}. This hub has no broker configuration (broker_dir in "
               "hub.toml), so no login was made: the broker must allow anonymous access.", file=sys.stderr)
@@ -270,11 +273,13 @@ def kiosk_add(store: Store, config: HubConfig, args) -> None:
 def kiosk_rotate(store: Store, config: HubConfig, args) -> None:
     accounts = _required_broker_accounts(config)
     password = accounts.rotate_kiosk(args.id)
+    store.kiosk_logged_out(args.id)
     _print_kiosk_settings(accounts, args.id, password, args.card)
 
 
 def kiosk_remove(store: Store, config: HubConfig, args) -> None:
     _required_broker_accounts(config).remove_kiosk(args.id)
+    store.kiosk_logged_out(args.id)
     print(f"Kiosk {args.id} can no longer log in to the broker; its scans stay on record.")
 
 
@@ -334,8 +339,12 @@ def broker_config(store: Store, config: HubConfig, args) -> None:
     kiosk_broker = f"mqtts://{public}:{tls_port}" if tls_port else f"mqtt://{public}:{listeners.port}"
     accounts.write_config(listeners, hub_broker, hub_ca=ca if not listeners.port else None,
                           kiosk_broker=kiosk_broker, kiosk_ca=ca)
+    shared = accounts.share_with_broker_user()
     print(f"Wrote a Mosquitto configuration to {accounts.dir}/ (anonymous access off):")
-    print(f"  run it with:      mosquitto -c {accounts.dir.resolve()}/mosquitto.conf")
+    print(f"  run it with:      mosquitto -c {accounts.dir.resolve()}/mosquitto.conf"
+          + (" (it becomes the mosquitto user, who may now read the logins and write data/)" if shared else ""))
+    print("  or under systemd: systemd/mosquitto.service.d/turnout.conf (docs/hub.md, "
+          "\"Mosquitto on the hub's machine\")")
     print(f"  the hub logs in:  {accounts.credentials} (turnout-hub serve reads it via broker_dir)")
     print(f"  kiosks connect:   {kiosk_broker}" + (f" and pin {ca}" if ca else ""))
     print(f"Put this in hub.toml:  broker_dir = \"{accounts.dir.resolve()}\"")

@@ -20,7 +20,7 @@ STORE_RETRY_SECONDS = 5.0  # a store that cannot be opened is tried again this o
 
 SIM_HELP = """\
 Simulated kiosk: type a code and press Enter, as a USB scanner would.
-  T13                   a badge: T + person number + check digit (person 1 of the demo's sample)
+  T13                   a badge: T + person number + check digit (in `make demo`, a sample person)
   TURNOUT:ROLE:cake     a role card (or ':press cake' to press the cake button)
   TURNOUT:UNDO          undo the last scan (within 60 s)
   :hold pitch cake      hold two role buttons for 3 s: set-up mode (then TURNOUT:SETUP:<event>, WIFI:…)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from kiosk.config import Settings
+from turnout.mqtt import tls_context
 
 DISK_LOW_BYTES = 200 * 1024 * 1024  # a day of scans is a few MB; below this the card is nearly full
 BACKLOG_STALE_SECONDS = 15 * 60  # a scan waiting longer than this means the kiosk is not syncing
@@ -176,9 +177,14 @@ def check_broker(settings: Settings, kiosk_running: bool) -> Finding:
         broker = settings.configured_broker()
     except ValueError as exc:
         return Finding(what, False, f"the broker address is wrong: {exc}")
+    ca = settings.broker_ca
+    if broker.tls:
+        problem = _unreadable_ca(ca)
+        if problem:
+            return Finding(what, False, problem)
     if kiosk_running:
         # A login of our own would take over the kiosk's session (its client id is its login).
-        problem = _reach(broker, getattr(settings, "broker_ca", None))
+        problem = _reach(broker, ca)
         if problem:
             return Finding(what, False, problem)
         return Finding(what, True, f"{broker} is reachable; the kiosk is running, so its login was not "
@@ -186,12 +192,23 @@ def check_broker(settings: Settings, kiosk_running: bool) -> Finding:
     return _login(settings, broker)
 
 
+def _unreadable_ca(ca: str | None) -> str | None:
+    """The daemon's own TLS set-up (turnout.mqtt.tls_context) fails on this broker_ca: say why."""
+    try:
+        tls_context(ca)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        shown = "the PEM text in broker_ca" if ca and ca.lstrip().startswith("-----BEGIN") else f"broker_ca = {ca!r}"
+        return (f"{shown} is not a CA certificate the kiosk can read ({getattr(exc, 'strerror', None) or exc}): "
+                "put in the hub's CA certificate, as `turnout-hub kiosk rotate` prints it (a file's path, "
+                "or the PEM text itself)")
+    return None
+
+
 def _reach(broker, ca: str | None) -> str | None:
     try:
         with socket.create_connection((broker.host, broker.port), timeout=BROKER_TIMEOUT_SECONDS) as sock:
             if broker.tls:
-                context = ssl.create_default_context(cafile=ca)
-                with context.wrap_socket(sock, server_hostname=broker.host):
+                with tls_context(ca).wrap_socket(sock, server_hostname=broker.host):
                     pass
     except ssl.SSLCertVerificationError as exc:
         return (f"{broker} does not prove who it is ({exc.verify_message}): the kiosk needs the hub's "
@@ -217,7 +234,7 @@ def _login(settings: Settings, broker) -> Finding:
     if broker.username:
         client.username_pw_set(broker.username, broker.password)
     if broker.tls:
-        client.tls_set(ca_certs=getattr(settings, "broker_ca", None), cert_reqs=ssl.CERT_REQUIRED)
+        client.tls_set_context(tls_context(settings.broker_ca))  # the daemon's code path: a path or the PEM text
 
     def on_connect(client, userdata, flags, reason_code, properties):
         result.append(reason_code)
@@ -316,8 +333,20 @@ def kiosk_running(settings: Settings) -> bool:
 
 def examine(settings: Settings, places: Places = Places()) -> list[Finding]:
     running = kiosk_running(settings)
-    return [check_screen(settings, places), check_scanner(settings, places), check_gpio(settings),
-            check_clock(places), check_broker(settings, running), check_disk(settings), check_outbox(settings)]
+    checks = [("screen", lambda: check_screen(settings, places)), ("scanner", lambda: check_scanner(settings, places)),
+              ("GPIO", lambda: check_gpio(settings)), ("clock", lambda: check_clock(places)),
+              ("broker", lambda: check_broker(settings, running)), ("disk", lambda: check_disk(settings)),
+              ("outbox", lambda: check_outbox(settings))]
+    return [_plainly(what, check) for what, check in checks]
+
+
+def _plainly(what: str, check: Callable[[], Finding]) -> Finding:
+    """A check that trips over something unforeseen says so in a line, not a traceback."""
+    try:
+        return check()
+    except Exception as exc:  # noqa: BLE001  (doctor's job is to report, whatever the setting)
+        return Finding(what, False, f"could not be checked ({type(exc).__name__}: {exc}): check its settings "
+                       "in /etc/turnout/kiosk.toml")
 
 
 def report(findings: list[Finding], out) -> int:

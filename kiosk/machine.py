@@ -443,7 +443,7 @@ class KioskMachine:
         # A role that is not a role name could never be carded or sent: leave it out.
         config = replace(config, roles=tuple(r for r in config.roles if codes.is_role_name(r)))
         if config.event:
-            self.setup.configured()
+            self.setup.assigned_by_hub()
         self.event = config.event
         self.event_name = config.event_name
         if config.roles:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from turnout.protocol import STATUS_HEARTBEAT_SECONDS
+
 RESEND_AFTER = 30.0
 MAX_IN_FLIGHT = 64
 STATUS_MIN_INTERVAL = 1.0
@@ -57,14 +59,16 @@ class SendTimes:
 
 @dataclass
 class StatusThrottle:
-    """Republish the kiosk status when ``queued`` changes, at most once per interval."""
+    """Republish the kiosk status when ``queued`` changes, at most once per interval, and at
+    least once per heartbeat (the hub's sign that the kiosk is still connected)."""
 
     interval: float = STATUS_MIN_INTERVAL
+    heartbeat: float = STATUS_HEARTBEAT_SECONDS
     published: tuple | None = None
     at: float = float("-inf")
 
     def should_publish(self, state: tuple, now: float, force: bool = False) -> bool:
-        if state == self.published and not force:
+        if state == self.published and not force and now - self.at < self.heartbeat:
             return False
         if not force and now - self.at < self.interval:
             return False

@@ -35,14 +35,17 @@ class SetupMode:
     event_configured: bool = True
     timeout: float = SETUP_MODE_SECONDS
     _until: float | None = None
+    _first_boot: bool = False  # in set-up mode only because no event was configured
 
     def __post_init__(self) -> None:
         if not self.event_configured:
             self.enter(self.now)  # first boot: nothing to protect yet
+            self._first_boot = True
 
     def enter(self, now: float) -> None:
         """Start (or restart) set-up mode, e.g. after the two-button chord."""
         self._until = now + self.timeout
+        self._first_boot = False
 
     def leave(self) -> None:
         self._until = None
@@ -58,7 +61,9 @@ class SetupMode:
     def touch(self, now: float) -> None:
         """An accepted set-up card gives the organiser the full time again for the next one."""
         if self.active(now):
+            first_boot = self._first_boot
             self.enter(now)
+            self._first_boot = first_boot
 
     def chord(self, held_buttons: int, held_for: float, now: float) -> bool:
         """Buttons held together: enter set-up mode on a long two-button chord. True if it did."""
@@ -70,6 +75,13 @@ class SetupMode:
     def configured(self) -> None:
         """The kiosk now has an event (from a set-up card or the hub's config)."""
         self.event_configured = True
+
+    def assigned_by_hub(self) -> None:
+        """The hub gave the kiosk its event: set-up mode entered only for want of one ends (one
+        an organiser asked for with the chord stays, for the wi-fi card they are about to show)."""
+        self.configured()
+        if self._first_boot:
+            self.leave()
 
     def accepts(self, code: Code | str, now: float) -> Verdict:
         """May this scan act now? Set-up, login and wi-fi cards only in set-up mode; others always."""

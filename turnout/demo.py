@@ -58,6 +58,12 @@ def todays_event() -> str:
     return out.split()[-1]
 
 
+def second_kiosk_command(broker_url: str, event: str, kiosk_id: str = "hall-2") -> str:
+    """What to type in another terminal for a second simulated kiosk at the same demo."""
+    return (f".venv/bin/turnout-kiosk --sim --kiosk-id {kiosk_id} --broker {broker_url} "
+            f"--data-dir var/kiosk-{kiosk_id} --event {event}")
+
+
 def main() -> int:
     VAR.mkdir(exist_ok=True)
     broker = None
@@ -90,7 +96,11 @@ def main() -> int:
   Admin         : {web}/admin   (password: {env["TURNOUT_HUB_ADMIN_PASSWORD"]})
   JSON API      : {web}/api/v1/people/{people[0][0] if people else 'T5724'}   (OpenAPI: {web}/docs)
   Broker        : {broker_url}{'  (started for this demo)' if broker else ''}
-  Hub database  : {HUB_DB.relative_to(ROOT)}   (delete it for a fresh sample)
+  Event         : {event}   (today's; the kiosk below counts for it)
+  Hub database  : {HUB_DB.relative_to(ROOT)}   (`make demo-reset` deletes var/ to start afresh)
+
+  A second kiosk, in another terminal:
+    {second_kiosk_command(broker_url, event)}
 
   Try these badges (sample people):""")
         for code, name, *_ in people:

@@ -20,6 +20,11 @@ from typing import Any
 VERSION = 1
 DEFAULT_BASE_TOPIC = "turnout"
 MAX_PAYLOAD_BYTES = 4096
+# A connected kiosk republishes its status at least this often; the hub takes a kiosk it has not
+# heard from for KIOSK_SILENT_SECONDS as offline (Mosquitto sends no last will for a client it
+# drops itself, e.g. when a reload finds its password changed).
+STATUS_HEARTBEAT_SECONDS = 60
+KIOSK_SILENT_SECONDS = 3 * STATUS_HEARTBEAT_SECONDS
 # The deepest payload (an ack's person's next milestone) is 3 levels: room to grow, no more.
 MAX_JSON_DEPTH = 8
 MAX_ROLES = 32

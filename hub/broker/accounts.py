@@ -13,6 +13,7 @@ shows arguments to every user). A running broker is told to reload with SIGHUP.
 from __future__ import annotations
 
 import os
+import pwd
 import secrets
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from hub.broker.files import HUB_USER, Listeners, acl, mosquitto_conf
 from turnout.protocol import is_kiosk_id
 
 MOSQUITTO_PASSWD = "mosquitto_passwd"
+BROKER_USER = "mosquitto"  # Debian's: whom Mosquitto becomes when started as root
 PASSWORD_BYTES = 18  # 24 characters of URL-safe base64: 144 bits
 
 
@@ -94,6 +96,28 @@ class BrokerAccounts:
         (self.dir / "mosquitto.conf").write_text(mosquitto_conf(self.dir, listeners, self.base_topic))
         self._write_acl()
         return login
+
+    def share_with_broker_user(self, user: str = BROKER_USER) -> bool:
+        """Started as root, Mosquitto becomes ``user`` before it writes its pid file and data, and
+        re-reads the logins and ACL as that user on reload: let it (as the systemd drop-in's
+        ExecStartPre and docs/hub.md do). The hub's own login stays root's alone. False (and
+        nothing changed) unless we are root and the user exists."""
+        try:
+            account = pwd.getpwnam(user)
+        except KeyError:
+            return False
+        if os.geteuid() != 0:
+            return False
+        uid, gid = account.pw_uid, account.pw_gid
+        readable = [self.passwd, self.dir / "acl"] + [p for p in (self.dir / "tls").glob("server.*")]
+        for path in [self.dir, *([self.dir / "tls"] if (self.dir / "tls").is_dir() else []), *readable]:
+            os.chown(path, -1, gid)
+            os.chmod(path, 0o750 if path.is_dir() else 0o640)
+        os.chown(self.dir / "data", uid, gid)
+        pid_file = self.dir / "mosquitto.pid"
+        pid_file.touch(0o644)
+        os.chown(pid_file, uid, gid)
+        return True
 
     def hub_login(self) -> HubLogin:
         return HubLogin.load(self.credentials)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Drawing
@@ -32,6 +32,8 @@ CARD_HEIGHT = A4[1] / 2
 UNDO_LABEL = "Undo last scan"
 UNDO_WINDOW = "(within 60 s)"
 ARM_SECONDS = 15
+# A card too long for Code 128 carries only its QR code: kiosks with a 1D scanner cannot read it.
+QR_ONLY = ("QR code only: for a kiosk with", "a camera or a 2D scanner")
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,8 @@ def draw_card(canvas: Canvas, card: Card, x: float, y: float) -> None:
     band_bottom = _draw_band(canvas, card)
     bars = code128_fitting(card.code, CARD_WIDTH - 2 * _MARGIN, _WIDEST_BAR, _BAR_HEIGHT)
     codes_top = _draw_bars(canvas, bars, card.code) if bars else _MARGIN
+    if bars is None:
+        card = replace(card, lines=(*card.lines, *QR_ONLY))
     # With no barcode under it, a long code (a login card) gets a bigger QR code and the footer
     # goes along the bottom, under everything.
     qr_left = _draw_qr(canvas, card.code, band_bottom - 6 * mm, _QR_SYMBOL if bars else _QR_SYMBOL_ALONE)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from hub.storage.base import NotFound, StoreBase, utc_now
 from hub.storage.database import Row
-from turnout.protocol import KioskConfig, is_kiosk_id
+from turnout.protocol import KIOSK_SILENT_SECONDS, KioskConfig, is_kiosk_id
 
 # Kiosks become known to the hub by sending (organisers see them, then assign them). Past this
 # many, only organisers add kiosks: messages under made-up kiosk names must not fill the table.
@@ -25,8 +26,20 @@ class Kiosk:
     reported_event: str | None = None  # what the kiosk itself says it counts for
 
 
-def _kiosk(row: Row) -> Kiosk:
-    return Kiosk(id=row["id"], event=row["event"], state=row["state"], version=row["version"],
+def presence(state: str, last_seen: str | None, now: datetime) -> str:
+    """Rule: "online" only while the kiosk keeps saying so: one silent for KIOSK_SILENT_SECONDS
+    (missed heartbeats) is offline, as the broker may drop it without sending its last will."""
+    if state != "online":
+        return state
+    if last_seen is None:
+        return "offline"
+    seen = datetime.fromisoformat(last_seen.replace("Z", "+00:00"))
+    return "online" if now - seen <= timedelta(seconds=KIOSK_SILENT_SECONDS) else "offline"
+
+
+def _kiosk(row: Row, now: datetime) -> Kiosk:
+    return Kiosk(id=row["id"], event=row["event"], state=presence(row["state"], row["last_seen"], now),
+                 version=row["version"],
                  queued=row["queued"], last_seen=row["last_seen"], created_at=row["created_at"],
                  reported_event=row["reported_event"])
 
@@ -57,10 +70,15 @@ class KiosksStore(StoreBase):
 
     def kiosk(self, kiosk_id: str) -> Kiosk | None:
         row = self.db.execute("SELECT * FROM kiosks WHERE id = ?", (kiosk_id,)).fetchone()
-        return _kiosk(row) if row else None
+        return _kiosk(row, datetime.now(timezone.utc)) if row else None
 
     def kiosks(self) -> list[Kiosk]:
-        return [_kiosk(r) for r in self.db.execute("SELECT * FROM kiosks ORDER BY id")]
+        now = datetime.now(timezone.utc)
+        return [_kiosk(r, now) for r in self.db.execute("SELECT * FROM kiosks ORDER BY id")]
+
+    def kiosk_logged_out(self, kiosk_id: str) -> None:
+        """Its broker login changed or went (rotate, remove): the broker drops it without a last will."""
+        self.db.execute("UPDATE kiosks SET state = 'offline' WHERE id = ? AND state = 'online'", (kiosk_id,))
 
     def assign_kiosk(self, kiosk_id: str, event_id: str | None) -> KioskConfig:
         """Point a kiosk at an event (None: no event). Returns the config to publish to it."""

@@ -1,5 +1,6 @@
 """The Mosquitto configuration the project ships runs as is, and bounds what any client can send."""
 
+import os
 import subprocess
 import threading
 import time
@@ -20,14 +21,26 @@ def settings(text: str) -> dict[str, str]:
     return {key: value.strip() for key, value in pairs}
 
 
+def debian_main_conf(tmp_path: Path) -> Path:
+    """Debian's /etc/mosquitto/mosquitto.conf (which includes conf.d/), its paths moved here."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "conf.d").mkdir()
+    lines = [f"pid_file {tmp_path / 'mosquitto.pid'}", "persistence true",
+             f"persistence_location {tmp_path / 'data'}/", "log_dest stderr", f"include_dir {tmp_path / 'conf.d'}"]
+    if os.geteuid() == 0:  # as root Mosquitto would become the mosquitto user, who cannot reach tmp_path
+        lines.insert(0, "user root")
+    main = tmp_path / "mosquitto.conf"
+    main.write_text("\n".join(lines) + "\n")
+    return main
+
+
 @pytest.fixture
 def shipped_broker(tmp_path):
-    """Mosquitto run from the shipped file, with only its port, data and log moved here."""
+    """Mosquitto as docs/hub.md sets it up: the shipped file in Debian's conf.d, on a free port."""
     port = free_port()
-    text = SHIPPED.read_text().replace("listener 1883", f"listener {port} 127.0.0.1")
-    text = text.replace("/var/lib/mosquitto/", f"{tmp_path}/").replace("log_dest syslog", "log_dest stderr")
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(text)
+    conf = debian_main_conf(tmp_path)
+    (tmp_path / "conf.d" / "turnout.conf").write_text(
+        SHIPPED.read_text().replace("listener 1883 ", f"listener {port} "))
     log = open(tmp_path / "mosquitto.log", "wb")
     proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=log, stderr=log)
     deadline = time.monotonic() + 10
@@ -43,6 +56,13 @@ def shipped_broker(tmp_path):
     yield port
     proc.terminate()
     proc.wait(10)
+
+
+def test_the_shipped_file_adds_to_debians_without_clashing_and_stays_on_loopback(shipped_broker):
+    shipped = SHIPPED.read_text()
+    assert [line for line in shipped.splitlines() if line.startswith("listener ")] == ["listener 1883 127.0.0.1"]
+    # Debian's main file sets these; Mosquitto refuses a second persistence_location.
+    assert not {"pid_file", "persistence", "persistence_location", "log_dest"} & settings(shipped).keys()
 
 
 def test_the_shipped_configuration_bounds_packets_queues_and_in_flight_messages():

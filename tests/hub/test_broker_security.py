@@ -5,10 +5,11 @@ speaks for the hub."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 import os
 import ssl
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -262,3 +263,106 @@ def _decoded_card(pdf) -> str:
     page = pdfium.PdfDocument(str(pdf))[0].render(scale=200 / 72).to_pil()
     [symbol] = [s for s in pyzbar.decode(page) if s.type == "QRCODE"]
     return symbol.data.decode()
+
+
+def test_a_kiosk_whose_login_is_rotated_is_shown_offline_though_the_broker_sends_no_will(secured, tmp_path):
+    """Mosquitto drops a client whose password a reload changed without sending its last will."""
+    from hub.cli import main as hub_cli
+    from turnout.mqtt import connect as mqtt_connect, make_client
+    from turnout.protocol import KIOSK_SILENT_SECONDS
+
+    db = tmp_path / "hub.sqlite"
+    store = Store(db)
+    login = secured["accounts"].hub_login()
+    broker = BrokerURL.parse(login.broker)
+    ingest = Ingest(store, BrokerURL(broker.host, broker.port, broker.tls, login.username, login.password)).start()
+    kiosk = make_client("kiosk-a", BrokerURL("127.0.0.1", secured["port"]), TOPICS.status("kiosk-a"),
+                        b'{"v":1,"state":"offline"}', "kiosk-a", secured["passwords"]["kiosk-a"])
+    lost = threading.Event()
+    kiosk.on_disconnect = lambda *a: lost.set()
+    try:
+        assert ingest.connected.wait(10)
+        mqtt_connect(kiosk, BrokerURL("127.0.0.1", secured["port"]))
+        kiosk.publish(TOPICS.status("kiosk-a"), b'{"v":1,"state":"online","queued":0}', qos=1, retain=True)
+        deadline = time.monotonic() + 10
+        while (store.kiosk("kiosk-a") is None or store.kiosk("kiosk-a").state != "online") \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert store.kiosk("kiosk-a").state == "online"
+        assert hub_cli(["--db", str(db), "--broker-dir", str(secured["accounts"].dir),
+                        "kiosk", "rotate", "kiosk-a"]) in (0, None)
+        assert lost.wait(10)  # the broker dropped the kiosk on reload
+        time.sleep(1)  # no last will arrives; the hub knows from the rotation itself
+        assert store.kiosk("kiosk-a").state == "offline"
+        assert "kiosk-a\toffline" in [line for line in _kiosk_list(db)][0]
+    finally:
+        kiosk.loop_stop()
+        ingest.stop()
+        store.close()
+    # And a kiosk the hub has not heard from for KIOSK_SILENT_SECONDS is offline, whatever it said last.
+    store = Store(db)
+    try:
+        heard = datetime.now(timezone.utc) - timedelta(seconds=KIOSK_SILENT_SECONDS + 1)
+        store.record_kiosk_status("kiosk-b", "online", seen_at=heard.isoformat().replace("+00:00", "Z"))
+        assert store.kiosk("kiosk-b").state == "offline"
+        store.record_kiosk_status("kiosk-b", "online")
+        assert store.kiosk("kiosk-b").state == "online"
+    finally:
+        store.close()
+
+
+def _kiosk_list(db) -> list[str]:
+    done = subprocess.run([sys.executable, "-m", "hub.cli", "--db", str(db), "kiosk", "list"],
+                          capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout.splitlines()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="Mosquitto changes user only when started as root")
+def test_the_broker_starts_as_broker_config_says_even_as_root_and_reloads_new_logins():
+    import pwd
+    import shutil
+    import tempfile
+    from pathlib import Path
+    try:
+        pwd.getpwnam("mosquitto")
+    except KeyError:
+        pytest.skip("no mosquitto user (Debian's package makes it)")
+    tmp_path = Path(tempfile.mkdtemp(prefix="turnout-broker-"))
+    tmp_path.chmod(0o755)  # the mosquitto user must reach the directory, as it reaches /etc/turnout
+    try:
+        _start_as_printed(tmp_path)
+    finally:
+        shutil.rmtree(tmp_path)
+
+
+def _start_as_printed(tmp_path):
+    port, directory = free_port(), tmp_path / "broker"
+    hub = [sys.executable, "-m", "hub.cli", "--db", str(tmp_path / "hub.sqlite")]
+    said = subprocess.run([*hub, "broker-config", "--dir", str(directory), "--port", str(port), "--bind",
+                           "127.0.0.1"], capture_output=True, text=True, timeout=60, check=True).stdout
+    [command] = [line.split("run it with:", 1)[1].split("(")[0].split() for line in said.splitlines()
+                 if "run it with:" in line]
+    log = open(tmp_path / "mosquitto.log", "wb")
+    proc = subprocess.Popen(command, stdout=log, stderr=log)  # exactly as printed, as root
+    try:
+        login = BrokerAccounts(directory).hub_login()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, (tmp_path / "mosquitto.log").read_text()
+            try:
+                if Client(port, HUB_USER, login.password).connected.wait(0.5):
+                    break
+            except OSError:
+                time.sleep(0.1)  # not listening yet
+        else:
+            pytest.fail((tmp_path / "mosquitto.log").read_text())
+        (tmp_path / "hub.toml").write_text(f'broker_dir = "{directory}"\n')
+        added = subprocess.run([*hub, "--config", str(tmp_path / "hub.toml"), "kiosk", "add", "door-1"],
+                               capture_output=True, text=True, timeout=60, check=True).stdout
+        password = added.split('broker_password = "', 1)[1].split('"', 1)[0]
+        time.sleep(0.5)  # the broker, now the mosquitto user, re-reads the logins (SIGHUP)
+        assert Client(port, "door-1", password).connected.wait(5), (tmp_path / "mosquitto.log").read_text()
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -19,7 +19,7 @@ def test_person_add_prints_the_badge_last_and_show_finds_them(hub_db, tmp_path):
     listed = cli(db, "person", "list").stdout
     assert "Ada Lovelace" in listed and "Leeds City Council" in listed and "junior" in listed
     shown = cli(db, "person", "show", badge).stdout
-    assert "points: 0" in shown and "next:" in shown
+    assert "points: 0" in shown and "next: 25 club, 0 of 25 so far, 25 to go" in shown, shown
 
 
 def test_event_add_prints_the_id_last_and_event_list_shows_it(hub_db, tmp_path):
@@ -58,6 +58,8 @@ def test_kiosks_roles_recompute_and_seed(hub_db, tmp_path):
     db = hub_db
     cli(db, "kiosk", "add", "hall-9")
     assert "hall-9\tunknown" in cli(db, "kiosk", "list").stdout
+    again = cli(db, "kiosk", "add", "hall-9", check=False)
+    assert again.returncode == 1 and "kiosk hall-9 already exists" in again.stderr and not again.stdout
     event = last_token(cli(db, "event", "add", "Camp", "--date", "2025-03-14"))
     assert "now counts for" in cli(db, "assign", "hall-9", event).stdout
     assert f"event {event}" in cli(db, "kiosk", "list").stdout

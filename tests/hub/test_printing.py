@@ -293,12 +293,14 @@ def test_setup_card_carries_the_token_event_and_instructions():
     assert "Civic Camp Leeds" in words
     assert "Saturday 14 June 2025" in words
     assert "Show this to a kiosk in set-up mode" in words
+    assert "QR code only" not in words  # a 1D scanner reads its Code 128
 
 
 def test_setup_card_with_a_long_token_is_qr_only():
     token = "x" * 64 + "@" + "hub-" + "h" * 40 + ".example.org:1883"  # an event and a hub address
-    found = scan(render(make_pdf(setup_card_pdf, token, "Camp", "14 June"))[0])
-    assert found == [("QRCODE", f"TURNOUT:SETUP:{token}")]
+    pdf = make_pdf(setup_card_pdf, token, "Camp", "14 June")
+    assert scan(render(pdf)[0]) == [("QRCODE", f"TURNOUT:SETUP:{token}")]
+    assert "QR code only: for a kiosk with a camera or a 2D scanner" in page_texts(pdf)[0]
 
 
 def test_cards_refuse_what_a_kiosk_would_reject():

@@ -149,3 +149,42 @@ def test_while_the_kiosk_runs_its_login_is_not_used_again(tmp_path, broker):
     finally:
         os.close(fd)
     assert not kiosk_running(settings)
+
+
+def test_the_ca_as_kiosk_add_writes_it_pem_text_in_the_settings(tmp_path, secured):  # noqa: F811
+    password = secured["passwords"]["kiosk-a"]
+    pem = open(secured["ca"]).read()
+    config, pinned = settings_for(tmp_path, broker=f"mqtts://kiosk-a:{password}@localhost:{secured['tls_port']}",
+                                  broker_ca=pem)
+    finding = check_broker(pinned, kiosk_running=False)
+    assert finding.ok and "over TLS" in finding.detail, finding.detail
+    assert check_broker(pinned, kiosk_running=True).ok  # the reachability check pins the same CA
+    _, by_path = settings_for(tmp_path, broker=pinned.broker, broker_ca=secured["ca"])
+    assert check_broker(by_path, kiosk_running=False).ok
+
+
+def test_a_broker_ca_that_is_not_a_certificate_is_a_plain_finding(tmp_path):
+    broker = f"mqtts://kiosk-a:pw@localhost:{free_port()}"
+    for ca in ("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n",
+               str(tmp_path / "no-such-ca.pem"), "x" * 5000):
+        config, settings = settings_for(tmp_path, broker=broker, broker_ca=ca)
+        for running in (False, True):
+            finding = check_broker(settings, kiosk_running=running)
+            assert not finding.ok and "is not a CA certificate the kiosk can read" in finding.detail, finding.detail
+        done = subprocess.run([sys.executable, "-m", "kiosk.cli", "doctor", "--config", str(config)],
+                              capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
+        assert any(line.startswith("FIX  broker") for line in done.stdout.splitlines())
+
+
+def test_a_check_that_trips_over_a_setting_says_so_in_a_line(tmp_path, monkeypatch):
+    import kiosk.doctor as doctor
+
+    def trips(*args):
+        raise ValueError("an unforeseen setting")
+
+    monkeypatch.setattr(doctor, "check_clock", trips)
+    _, settings = settings_for(tmp_path, display="none", scanner="stdin", buzzer="none")
+    findings = examine(settings, places(tmp_path))
+    clock = next(f for f in findings if f.what == "clock")
+    assert not clock.ok and "could not be checked (ValueError: an unforeseen setting)" in clock.detail

@@ -404,6 +404,7 @@ def test_a_config_that_drops_the_armed_role_puts_its_light_out(machine, clock):
 # --- set-up mode (step 4) ----------------------------------------------------------------
 
 from kiosk.machine import JoinWifi, SaveSetup, SetupChord, WifiJoined  # noqa: E402
+from kiosk.machine import RESULT_SECONDS  # noqa: E402
 from kiosk.setup_mode import SETUP_MODE_SECONDS, SetupMode  # noqa: E402
 from kiosk.wifi import WifiResult  # noqa: E402
 
@@ -456,6 +457,25 @@ def test_first_boot_without_an_event_accepts_a_setup_card(clock):
     [show] = m.handle(Tick(), clock.now())
     assert show.screen.setup and show.screen.event_name == ""
     assert SaveSetup("barcamp", None) in m.handle(CodeRead("TURNOUT:SETUP:barcamp"), clock.now())
+
+
+def test_first_boot_set_up_mode_ends_when_the_hub_assigns_an_event(clock):
+    m = KioskMachine(kiosk_id="new", event=None, event_name=None, roles=Settings().roles,
+                     labels=Settings().label, setup=SetupMode(clock.t, event_configured=False))
+    [show] = m.handle(Tick(), clock.now())
+    assert show.screen.setup
+    actions = m.handle(ConfigReceived(KioskConfig(event="barcamp", event_name="Barcamp")), clock.now())
+    [show] = of(actions, Show)
+    assert (show.screen.event_name, show.screen.setup) == ("Barcamp", False)  # "Scan your badge"
+    assert Play(Tone.ERROR) in m.handle(CodeRead("TURNOUT:SETUP:other"), clock.now())
+
+
+def test_set_up_mode_an_organiser_asked_for_outlasts_the_hubs_config(machine, clock):
+    machine.handle(SetupChord(), clock.now())
+    clock.advance(RESULT_SECONDS)
+    machine.handle(Tick(), clock.now())  # the "Set-up mode" notice has had its time
+    actions = machine.handle(ConfigReceived(KioskConfig(event="autumn", event_name="Autumn")), clock.now())
+    assert of(actions, Show)[0].screen.setup
 
 
 def test_wifi_card_joins_off_the_loop_and_shows_the_result(machine, clock):

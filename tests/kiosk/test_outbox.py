@@ -57,3 +57,11 @@ def test_status_throttle_publishes_changes_at_most_once_a_second():
     assert not throttle.should_publish((2, "e"), now=0.5)
     assert throttle.should_publish((2, "e"), now=1.0)
     assert throttle.should_publish((2, "e"), now=1.1, force=True)
+
+
+def test_status_is_republished_unchanged_as_a_heartbeat():
+    throttle = StatusThrottle(heartbeat=60)
+    assert throttle.should_publish((0, "e"), now=0)
+    assert not throttle.should_publish((0, "e"), now=59)
+    assert throttle.should_publish((0, "e"), now=60)  # the hub hears from a quiet kiosk
+    assert not throttle.should_publish((0, "e"), now=61)

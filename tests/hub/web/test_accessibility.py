@@ -115,3 +115,16 @@ def test_a_hostile_name_stays_text_in_the_browser(browser, base_url, site):
         assert not dialogs
     finally:
         page.close()
+
+
+def test_the_leaderboards_fit_a_375_pixel_phone_without_scrolling_sideways(browser, base_url, site):
+    """Every column of the people's tables, "Times helped" included, is in view on a common
+    phone's width (the organisations' table, with longer names, may still scroll alone)."""
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    try:
+        page.goto(base_url + url_of(site, "leaderboard"))
+        wraps = page.evaluate("[...document.querySelectorAll('.table-wrap')].slice(0, 2)"
+                              ".map(w => [w.scrollWidth, w.clientWidth])")
+        assert wraps and all(scroll <= client for scroll, client in wraps), wraps
+    finally:
+        page.close()

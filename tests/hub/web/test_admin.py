@@ -321,13 +321,17 @@ def test_an_assignment_waits_in_the_database_until_the_hub_can_send_it(hub_db, t
 
 
 def test_kiosk_status_shows_online_queued_and_last_seen(hub, admin):
+    from datetime import datetime, timedelta, timezone
+    seen = datetime.now(timezone.utc) - timedelta(seconds=30)
     hub.store.record_kiosk_status("door-1", "online", version="1.2", queued=7,
-                                  seen_at="2025-06-14T09:30:00.000Z")
+                                  seen_at=seen.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
     hub.store.record_kiosk_status("door-2", "offline", queued=0)
+    hub.store.record_kiosk_status("door-3", "online", seen_at="2025-06-14T09:30:00.000Z")  # silent since
     page = admin.get("/admin/kiosks").text
     row = page[page.index(">door-1"):page.index(">door-2")]
-    assert "Online" in row and '<td class="numeric">7</td>' in row and "2025-06-14 09:30 UTC" in row
-    assert "Offline" in page[page.index(">door-2"):]
+    assert "Online" in row and '<td class="numeric">7</td>' in row and seen.strftime("%Y-%m-%d %H:%M UTC") in row
+    assert "Offline" in page[page.index(">door-2"):page.index(">door-3")]
+    assert "Offline" in page[page.index(">door-3"):] and "2025-06-14 09:30 UTC" in page[page.index(">door-3"):]
     assert "It says it counts for" not in page
 
 
