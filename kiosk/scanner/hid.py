@@ -1,6 +1,7 @@
 """A USB barcode scanner that types like a keyboard, read with python-evdev.
 
-`KeyDecoder` is pure: key events in, scanned codes out (US layout, like the scanners ship).
+`KeyDecoder` is pure: key events in, scanned codes out, read with the keyboard layout the
+scanner is set to (US, as most ship, or UK).
 `HidScanner` owns the device: grabs it so the codes never reach a console login, and reads
 it on a daemon thread.
 """
@@ -48,6 +49,17 @@ US_LAYOUT: dict[str, tuple[str, str]] = {
     "KEY_KPCOMMA": (",", ","),
     "KEY_KPEQUAL": ("=", "="),
 }
+# A UK keyboard differs from a US one in these keys only (the ISO key left of Z is KEY_102ND).
+UK_LAYOUT: dict[str, tuple[str, str]] = {
+    **US_LAYOUT,
+    "KEY_2": ("2", '"'),
+    "KEY_3": ("3", "\u00a3"),
+    "KEY_APOSTROPHE": ("'", "@"),
+    "KEY_BACKSLASH": ("#", "~"),
+    "KEY_102ND": ("\\", "|"),
+    "KEY_GRAVE": ("`", "\u00ac"),
+}
+LAYOUTS = {"us": US_LAYOUT, "uk": UK_LAYOUT}
 SHIFT_KEYS = ("KEY_LEFTSHIFT", "KEY_RIGHTSHIFT")
 ENTER_KEYS = ("KEY_ENTER", "KEY_KPENTER")
 IGNORED_KEYS = ("KEY_LEFTCTRL", "KEY_RIGHTCTRL", "KEY_LEFTALT", "KEY_RIGHTALT", "KEY_LEFTMETA",
@@ -59,12 +71,12 @@ KEY_UP, KEY_DOWN, KEY_REPEAT = 0, 1, 2  # an EV_KEY event's value
 class KeyDecoder:
     """Turns a scanner's key events into codes, ended by Enter or by a pause."""
 
-    def __init__(self, idle_timeout: float = IDLE_TIMEOUT) -> None:
+    def __init__(self, idle_timeout: float = IDLE_TIMEOUT, layout: str = "us") -> None:
         from evdev import ecodes  # constants only; imported here so the module loads anywhere
 
         self.idle_timeout = idle_timeout
         self._ev_key = ecodes.EV_KEY
-        self._chars = {ecodes.ecodes[name]: chars for name, chars in US_LAYOUT.items()}
+        self._chars = {ecodes.ecodes[name]: chars for name, chars in LAYOUTS[layout].items()}
         self._shift = {ecodes.ecodes[name] for name in SHIFT_KEYS}
         self._enter = {ecodes.ecodes[name] for name in ENTER_KEYS}
         self._ignored = {ecodes.ecodes[name] for name in IGNORED_KEYS}
@@ -156,11 +168,11 @@ class HidScanner:
     REOPEN_EVERY = 1.0  # seconds between attempts to reopen an unplugged scanner
 
     def __init__(self, device_path: str, on_code: Callable[[str], None], grab: bool = True,
-                 idle_timeout: float = IDLE_TIMEOUT) -> None:
+                 idle_timeout: float = IDLE_TIMEOUT, layout: str = "us") -> None:
         self.device_path = device_path
         self.on_code = on_code
         self.grab = grab
-        self.decoder = KeyDecoder(idle_timeout)
+        self.decoder = KeyDecoder(idle_timeout, layout)
         self._closing = threading.Event()
         self._device = self._open()  # here, so a wrong path fails at start-up, not in a thread
         self._thread = threading.Thread(target=self._run, name="HidScanner", daemon=True)

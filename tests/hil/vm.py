@@ -1,0 +1,60 @@
+"""The test VM: qemu boots the cached image's kernel on its disk (``snapshot=on``: the image
+stays as built), with the run's payload as a second disk, the serial console kept in a file, and
+a second serial port for the driver's results. KVM when /dev/kvm can boot it, else TCG."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from tests.hil.image import Image
+
+APPEND = "root=/dev/vda rw console=ttyS0 loglevel=4"
+GUEST_UP = b"hil: guest up"  # guest.sh's first line
+
+
+def accelerators() -> list[str]:
+    """KVM first where the machine offers it (it may still fail to boot a stock kernel), then TCG."""
+    kvm = Path("/dev/kvm")
+    return (["kvm"] if kvm.exists() and os.access(kvm, os.R_OK | os.W_OK) else []) + ["tcg"]
+
+
+class VM:
+    def __init__(self, image: Image, payload: Path, console: Path, results: Path, accel: str):
+        self.console = console
+        args = ["qemu-system-x86_64", "-accel", accel, "-cpu", "host" if accel == "kvm" else "max",
+                "-m", "1024", "-smp", "2", "-display", "none", "-monitor", "none", "-no-reboot",
+                "-kernel", str(image.kernel), "-initrd", str(image.initrd), "-append", APPEND,
+                "-drive", f"file={image.disk},if=virtio,format=raw,snapshot=on",
+                "-drive", f"file={payload},if=virtio,format=raw,readonly=on",
+                "-nic", "user,model=virtio-net-pci",
+                "-serial", f"file:{console}", "-serial", f"file:{results}"]
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+
+    def reaches_guest(self, timeout: float) -> bool:
+        """Has the run's script started inside within `timeout` seconds?"""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if self.console.exists() and GUEST_UP in self.console.read_bytes():
+                return True
+            time.sleep(1)
+        return False
+
+    def wait(self, timeout: float) -> int:
+        """Until the guest powers itself off (its run ends so, pass or fail), or `timeout`."""
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"the VM was still running after {timeout:.0f} s") from None
+        if self.proc.returncode != 0:
+            raise AssertionError(f"qemu failed ({self.proc.returncode}): {self.proc.stdout.read().decode()[-2000:]}")
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
