@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import select
 import threading
 import time
@@ -122,6 +123,12 @@ class KeyDecoder:
             return self._take()
         return None
 
+    def discard(self) -> str:
+        """Forget the code being typed (and any key held); what it had so far."""
+        pending, self._pending, self._last_key = self.pending, [], None
+        self._shift_held.clear()
+        return pending
+
     def _take(self) -> str | None:
         code, self._pending = "".join(self._pending), []
         return code or None
@@ -134,16 +141,24 @@ class ScannerCandidate:
     path: str
     name: str
     stable_path: str | None
+    usb: bool = False
 
 
-def find_scanner_devices() -> list[ScannerCandidate]:
-    """Readable input devices that can type digits and Enter: keyboards and scanners."""
-    from evdev import InputDevice, ecodes, list_devices
+_SCANNER_WORDS = re.compile(r"scan|barcode|bar code", re.I)
 
-    stable = {os.path.realpath(link): link for link in sorted(glob("/dev/input/by-id/*"))}
+
+def find_scanner_devices(input_dir: str = "/dev/input") -> list[ScannerCandidate]:
+    """Readable input devices that can type digits and Enter, likeliest scanner first: one that
+    says it scans, then other USB keyboards, then the rest (a laptop's or a VM's own keyboard)."""
+    from evdev import InputDevice, ecodes
+
+    stable = {os.path.realpath(link): link for link in sorted(glob(f"{input_dir}/by-id/*"))}
     needed = {ecodes.KEY_ENTER, *(ecodes.ecodes[f"KEY_{d}"] for d in "0123456789")}
     found = []
-    for path in list_devices():
+    # Not evdev.list_devices(): it lists only devices it may also write to, and the kiosk's unit
+    # lets it read input devices only (DeviceAllow=char-input r), so it would list none.
+    events = glob(f"{input_dir}/event*")
+    for path in sorted(events, key=lambda p: (len(p), p)):  # event2 before event10
         try:
             device = InputDevice(path)
         except OSError:
@@ -151,10 +166,11 @@ def find_scanner_devices() -> list[ScannerCandidate]:
         try:
             keys = set(device.capabilities().get(ecodes.EV_KEY, []))
             if needed <= keys:
-                found.append(ScannerCandidate(path, device.name, stable.get(os.path.realpath(path))))
+                usb = device.info.bustype == ecodes.BUS_USB
+                found.append(ScannerCandidate(path, device.name, stable.get(os.path.realpath(path)), usb))
         finally:
             device.close()
-    return found
+    return sorted(found, key=lambda c: (not _SCANNER_WORDS.search(c.name), not c.usb))
 
 
 class HidScanner:
@@ -199,6 +215,7 @@ class HidScanner:
                     log.warning("scanner %s lost (%s); waiting for it to be plugged back in",
                                 self.device_path, error)
                     self._close_device()
+                    self._drop_partial()
                 self._deliver(self.decoder.flush_if_idle(time.time()))  # evdev stamps with wall time
         finally:
             self._close_device()
@@ -208,6 +225,13 @@ class HidScanner:
         if ready:
             for event in self._device.read():
                 self._deliver(self.decoder.feed(event))
+
+    def _drop_partial(self) -> None:
+        """A code cut off by the cable coming out is not a code: it would be a misread, or run
+        into the first code typed once the scanner is back."""
+        dropped = self.decoder.discard()
+        if dropped:
+            log.warning("scanner %s: dropped %r, cut off when it was unplugged", self.device_path, dropped)
 
     def _reopen(self) -> None:
         if self._closing.wait(self.REOPEN_EVERY):
