@@ -34,12 +34,16 @@ class VM:
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, start_new_session=True)
 
-    def reaches_guest(self, timeout: float) -> bool:
-        """Has the run's script started inside within `timeout` seconds?"""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            if self.console.exists() and GUEST_UP in self.console.read_bytes():
+    def reaches_guest(self, timeout: float, first_words: float = 20.0) -> bool:
+        """Has the run's script started inside within `timeout` seconds (and the kernel said
+        anything at all within `first_words`: where KVM cannot run it, it hangs silent)?"""
+        started = time.monotonic()
+        while time.monotonic() < started + timeout and self.proc.poll() is None:
+            said = self.console.read_bytes() if self.console.exists() else b""
+            if GUEST_UP in said:
                 return True
+            if not said and time.monotonic() > started + first_words:
+                return False
             time.sleep(1)
         return False
 
