@@ -7,6 +7,7 @@ badges, so the host can tell from the hub's scans which case each came from.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from turnout.codes import badge_code
@@ -29,8 +30,14 @@ class KioskRun:
     cases: tuple[Case, ...]
 
 
-def _badges(first: int, count: int) -> tuple[str, ...]:
-    return tuple(badge_code(n) for n in range(first, first + count))
+# The hub counts only badges it issued: run.py has it issue badges 1 to LAST_BADGE (blank, to
+# pre-print), and the cases use them from FIRST_BADGE on, each badge in one case only.
+FIRST_BADGE = 101
+_numbers = itertools.count(FIRST_BADGE)
+
+
+def _badges(count: int) -> tuple[str, ...]:
+    return tuple(badge_code(next(_numbers)) for _ in range(count))
 
 
 def _attend(badges: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -46,20 +53,21 @@ def _role(name: str, how: str, role: str, badge: str, **options) -> Case:
 
 
 HID_US = KioskRun("hil-us", "hid", "us", (
-    _plain("burst, Enter after each", "type", _badges(7101, 5), enter=True, gap=0.0),
-    _plain("no Enter (suffix timeout)", "type", _badges(7201, 3), enter=False, gap=0.8),
-    _role("shift: role card then badge", "type", "pitch", badge_code(7301), enter=True, gap=0.3),
-    _role("right shift, keypad digits", "type", "cake", badge_code(7351), enter=True, gap=0.3,
+    _plain("burst, Enter after each", "type", _badges(5), enter=True, gap=0.0),
+    _plain("no Enter (suffix timeout)", "type", _badges(3), enter=False, gap=0.8),
+    _role("shift: role card then badge", "type", "pitch", _badges(1)[0], enter=True, gap=0.3),
+    _role("right shift, keypad digits", "type", "cake", _badges(1)[0], enter=True, gap=0.3,
           shift="KEY_RIGHTSHIFT", keypad=True),
-    _plain("code while another keyboard holds a key", "held", _badges(7401, 2)),
-    _plain("unplugged mid-code, plugged back", "replug", _badges(7501, 2)),
+    _plain("code while another keyboard holds a key", "held", _badges(2)),
+    _plain("unplugged mid-code, plugged back", "replug", _badges(2)),
 ))
 HID_UK = KioskRun("hil-uk", "hid", "uk", (
-    _plain("UK layout: burst", "type", _badges(7601, 3), enter=True, gap=0.0),
-    _role("UK layout: role card then badge", "type", "tidy", badge_code(7651), enter=True, gap=0.3),
+    _plain("UK layout: burst", "type", _badges(3), enter=True, gap=0.0),
+    _role("UK layout: role card then badge", "type", "tidy", _badges(1)[0], enter=True, gap=0.3),
 ))
 WEBCAM = KioskRun("hil-cam", "v4l2:/dev/video9", "us", (
-    _plain("webcam: Code 128 badges", "show", _badges(7701, 2), symbology="code128"),
-    _plain("webcam: QR badges", "show", _badges(7801, 2), symbology="qr"),
+    _plain("webcam: Code 128 badges", "show", _badges(2), symbology="code128"),
+    _plain("webcam: QR badges", "show", _badges(2), symbology="qr"),
 ))
 RUNS = (HID_US, HID_UK, WEBCAM)
+LAST_BADGE = next(_numbers) - 1

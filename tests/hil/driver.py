@@ -5,7 +5,7 @@ scanner's USB ids and a keyboard's keys) types the badges of cases.py; a v4l2loo
 shows camera frames of badges to the kiosk's webcam source. It watches the kiosk's scans and the
 hub's acks on the broker (for scan->ack times, on this VM's clock) and what reaches the console
 tty1, and writes one JSON line per case to the results port (a serial port the host keeps).
-Usage: driver.py PARAMS.json RESULTS_DEVICE
+Usage: driver.py PARAMS.json RESULTS_DEVICE (beside it, the part of tests/ it imports)
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ import paho.mqtt.client as mqtt
 from evdev import UInput, ecodes
 from paho.mqtt.enums import CallbackAPIVersion
 
-from cases import RUNS, Case, KioskRun
+from tests.hil.cases import RUNS, Case, KioskRun
+from tests.kiosk.sim import wait_for
 from turnout.protocol import Topics
 
 HERE = Path(__file__).resolve().parent
@@ -160,16 +161,6 @@ def sh(*args: str, check: bool = True) -> str:
 
 def kiosk_status() -> str:
     return sh("systemctl", "show", "-p", "StatusText", "--value", "turnout-kiosk", check=False)
-
-
-def wait_for(check, what: str, timeout: float):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"timed out waiting for {what}")
 
 
 def start_kiosk(run: KioskRun, params: dict) -> None:

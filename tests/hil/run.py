@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import numpy as np
 
 from imaging.bundle import build_bundle
 from tests.hil import vm
-from tests.hil.cases import RUNS
+from tests.hil.cases import LAST_BADGE, RUNS
 from tests.hil.image import build_image
 from tests.hub.hubproc import HubProcess, cli, last_token
 from tests.system.container import PI_INSTALL
@@ -37,6 +38,8 @@ HERE = Path(__file__).resolve().parent
 OUT = ROOT / "build" / "hil"
 KVM_BOOT_TIMEOUT = 90.0  # seconds for KVM to reach the run's script before TCG is tried instead
 RUN_TIMEOUT = 900.0
+# What the driver imports from tests/ (it runs with the payload's folder on its path).
+SHARED_WITH_GUEST = ("tests/__init__.py", "tests/kiosk/sim.py", "tests/hil/__init__.py", "tests/hil/cases.py")
 HELD_KEY = "a"  # the other keyboard's held key (driver.do_held): it is not grabbed, so it may reach tty1
 
 
@@ -71,8 +74,11 @@ def make_payload(work: Path, broker_port: int, event: str) -> Path:
     shutil.copytree(bundle.folder / "wheels", folder / "wheel")
     shutil.copytree(bundle.folder / "systemd", folder / "units")
     (folder / "pi-install.sh").write_text(PI_INSTALL)
-    for name in ("guest.sh", "driver.py", "cases.py"):
+    for name in ("guest.sh", "driver.py"):
         shutil.copy(HERE / name, folder / name)
+    for name in SHARED_WITH_GUEST:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, folder / name)
     write_frames(folder / "frames")
     (folder / "params.json").write_text(json.dumps({"broker": f"mqtt://10.0.2.2:{broker_port}", "event": event}))
     image = work / "payload.img"
@@ -80,15 +86,16 @@ def make_payload(work: Path, broker_port: int, event: str) -> Path:
     return image
 
 
-def hub_scans(db: Path) -> list[tuple[str, str, str, str]]:
-    """(kiosk, badge, role, status) of every scan the hub holds, and every message it refused."""
+def hub_scans(db: Path) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """The hub's scans as (kiosk, badge, role), and the (kiosk, reason) of each message it refused."""
     with sqlite3.connect(db) as conn:
-        scans = conn.execute("SELECT kiosk, badge, role, status FROM scans").fetchall()
-        refused = conn.execute("SELECT kiosk, '', '', reason FROM quarantine").fetchall()
-    return scans + refused
+        scans = conn.execute("SELECT kiosk, badge, role FROM scans").fetchall()
+        refused = conn.execute("SELECT kiosk, reason FROM quarantine").fetchall()
+    return scans, refused
 
 
-def table(records: list[dict], scans: list[tuple]) -> tuple[list[tuple[str, str, str, str, bool]], bool]:
+def table(records: list[dict], scans: list[tuple], refused: list[tuple]
+          ) -> tuple[list[tuple[str, str, str, str, bool]], bool]:
     """Rows of (case, expected, received, scan->ack ms, ok); all ok?"""
     by_case = {(r["run"], r["case"]): r for r in records if "case" in r}
     rows = []
@@ -106,14 +113,15 @@ def table(records: list[dict], scans: list[tuple]) -> tuple[list[tuple[str, str,
             note = f" [{record['error']}]" if record.get("error") else ""
             rows.append((f"{run.kiosk_id}: {case.name}", _scans(case.expected), _scans(received) + note, ms, ok))
     extra = [scans[i] for i in range(len(scans)) if i not in claimed]
-    rows.append(("anything else at the hub", "nothing", ", ".join("/".join(s) for s in extra) or "nothing",
-                 "-", not extra))
+    reasons = Counter(reason.split(":")[0] for _, reason in refused)
+    said = [f"{n} refused ({reason})" for reason, n in reasons.items()] + ["/".join(s) for s in extra]
+    rows.append(("anything else at the hub", "nothing", _cut(", ".join(said)) or "nothing", "-", not said))
     control = next((r["control"] for r in records if "control" in r), None)
-    rows.append(("tty1 without the kiosk (control)", repr("hil"), repr(control), "-", control == "hil"))
+    rows.append(("tty1 without the kiosk (control)", repr("hil"), _cut(repr(control)), "-", control == "hil"))
     console = "".join(r.get("console", "") for r in records if "control" not in r)
     leaked = console.replace(HELD_KEY, "")
     rows.append(("tty1 while the kiosk runs (grab held)", "nothing of the scanner's",
-                 repr(leaked) if leaked else f"nothing (other keyboard: {console.count(HELD_KEY)} '{HELD_KEY}')",
+                 _cut(repr(leaked)) if leaked else f"nothing (other keyboard: {console.count(HELD_KEY)} '{HELD_KEY}')",
                  "-", not leaked))
     done = any(r.get("done") for r in records)
     if not done:
@@ -122,7 +130,11 @@ def table(records: list[dict], scans: list[tuple]) -> tuple[list[tuple[str, str,
 
 
 def _scans(scans) -> str:
-    return f"{len(scans)}: " + " ".join(b if role == "attend" else f"{b}/{role}" for b, role in scans)
+    return _cut(f"{len(scans)}: " + " ".join(b if role == "attend" else f"{b}/{role}" for b, role in scans))
+
+
+def _cut(text: str, width: int = 80) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def render(rows, timings: dict[str, float]) -> str:
@@ -161,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                                    "--venue", "a virtual machine"))
             for run in RUNS:
                 cli(db, "assign", run.kiosk_id, event)
+            cli(db, "person", "blank", str(LAST_BADGE))  # the hub counts only badges it issued
             hub = HubProcess(db, broker.url, work / "hub.log").start()
             t = time.monotonic()
             payload = make_payload(work, broker.port, event)
@@ -172,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             records = [json.loads(line) for line in results.read_text(errors="replace").splitlines()
                        if line.startswith("{")]
             time.sleep(2)  # the last acks are in; the hub has committed what it acked
-            rows, ok = table(records, hub_scans(db))
+            rows, ok = table(records, *hub_scans(db))
         finally:
             if hub:
                 hub.stop()
