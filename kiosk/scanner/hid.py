@@ -142,6 +142,7 @@ class ScannerCandidate:
     name: str
     stable_path: str | None
     usb: bool = False
+    ids: tuple[int, int] | None = None  # USB vendor and product
 
 
 _SCANNER_WORDS = re.compile(r"scan|barcode|bar code", re.I)
@@ -167,17 +168,24 @@ def find_scanner_devices(input_dir: str = "/dev/input") -> list[ScannerCandidate
             keys = set(device.capabilities().get(ecodes.EV_KEY, []))
             if needed <= keys:
                 usb = device.info.bustype == ecodes.BUS_USB
-                found.append(ScannerCandidate(path, device.name, stable.get(os.path.realpath(path)), usb))
+                found.append(ScannerCandidate(path, device.name, stable.get(os.path.realpath(path)), usb,
+                                              _ids(device)))
         finally:
             device.close()
     return sorted(found, key=lambda c: (not _SCANNER_WORDS.search(c.name), not c.usb))
+
+
+def _ids(device) -> tuple[int, int] | None:
+    info = getattr(device, "info", None)
+    return None if info is None else (info.vendor, info.product)
 
 
 class HidScanner:
     """Reads codes from a keyboard-style scanner at `device_path` and calls `on_code(text)`.
 
     `on_code` runs on the reader thread. If the scanner is unplugged, the reader waits for it
-    to come back at the same path.
+    to come back: at the same path, or, for a /dev/input/eventN path (which the kernel may give
+    another device meanwhile), wherever a device with the same name and USB ids appears.
     """
 
     POLL = 0.05  # seconds between checks for a pause or for close()
@@ -190,14 +198,20 @@ class HidScanner:
         self.grab = grab
         self.decoder = KeyDecoder(idle_timeout, layout)
         self._closing = threading.Event()
+        self._identity: tuple | None = None  # (name, USB ids) of the scanner first opened
         self._device = self._open()  # here, so a wrong path fails at start-up, not in a thread
         self._thread = threading.Thread(target=self._run, name="HidScanner", daemon=True)
         self._thread.start()
 
-    def _open(self):
+    def _open(self, path: str | None = None):
         from evdev import InputDevice
 
-        device = InputDevice(self.device_path)
+        device = InputDevice(path or self.device_path)
+        identity = (device.name, _ids(device))
+        if self._identity is not None and identity != self._identity:
+            device.close()  # another device now has the scanner's old eventN: not ours to grab
+            raise OSError(f"{path or self.device_path} is now {device.name!r}, not the scanner")
+        self._identity = identity
         if self.grab:
             device.grab()  # keystrokes go to us only, not to a console on the Pi's screen
         log.info("scanner %s opened: %s", self.device_path, device.name)
@@ -238,8 +252,21 @@ class HidScanner:
             return
         try:
             self._device = self._open()
+            return
         except OSError:
-            pass  # still unplugged
+            pass  # still unplugged, or back under another eventN
+        if "/by-id/" in self.device_path:
+            return  # udev moves the link with the device
+        name, ids = self._identity
+        for found in find_scanner_devices():
+            if (found.name, found.ids) == (name, ids) and found.path != self.device_path:
+                try:
+                    self._device = self._open(found.path)
+                except OSError:
+                    continue
+                log.info("scanner %s came back as %s", self.device_path, found.path)
+                self.device_path = found.path
+                return
 
     def _deliver(self, code: str | None) -> None:
         if code is None:

@@ -59,7 +59,7 @@ HID_US = KioskRun("hil-us", "hid", "us", (
     _role("right shift, keypad digits", "type", "cake", _badges(1)[0], enter=True, gap=0.3,
           shift="KEY_RIGHTSHIFT", keypad=True),
     _plain("code while another keyboard holds a key", "held", _badges(2)),
-    _plain("unplugged mid-code, plugged back", "replug", _badges(2)),
+    _plain("unplugged mid-code, back as another eventN", "replug", _badges(2)),
 ))
 HID_UK = KioskRun("hil-uk", "hid", "uk", (
     _plain("UK layout: burst", "type", _badges(3), enter=True, gap=0.0),

@@ -266,20 +266,27 @@ def do_held(case: Case, scanner: Scanner, **_) -> list[tuple[str, float]]:
 
 
 def do_replug(case: Case, scanner: Scanner, broker: Broker, kiosk: str, **_) -> list[tuple[str, float]]:
-    """A badge; half of the next, then the cable pulled; plugged back in; the next badge whole."""
+    """A badge; half of the next, then the cable pulled; a keyboard plugged in (it takes the
+    scanner's old eventN); the scanner plugged back in (under another); the next badge whole."""
     first, second = case.codes
     scanner.type(first)
     typed = [(first, time.monotonic())]
     wait_acks(broker, kiosk, typed)
     opened = journal_count("opened")
+    old_path = scanner.path
     scanner.type(second[: len(second) // 2], enter=False)
     scanner.unplug()
-    time.sleep(1.5)
-    replugged = Scanner(scanner_layout(scanner))
-    wait_for(lambda: journal_count("opened") > opened, "the kiosk to reopen the scanner", 20)
-    replugged.type(second)
-    typed.append((second, time.monotonic()))
-    scanner.device = replugged.device  # the rest of the run types on the new one
+    time.sleep(1.0)
+    keyboard = Scanner("us", KEYBOARD_IDS)
+    try:
+        replugged = Scanner(scanner_layout(scanner))
+        log(f"scanner {old_path} unplugged; keyboard at {keyboard.path}, scanner back at {replugged.path}")
+        wait_for(lambda: journal_count("opened") > opened, "the kiosk to reopen the scanner", 20)
+        replugged.type(second)
+        typed.append((second, time.monotonic()))
+    finally:
+        keyboard.unplug()
+    scanner.device, scanner.path = replugged.device, replugged.path  # the rest of the run types on it
     return typed
 
 

@@ -326,7 +326,8 @@ TYPING_KEYS = [ecodes.KEY_ENTER, *(ecodes.ecodes[f"KEY_{d}"] for d in "012345678
 def test_find_scanner_devices_lists_what_can_type_digits_and_enter_though_it_may_only_read(input_devices):
     input_devices["/dev/input/event0"] = ("Power Button", ecodes.BUS_HOST, [ecodes.KEY_POWER])
     input_devices["/dev/input/event1"] = ("BARCODE SCANNER", ecodes.BUS_USB, TYPING_KEYS)
-    assert find_scanner_devices() == [ScannerCandidate("/dev/input/event1", "BARCODE SCANNER", None, usb=True)]
+    assert find_scanner_devices() == [ScannerCandidate("/dev/input/event1", "BARCODE SCANNER", None, usb=True,
+                                                       ids=(1, 1))]
 
 
 def test_a_scanner_is_picked_before_a_built_in_or_usb_keyboard(input_devices):
@@ -355,6 +356,41 @@ def test_a_code_cut_off_by_unplugging_is_dropped_not_sent(pipe_device):
     pipe_device.opened[1].send(Keyboard(start=time.time()).type("T5724").enter().events)
     assert arrived.acquire(timeout=10)
     scanner.close()
+    assert codes == ["T5724"]
+
+
+def test_a_scanner_plugged_back_under_another_number_is_followed_and_its_old_number_left_alone(
+        input_devices, monkeypatch):
+    """The kernel gives a re-plugged scanner the lowest free eventN: a keyboard plugged in
+    meanwhile can take its old one."""
+    class Device(ListedDevice, PipeDevice):
+        def __init__(self, path):
+            ListedDevice.__init__(self, path)
+            PipeDevice.__init__(self, path)
+            self.name = ListedDevice.DEVICES[path][0]
+
+    PipeDevice.opened = []
+    monkeypatch.setattr(evdev, "InputDevice", Device)
+    monkeypatch.setattr(HidScanner, "REOPEN_EVERY", 0.01)
+    scanner_name = "Symbol Technologies, Inc, 2008 Symbol Bar Code Scanner"
+    input_devices["/dev/input/event4"] = (scanner_name, ecodes.BUS_USB, TYPING_KEYS)
+    codes, arrived, on_code = collector()
+    scanner = HidScanner("/dev/input/event4", on_code)
+    try:
+        input_devices["/dev/input/event4"] = ("Logitech USB Keyboard", ecodes.BUS_USB, TYPING_KEYS)
+        input_devices["/dev/input/event5"] = (scanner_name, ecodes.BUS_USB, TYPING_KEYS)
+        PipeDevice.opened[0].unplug()
+        deadline = time.monotonic() + 10
+        while scanner.device_path != "/dev/input/event5" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert scanner.device_path == "/dev/input/event5"
+        back = [d for d in PipeDevice.opened if d.path == "/dev/input/event5" and not d.closed][-1]
+        assert back.grabbed
+        assert not any(d.grabbed for d in PipeDevice.opened if d.name == "Logitech USB Keyboard")
+        back.send(Keyboard(start=time.time() - 0.05).type("T5724").enter().events)
+        assert arrived.acquire(timeout=10)
+    finally:
+        scanner.close()
     assert codes == ["T5724"]
 
 
