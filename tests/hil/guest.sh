@@ -1,4 +1,5 @@
-# Run inside the test VM by turnout-hil.service, from the run's own disk (/mnt/hil, payload.py).
+#!/bin/sh
+# Run inside the test VM by turnout-hil.service, from the run's own disk (/mnt/hil, made by run.py).
 set -eu
 here=/mnt/hil
 echo "hil: guest up, kernel $(uname -r)"

@@ -4,7 +4,7 @@ Two Debian Trixie trees (tests/system/rootfs.py): one with the kernel's headers 
 v4l2loopback-dkms builds its module, and the VM's own with the kernel, udev, the kiosk's
 dependencies and that module. The VM's tree becomes an ext4 image with ``mkfs.ext4 -d`` (no
 loop mount); the kernel and initrd are copied out beside it. Turnout itself is not in the
-image: each run brings its wheel on a second disk (payload.py).
+image: each run brings its wheel on a second disk (run.py).
 """
 
 from __future__ import annotations
