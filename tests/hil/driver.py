@@ -280,8 +280,10 @@ def do_replug(case: Case, scanner: Scanner, broker: Broker, kiosk: str, **_) -> 
     keyboard = Scanner("us", KEYBOARD_IDS)
     try:
         replugged = Scanner(scanner_layout(scanner))
-        log(f"scanner {old_path} unplugged; keyboard at {keyboard.path}, scanner back at {replugged.path}")
         wait_for(lambda: journal_count("opened") > opened, "the kiosk to reopen the scanner", 20)
+        NOTES.append(f"scanner unplugged from {old_path}, a keyboard plugged in at {keyboard.path}, the "
+                     f"scanner back at {replugged.path}; the kiosk said 'came back as' "
+                     f"{journal_count('came back as')} time(s)")
         replugged.type(second)
         typed.append((second, time.monotonic()))
     finally:
@@ -333,6 +335,8 @@ def do_show(case: Case, webcam: Webcam, **_) -> list[tuple[str, float]]:
     return shown
 
 
+NOTES: list[str] = []  # what a case saw on the way, reported with it
+
 ACTIONS = {"type": do_type, "held": do_held, "replug": do_replug, "show": do_show}
 
 
@@ -374,7 +378,8 @@ def main(params_path: str, results_path: str) -> int:
                     ms = wait_acks(broker, run.kiosk_id, typed)
                 except Exception as exc:  # the case fails; the run goes on to the next
                     error, ms = f"{type(exc).__name__}: {exc}", []
-                report({"run": run.kiosk_id, "case": case.name, "acked_ms": ms, "error": error,
+                notes, NOTES[:] = NOTES[:], []
+                report({"run": run.kiosk_id, "case": case.name, "acked_ms": ms, "error": error, "notes": notes,
                         "seconds": round(time.monotonic() - started, 1), "console": console.read()})
                 log(f"{case.name}: acks {ms} {error or ''}")
             sh("systemctl", "stop", "turnout-kiosk", check=False)

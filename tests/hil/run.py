@@ -137,13 +137,14 @@ def _cut(text: str, width: int = 80) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def render(rows, timings: dict[str, float]) -> str:
+def render(rows, timings: dict[str, float], notes: list[str] = ()) -> str:
     head = ("case", "expected", "received", "scan→ack ms", "")
     cells = [head] + [(c, e, r, m, "ok" if ok else "FAIL") for c, e, r, m, ok in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(5)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")
+    lines += [f"note: {note}" for note in notes]
     lines.append("timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
     return "\n".join(lines) + "\n"
 
@@ -180,10 +181,13 @@ def main(argv: list[str] | None = None) -> int:
             timings["payload"] = time.monotonic() - t
             console, results = work / "console.log", work / "results.jsonl"
             t = time.monotonic()
-            accel = boot(image, payload, console, results, args.accel)
-            timings[f"VM ({accel})"] = time.monotonic() - t
+            try:
+                accel = boot(image, payload, console, results, args.accel)
+            except AssertionError as exc:  # the VM hung or qemu failed: the table says so, the console is kept
+                accel = f"failed: {exc}"
+            timings[f"VM ({accel[:60]})"] = time.monotonic() - t
             records = [json.loads(line) for line in results.read_text(errors="replace").splitlines()
-                       if line.startswith("{")]
+                       if line.startswith("{")] if results.exists() else []
             time.sleep(2)  # the last acks are in; the hub has committed what it acked
             rows, ok = table(records, *hub_scans(db))
         finally:
@@ -191,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                 hub.stop()
             broker.stop()
         timings["total"] = time.monotonic() - started
-        text = render(rows, timings)
+        text = render(rows, timings, [n for r in records for n in r.get("notes", [])])
         print(text)
         (OUT / "results.txt").write_text(text)
         (OUT / "results.jsonl").write_text(results.read_text(errors="replace"))
