@@ -1,7 +1,7 @@
 """The hub's settings: one dataclass, loaded from TOML, with defaults that suit a single Pi.
 
     # hub.toml
-    db = "/var/lib/turnout/hub.sqlite"
+    db = "/var/lib/turnout/hub.sqlite"   # or "postgresql://turnout@db-host/turnout"
     broker = "mqtt://127.0.0.1:1883"
     http = "0.0.0.0:8080"
     rules = "/etc/turnout/rules.toml"
@@ -28,7 +28,7 @@ def default_db_path() -> Path:
 
 @dataclass(frozen=True)
 class HubConfig:
-    db: str = ""  # empty: TURNOUT_HUB_DB, else the user's data directory
+    db: str = ""  # a SQLite path or a postgresql:// URL; empty: TURNOUT_HUB_DB, else the user's data directory
     broker: str = "mqtt://127.0.0.1:1883"
     http: str = "127.0.0.1:8080"
     base_topic: str = DEFAULT_BASE_TOPIC
