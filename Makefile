@@ -19,7 +19,7 @@ EXTRAS := camera,hub,test
 # pytest-xdist workers for make test: one per core by default; TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 
-.PHONY: install system-packages demo demo-reset test test-postgres fuzz bench audit audit-tools image clean translations
+.PHONY: install system-packages demo demo-reset test test-postgres fuzz bench audit audit-tools image hil clean translations
 
 install: system-packages $(VENV)/.installed
 
@@ -93,6 +93,15 @@ image: install
 	$(PY) -m imaging write $(or $(BOOT),build/image/boot) --bundle build/image/turnout \
 		$(if $(SETTINGS),--settings "$(SETTINGS)") $(if $(WIFI_SSID),--wifi-ssid "$(WIFI_SSID)") \
 		$(if $(WIFI_COUNTRY),--wifi-country "$(WIFI_COUNTRY)") $(if $(KIOSK_HOSTNAME),--hostname "$(KIOSK_HOSTNAME)")
+
+# The kiosk's input paths on a real kernel, before a release (docs/kiosk.md): a Debian VM runs
+# the kiosk from its real unit while a virtual USB scanner types and a virtual webcam shows
+# badges; the hub on this machine must get exactly those scans. About 5 minutes once its image is
+# built (build/hil/, a few minutes more the first time). Not part of `make test`.
+HIL_SYSTEM_PACKAGES := qemu-system-x86 mmdebstrap e2fsprogs
+hil: install
+	@scripts/ensure-system-packages $(HIL_SYSTEM_PACKAGES)
+	$(PY) -m tests.hil.run
 
 # The fuzz tests at length: twenty times the examples `make test` tries, random rather than
 # fixed (failures are kept in .hypothesis/ and replayed by `make test`), and 10,000 MQTT

@@ -46,6 +46,7 @@ class Settings:
     broker_ca: str | None = None  # the CA to pin for mqtts: a PEM file's path, or the PEM itself
     base_topic: str = "turnout"
     scanner: str = "hid"  # hid | hid:/dev/input/... | stdin | images:DIR | picamera2 | v4l2:/dev/videoN
+    scanner_layout: str = "us"  # the keyboard layout a USB scanner is set to type in: us | uk
     display: str = "ssd1306"  # ssd1306 | sh1106 | none
     i2c_port: int = 1
     i2c_address: int = 0x3C
@@ -121,6 +122,7 @@ _PINS = _Kind("a table of role = GPIO number", lambda v: isinstance(v, dict) and
 _KINDS = {
     "kiosk_id": _TEXT, "event": _TEXT, "event_name": _TEXT, "data_dir": _TEXT, "broker": _TEXT,
     "broker_username": _TEXT, "broker_password": _TEXT, "broker_ca": _TEXT, "base_topic": _TEXT, "scanner": _TEXT,
+    "scanner_layout": _TEXT,
     "display": _TEXT, "buzzer": _TEXT, "i2c_port": _NUMBER, "i2c_address": _NUMBER,
     "buzzer_pin": _NUMBER, "roles": _TEXTS, "role_labels": _LABELS, "button_pins": _PINS,
     "led_pins": _PINS, "language": _TEXT,
@@ -182,6 +184,8 @@ def _checked(values: dict[str, Any]) -> Settings:
     bad = [r for r in settings.roles if not is_role_name(r)]
     if bad:
         raise ConfigError(f"bad role name(s): {bad}")
+    if settings.scanner_layout not in ("us", "uk"):
+        raise ConfigError(f"scanner_layout {settings.scanner_layout!r}: use us or uk (what the scanner is set to type)")
     if settings.display not in ("ssd1306", "sh1106", "none"):
         raise ConfigError(f"display {settings.display!r}: use ssd1306, sh1106 or none")
     if settings.language not in LANGUAGES:

@@ -114,6 +114,6 @@ def start_scanner(settings: Settings, on_code: Callable[[str], None], on_eof: Ca
                 raise RuntimeError("no USB barcode scanner found: plug one in or set scanner = \"hid:/dev/input/...\"")
             path = found[0].stable_path or found[0].path
             log.info("using scanner %s (%s)", found[0].name, path)
-        return HidScanner(path, on_code)
+        return HidScanner(path, on_code, layout=settings.scanner_layout)
     from kiosk.scanner.camera import open_camera_scanner
     return open_camera_scanner(source, on_code, on_eof=on_eof)

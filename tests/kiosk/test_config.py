@@ -17,15 +17,16 @@ def test_defaults_match_hardware_md():
 def test_toml_then_flags(tmp_path):
     path = tmp_path / "kiosk.toml"
     path.write_text('kiosk_id = "hall-2"\nevent = "e1"\nroles = ["attend", "cake"]\n'
-                    'button_pins = { cake = 26 }\ni2c_address = 0x3D\ndisplay = "sh1106"\n')
+                    'button_pins = { cake = 26 }\ni2c_address = 0x3D\ndisplay = "sh1106"\nscanner_layout = "uk"\n')
     s = load_settings(path, {"event": "e9", "kiosk_id": None})
-    assert (s.kiosk_id, s.event, s.roles, s.button_pins, s.i2c_address, s.display) == (
-        "hall-2", "e9", ("attend", "cake"), {"cake": 26}, 0x3D, "sh1106")
+    assert (s.kiosk_id, s.event, s.roles, s.button_pins, s.i2c_address, s.display, s.scanner_layout) == (
+        "hall-2", "e9", ("attend", "cake"), {"cake": 26}, 0x3D, "sh1106", "uk")
+    assert Settings().scanner_layout == "us"
 
 
 @pytest.mark.parametrize("text, word", [
     ('kiosk_id = "a/b"', "kiosk_id"), ('roles = ["cake"]', "attend"), ('colour = "red"', "colour"),
-    ('display = "crt"', "display"), ("kiosk_id = ", "kiosk.toml"),
+    ('display = "crt"', "display"), ("kiosk_id = ", "kiosk.toml"), ('scanner_layout = "de"', "scanner_layout"),
 ])
 def test_bad_settings_say_which(tmp_path, text, word):
     path = tmp_path / "kiosk.toml"

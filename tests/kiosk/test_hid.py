@@ -290,23 +290,125 @@ def test_a_failing_handler_does_not_stop_the_scanner(pipe_device):
     assert codes == ["T5724"]
 
 
-def test_find_scanner_devices_lists_what_can_type_digits_and_enter(monkeypatch):
-    typing_keys = [ecodes.KEY_ENTER, *(ecodes.ecodes[f"KEY_{d}"] for d in "0123456789")]
+class ListedDevice:
+    """evdev.InputDevice for find_scanner_devices: a name, a bus and keys per path."""
 
-    class Device:
+    DEVICES = {}  # path -> (name, bus, keys)
+
+    def __init__(self, path):
+        if path not in self.DEVICES:
+            raise PermissionError(13, "Permission denied")
+        self.path = path
+        self.name, bus, self.keys = self.DEVICES[path]
+        self.info = evdev.DeviceInfo(bus, 1, 1, 1)
+
+    def capabilities(self):
+        return {ecodes.EV_KEY: self.keys, ecodes.EV_MSC: [ecodes.MSC_SCAN]}
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def input_devices(monkeypatch):
+    """/dev/input as the kiosk's unit sees it: evdev.list_devices() wants to write as well as
+    read, and the unit lets it only read (DeviceAllow=char-input r), so it lists nothing."""
+    ListedDevice.DEVICES = {}
+    monkeypatch.setattr(evdev, "list_devices", lambda *a: [])
+    monkeypatch.setattr(evdev, "InputDevice", ListedDevice)
+    monkeypatch.setattr(hid, "glob", lambda pattern: [] if "by-id" in pattern else list(ListedDevice.DEVICES))
+    return ListedDevice.DEVICES
+
+
+TYPING_KEYS = [ecodes.KEY_ENTER, *(ecodes.ecodes[f"KEY_{d}"] for d in "0123456789")]
+
+
+def test_find_scanner_devices_lists_what_can_type_digits_and_enter_though_it_may_only_read(input_devices):
+    input_devices["/dev/input/event0"] = ("Power Button", ecodes.BUS_HOST, [ecodes.KEY_POWER])
+    input_devices["/dev/input/event1"] = ("BARCODE SCANNER", ecodes.BUS_USB, TYPING_KEYS)
+    assert find_scanner_devices() == [ScannerCandidate("/dev/input/event1", "BARCODE SCANNER", None, usb=True,
+                                                       ids=(1, 1))]
+
+
+def test_a_scanner_is_picked_before_a_built_in_or_usb_keyboard(input_devices):
+    input_devices["/dev/input/event0"] = ("AT Translated Set 2 keyboard", ecodes.BUS_I8042, TYPING_KEYS)
+    input_devices["/dev/input/event2"] = ("Logitech USB Keyboard", ecodes.BUS_USB, TYPING_KEYS)
+    input_devices["/dev/input/event10"] = ("Symbol Technologies, Inc, 2008 Symbol Bar Code Scanner",
+                                           ecodes.BUS_USB, TYPING_KEYS)
+    assert [c.path for c in find_scanner_devices()] == ["/dev/input/event10", "/dev/input/event2",
+                                                        "/dev/input/event0"]
+    del input_devices["/dev/input/event10"]  # a scanner that gives a plain name: USB before built-in
+    assert [c.path for c in find_scanner_devices()] == ["/dev/input/event2", "/dev/input/event0"]
+
+
+def test_a_code_cut_off_by_unplugging_is_dropped_not_sent(pipe_device):
+    codes, arrived, on_code = collector()
+    scanner = HidScanner("/dev/input/event3", on_code)
+    # stamped a moment ago, as the kernel stamps keys (a stamp ahead of the clock ends a code at once)
+    pipe_device.opened[0].send(Keyboard(start=time.time() - 0.05).type("T57").events)
+    deadline = time.monotonic() + 10
+    while scanner.decoder.pending != "T57" and time.monotonic() < deadline:
+        time.sleep(0.001)
+    pipe_device.opened[0].unplug()
+    while len(pipe_device.opened) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(hid.IDLE_TIMEOUT + 0.2)  # a kept "T57" would have been sent by now
+    pipe_device.opened[1].send(Keyboard(start=time.time()).type("T5724").enter().events)
+    assert arrived.acquire(timeout=10)
+    scanner.close()
+    assert codes == ["T5724"]
+
+
+def test_a_scanner_plugged_back_under_another_number_is_followed_and_its_old_number_left_alone(
+        input_devices, monkeypatch):
+    """The kernel gives a re-plugged scanner the lowest free eventN: a keyboard plugged in
+    meanwhile can take its old one."""
+    class Device(ListedDevice, PipeDevice):
         def __init__(self, path):
-            self.path = path
-            self.name = {"/dev/input/event0": "Power Button", "/dev/input/event1": "BARCODE SCANNER"}[path]
+            ListedDevice.__init__(self, path)
+            PipeDevice.__init__(self, path)
+            self.name = ListedDevice.DEVICES[path][0]
 
-        def capabilities(self):
-            if self.path == "/dev/input/event0":
-                return {ecodes.EV_KEY: [ecodes.KEY_POWER]}
-            return {ecodes.EV_KEY: typing_keys, ecodes.EV_MSC: [ecodes.MSC_SCAN]}
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(evdev, "list_devices", lambda: ["/dev/input/event0", "/dev/input/event1"])
+    PipeDevice.opened = []
     monkeypatch.setattr(evdev, "InputDevice", Device)
-    monkeypatch.setattr(hid, "glob", lambda pattern: [])  # no /dev/input/by-id links here
-    assert find_scanner_devices() == [ScannerCandidate("/dev/input/event1", "BARCODE SCANNER", None)]
+    monkeypatch.setattr(HidScanner, "REOPEN_EVERY", 0.01)
+    scanner_name = "Symbol Technologies, Inc, 2008 Symbol Bar Code Scanner"
+    input_devices["/dev/input/event4"] = (scanner_name, ecodes.BUS_USB, TYPING_KEYS)
+    codes, arrived, on_code = collector()
+    scanner = HidScanner("/dev/input/event4", on_code)
+    try:
+        input_devices["/dev/input/event4"] = ("Logitech USB Keyboard", ecodes.BUS_USB, TYPING_KEYS)
+        input_devices["/dev/input/event5"] = (scanner_name, ecodes.BUS_USB, TYPING_KEYS)
+        PipeDevice.opened[0].unplug()
+        deadline = time.monotonic() + 10
+        while scanner.device_path != "/dev/input/event5" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert scanner.device_path == "/dev/input/event5"
+        back = [d for d in PipeDevice.opened if d.path == "/dev/input/event5" and not d.closed][-1]
+        assert back.grabbed
+        assert not any(d.grabbed for d in PipeDevice.opened if d.name == "Logitech USB Keyboard")
+        back.send(Keyboard(start=time.time() - 0.05).type("T5724").enter().events)
+        assert arrived.acquire(timeout=10)
+    finally:
+        scanner.close()
+    assert codes == ["T5724"]
+
+
+UK_KEYS = {"@": ("KEY_APOSTROPHE", True), '"': ("KEY_2", True), "#": ("KEY_BACKSLASH", False),
+           "~": ("KEY_BACKSLASH", True), "\\": ("KEY_102ND", False), "|": ("KEY_102ND", True),
+           "\u00a3": ("KEY_3", True)}
+
+
+def test_a_scanner_set_to_uk_layout():
+    keyboard = Keyboard()
+    for char, (name, shifted) in UK_KEYS.items():
+        code = ecodes.ecodes[name]
+        if shifted:
+            keyboard.key(keyboard.shift, DOWN).tap(code).key(keyboard.shift, UP)
+        else:
+            keyboard.tap(code)
+    keyboard.type("T5724:ab").enter()
+    uk = decode(keyboard.events, KeyDecoder(layout="uk"))
+    us = decode(keyboard.events)
+    assert uk == ['@"#~\\|\u00a3T5724:ab']
+    assert us == ['"@\\|\ufffd\ufffd#T5724:ab']  # the same keys read as US: a misread, not a badge

@@ -14,6 +14,19 @@ import time
 from pathlib import Path
 
 BOOT_TIMEOUT = 60.0
+# What a Pi's first boot does: the user and its groups, the package, the units. `sh -eu` with
+# the wheel's directory as $1 and the units' as $2 (also run inside tests/hil's VM).
+PI_INSTALL = """
+groupadd --system --force gpio
+groupadd --system --force i2c
+groupadd --system --force input
+id turnout >/dev/null 2>&1 || useradd --system --user-group --home-dir /var/lib/turnout \\
+    --no-create-home --shell /usr/sbin/nologin turnout
+/opt/turnout/.venv/bin/pip install --quiet --no-deps --no-index "$1"/*.whl
+find "$2" -maxdepth 1 -type f \\( -name '*.service' -o -name '*.path' \\) -exec cp -t /etc/systemd/system/ {} +
+mkdir -p /etc/turnout
+systemctl daemon-reload
+"""
 
 
 class Container:

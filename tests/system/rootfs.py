@@ -1,9 +1,11 @@
-"""A minimal Debian Trixie root filesystem that can boot with systemd-nspawn and run Turnout's
-units: built once with mmdebstrap from the Debian mirror apt already uses, and kept under
-build/ keyed by what goes into it (so a change to the package list builds a new one).
+"""Minimal Debian Trixie root filesystems built once with mmdebstrap from the Debian mirror apt
+already uses, and kept under build/ keyed by what goes into them (so a change to a package
+list builds a new one).
 
-A venv at /opt/turnout/.venv (where the units run the kiosk and hub) gets Turnout's
-dependencies from PyPI at build time, and sees Debian's python3-evdev. The turnout wheel itself is installed into each boot, not into the cache.
+`CONTAINER` boots with systemd-nspawn and runs Turnout's units (tests/system): a venv at
+/opt/turnout/.venv (where the units run the kiosk and hub) gets Turnout's dependencies from
+PyPI at build time, and sees Debian's python3-evdev. The turnout wheel itself is installed into
+each boot, not into the cache. tests/hil builds its virtual machine's trees with the same `Tree`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import shlex
 import shutil
 import subprocess
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,10 +31,10 @@ HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
 PACKAGES = ["systemd", "systemd-sysv", "dbus", "python3", "python3-venv", "python3-evdev", "mosquitto"]
 
 
-def requirements() -> list[str]:
-    """The kiosk's and the hub's requirements, from pyproject.toml."""
+def requirements(*extras: str) -> list[str]:
+    """The kiosk's requirements and those of the named extras, from pyproject.toml."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return sorted(project["dependencies"] + project["optional-dependencies"]["hub"])
+    return sorted(project["dependencies"] + [r for e in extras for r in project["optional-dependencies"][e]])
 
 
 def mirror() -> str:
@@ -48,35 +51,63 @@ def mirror() -> str:
     return "http://deb.debian.org/debian"
 
 
+@dataclass(frozen=True)
+class Tree:
+    """What goes into one cached root filesystem: Debian packages, a venv with PyPI
+    requirements (none: no venv), and mmdebstrap customize hooks run after them ("$1" is the tree)."""
+
+    name: str
+    packages: tuple[str, ...]
+    pip: tuple[str, ...] = ()
+    hooks: tuple[str, ...] = ()
+    variant: str = "minbase"
+
+    def key(self, *inputs: str) -> str:
+        """Changes whenever the tree would: its spec, and `inputs` (what the hooks copy in)."""
+        spec = [BUILDER_VERSION, SUITE, list(self.packages), list(self.pip)]
+        if self.hooks or inputs:  # the container's key stays as it was before hooks existed
+            spec += [list(self.hooks), list(inputs)]
+        return hashlib.sha256(json.dumps(spec).encode()).hexdigest()[:12]
+
+    def venv_hooks(self) -> list[str]:
+        if not self.pip:
+            return []
+        pip = " ".join(shlex.quote(r) for r in self.pip)
+        return [f"chroot \"$1\" python3 -m venv --system-site-packages {VENV}",
+                # PyPI through this machine's CA bundle (it may hold a proxy's CA the rootfs lacks)
+                f"cp {HOST_CA} \"$1/tmp/host-ca.crt\"",
+                f"chroot \"$1\" env -u PIP_FIND_LINKS PIP_CERT=/tmp/host-ca.crt SSL_CERT_FILE=/tmp/host-ca.crt "
+                f"{VENV}/bin/pip install --quiet --no-cache-dir --no-compile {pip}",
+                "rm \"$1/tmp/host-ca.crt\""]
+
+
+CONTAINER = Tree("rootfs", tuple(PACKAGES), tuple(requirements("hub")))
+
+
 def cache_key() -> str:
-    spec = json.dumps([BUILDER_VERSION, SUITE, PACKAGES, requirements()])
-    return hashlib.sha256(spec.encode()).hexdigest()[:12]
+    return CONTAINER.key()
 
 
-def build_rootfs(build_dir: Path = ROOT / "build", log=None) -> Path:
-    """The rootfs directory, built if this package list has none yet (a few minutes, once)."""
-    target = build_dir / f"rootfs-{SUITE}-{cache_key()}"
+def build_rootfs(build_dir: Path = ROOT / "build", log=None, tree: Tree = CONTAINER,
+                 inputs: tuple[str, ...] = ()) -> Path:
+    """The tree's directory, built if this spec has none yet (a few minutes, once)."""
+    key = tree.key(*inputs)
+    target = build_dir / f"{tree.name}-{SUITE}-{key}"
     if (target / ".turnout-complete").exists():
         return target
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     build_dir.mkdir(parents=True, exist_ok=True)
-    pip = " ".join(shlex.quote(r) for r in requirements())
+    # what the units need that a Pi image has: a machine id, so journald keeps a journal
+    hooks = tree.venv_hooks() + ["chroot \"$1\" systemd-machine-id-setup"] * ("systemd" in tree.packages)
     subprocess.run(
-        ["mmdebstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES),
-         f"--customize-hook=chroot \"$1\" python3 -m venv --system-site-packages {VENV}",
-         # PyPI through this machine's CA bundle (it may hold a proxy's CA the rootfs lacks)
-         f"--customize-hook=cp {HOST_CA} \"$1/tmp/host-ca.crt\"",
-         f"--customize-hook=chroot \"$1\" env -u PIP_FIND_LINKS PIP_CERT=/tmp/host-ca.crt SSL_CERT_FILE=/tmp/host-ca.crt {VENV}/bin/pip install --quiet "
-         f"--no-cache-dir --no-compile {pip}",
-         "--customize-hook=rm \"$1/tmp/host-ca.crt\"",
-         # what the units need that a Pi image has: a machine id, so journald keeps a journal
-         "--customize-hook=chroot \"$1\" systemd-machine-id-setup",
+        ["mmdebstrap", f"--variant={tree.variant}", "--include=" + ",".join(tree.packages),
+         *(f"--customize-hook={hook}" for hook in hooks + list(tree.hooks)),
          SUITE, str(partial), mirror()],
         check=True, stdout=log, stderr=subprocess.STDOUT if log else None, timeout=1800)
-    (partial / ".turnout-complete").write_text(cache_key() + "\n")
-    for old in build_dir.glob(f"rootfs-{SUITE}-*"):  # an older package list's rootfs
-        if old != partial:
+    (partial / ".turnout-complete").write_text(key + "\n")
+    for old in build_dir.glob(f"{tree.name}-{SUITE}-*"):  # an older spec's tree
+        if old != partial and old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
     partial.rename(target)
     return target

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from tests.broker import free_port
+from tests.system.container import PI_INSTALL
 from tests.kiosk.sim import StandInHub, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,17 +86,7 @@ def container(tmp_path_factory):
 
 def install(c) -> None:
     """What a Pi's first boot does: the user and its groups, the package, the units."""
-    c.sh("""
-        groupadd --system --force gpio
-        groupadd --system --force i2c
-        groupadd --system --force input
-        id turnout >/dev/null 2>&1 || useradd --system --user-group --home-dir /var/lib/turnout \
-            --no-create-home --shell /usr/sbin/nologin turnout
-        /opt/turnout/.venv/bin/pip install --quiet --no-deps --no-index /mnt/wheel/*.whl
-        cp /mnt/units/*.service /mnt/units/*.path /etc/systemd/system/
-        mkdir -p /etc/turnout
-        systemctl daemon-reload
-    """)
+    c.run("sh", "-euc", PI_INSTALL, "-", "/mnt/wheel", "/mnt/units")
 
 
 def test_the_units_verify_and_score_inside_trixie(container):
