@@ -42,6 +42,7 @@ class EmailSettings:
     password: str = field(default="", repr=False)
     sender: str = "Turnout <turnout@localhost>"
     maildir: str = ""  # empty: "mail" beside the database
+    ca_file: str = ""  # PEM certificates to trust for the server (empty: the system's)
     starttls: bool = True  # smtp:// only: refuse to send in the clear when the server offers none
     max_attempts: int = 8  # tries before an email is given up (backing off to an hour apart)
 

@@ -43,7 +43,8 @@ NAV = (
 )
 
 # Optional modules built beside the public pages; each has mount(app, store, templates, settings).
-EXTRA_MODULES = ("hub.web.security", "hub.web.forms", "hub.web.admin")
+EXTRA_MODULES = ("hub.web.security", "hub.web.forms", "hub.web.admin", "hub.web.badges",
+                 "hub.web.subscriptions")
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,9 @@ def make_templates(settings: WebSettings, assets=None) -> Jinja2Templates:
 
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     env = templates.env
+    # Every sentence is marked for gettext; English until catalogues are installed (i18n).
+    env.add_extension("jinja2.ext.i18n")
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(settings=settings, nav=NAV, service_name=settings.service_name,
                        static_url=(assets or Assets(HERE / "static")).url,
                        noindex=lambda path: is_noindex(path, NOINDEX))
