@@ -549,14 +549,14 @@ def _hub_broker(config: HubConfig, explicit: bool):
     return replace(BrokerURL.parse(login.broker), username=login.username, password=login.password), login.ca
 
 
-def _web_app(store: Store, ingest, config: HubConfig, emails):
+def _web_app(store: Store, ingest, config: HubConfig | None = None, emails=None):
     """The web pages' app, with the badge issuer and the email worker the pages use."""
     from hub.web import WebSettings, create_web_app
 
-    app = create_web_app(store, publish_config=ingest.publish_config, topics=ingest.topics,
-                         settings=WebSettings(base_url=config.base_url), issuer=emails.issuer,
-                         email_worker=emails)
-    return app
+    config = config or HubConfig()
+    return create_web_app(store, publish_config=ingest.publish_config, topics=ingest.topics,
+                          settings=WebSettings(base_url=config.base_url),
+                          issuer=emails.issuer if emails else None, email_worker=emails)
 
 
 if __name__ == "__main__":

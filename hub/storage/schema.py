@@ -32,6 +32,9 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+-- people.claim_code: printed on a blank badge, needed at /claim; NULL once claimed.
+-- people.results_email: opted in to an email after each event; people.badge_recipient: how
+-- their credentials name them ('email', hashed, or 'page').
 CREATE TABLE IF NOT EXISTS people (
     badge TEXT PRIMARY KEY,
     number BIGINT NOT NULL UNIQUE,  -- badge numbers run to 10^17
@@ -43,10 +46,12 @@ CREATE TABLE IF NOT EXISTS people (
     claimed INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     claimed_at TEXT,
-    claim_code TEXT,  -- printed on a blank badge, needed at /claim; NULL once claimed
-    results_email INTEGER NOT NULL DEFAULT 0,  -- opted in to an email after each event
-    badge_recipient TEXT NOT NULL DEFAULT 'email'  -- credentials name: 'email' (hashed) or 'page'
+    claim_code TEXT,
+    results_email INTEGER NOT NULL DEFAULT 0,
+    badge_recipient TEXT NOT NULL DEFAULT 'email'
 );
+-- events.closed_at: closed by an organiser or at the end of its day (results emails follow);
+-- events.emails_queued_at: when those emails went into the outbox.
 CREATE TABLE IF NOT EXISTS events (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -59,8 +64,8 @@ CREATE TABLE IF NOT EXISTS events (
     cost_pence INTEGER,
     openness TEXT NOT NULL DEFAULT '[]',
     created_at TEXT NOT NULL,
-    closed_at TEXT,  -- closed by an organiser or at the end of its day: results emails follow
-    emails_queued_at TEXT  -- when its results emails went into the outbox
+    closed_at TEXT,
+    emails_queued_at TEXT
 );
 CREATE INDEX IF NOT EXISTS events_by_date ON events (date);
 CREATE TABLE IF NOT EXISTS roles (
