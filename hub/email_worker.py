@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import date as Date
+from email.policy import SMTP
 from email.utils import parseaddr
 
 from hub.badges.issuer import Issuer
@@ -99,7 +100,9 @@ class EmailWorker:
             message_id = f"<results.{secrets.token_hex(12)}@{self._domain()}>"
             note = self.note(event, person, roles)
             message = results_message(note, self.settings.sender, person.email, message_id)
-            emails.append(QueuedEmail(person.badge, person.email, message.as_bytes(), message_id))
+            # CRLF line ends, as SMTP sends them (smtplib passes bytes through untouched)
+            emails.append(QueuedEmail(person.badge, person.email, message.as_bytes(policy=SMTP),
+                                      message_id))
         count = self.store.queue_emails(event.id, emails)
         log.info("event %s: %d results emails queued", event.id, count)
         return count

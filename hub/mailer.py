@@ -77,7 +77,7 @@ class MaildirMailer:
 
     def send(self, message: bytes, sender: str, to: str) -> None:
         box = mailbox.Maildir(self.path, create=True)
-        box.add(mailbox.MaildirMessage(message))
+        box.add(mailbox.MaildirMessage(message.replace(b"\r\n", b"\n")))  # files end lines in LF
 
 
 def mailer_for(settings: EmailSettings, database_path: str | Path):

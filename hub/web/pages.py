@@ -196,8 +196,11 @@ def _badges_for(request: Request, store: Store, person) -> tuple[bool, list]:
     download links (listed for people shown publicly, and for the person themselves)."""
     from hub.web.badges import linkedin_url, shareable
     from hub.web.forms import may_see_badge
+    from hub.web.security import SESSION_COOKIE
 
-    own = hasattr(request.app.state, "security") and may_see_badge(request, person.badge)
+    # Only a browser with a session can be the person's own: others' pages stay cacheable.
+    own = (SESSION_COOKIE in request.cookies and hasattr(request.app.state, "security")
+           and may_see_badge(request, person.badge))
     issuer = getattr(request.app.state, "issuer", None)
     if issuer is None or not (own or shareable(person)):
         return own, []
