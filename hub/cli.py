@@ -511,7 +511,8 @@ def serve_hub(store: Store, config: HubConfig, args) -> int:
     emails.start()
     url = f"http://{host}:{port}/"
     watch = HubWatch(ServiceManager.from_environment(), ingest, started=lambda: server.started,
-                     web_check=lambda: web_problem(host, port), status=hub_status(ingest, url)).start()
+                     web_check=lambda: web_problem(host, port), status=hub_status(ingest, url),
+                     other_checks=(emails.problem,)).start()
     log.info("turnout-hub %s: database %s, web and API on %s", __version__, config.db_path, url)
     # uvicorn raises SIGTERM again once it has shut down; with the default handler that kills
     # the process before ingest says goodbye. Ours lets the cleanup below run.

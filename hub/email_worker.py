@@ -67,8 +67,11 @@ class EmailWorker:
         if self._thread:
             self._thread.join(TIMEOUT_ON_STOP)
 
-    def alive(self) -> bool:
-        return bool(self._thread and self._thread.is_alive())
+    def problem(self) -> str | None:
+        """For the hub's watchdog: the worker's thread died (systemd restarts the hub)."""
+        if self._thread is not None and not self._thread.is_alive() and not self._stop.is_set():
+            return "the results-email worker stopped"
+        return None
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -91,6 +91,7 @@ def main() -> int:
   JSON API      : {web}/api/v1/people/{people[0][0] if people else 'T5724'}   (OpenAPI: {web}/docs)
   Broker        : {broker_url}{'  (started for this demo)' if broker else ''}
   Hub database  : {HUB_DB.relative_to(ROOT)}   (delete it for a fresh sample)
+  Results emails: {(HUB_DB.parent / "mail").relative_to(ROOT)}/   (a Maildir: close today's event in the admin, then mutt -f it)
 
   Try these badges (sample people):""")
         for code, name, *_ in people:

@@ -9,6 +9,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from gettext import gettext as _
 
 from hub.badges import credentials as ob
 from hub.badges.keys import IssuerKeys
@@ -101,40 +102,40 @@ class Issuer:
         try:
             claims = verify(token, self._key_for)
         except NotGenuine as exc:
-            return Verification(False, f"Not genuine: {exc}.")
+            return Verification(False, _("Not genuine: %(why)s.") % {"why": exc})
         types = claims.get("type") or []
         if "OpenBadgeCredential" not in types and "AchievementCredential" not in types:
-            return Verification(False, "Signed by this hub, but it is not a badge credential.", claims)
+            return Verification(False, _("Signed by this hub, but it is not a badge credential."), claims)
         if claims.get("iss") != ob.issuer_id(self.base):
-            return Verification(False, "Signed with this hub's key but naming another issuer.", claims)
+            return Verification(False, _("Signed with this hub's key but naming another issuer."), claims)
         facts = self.facts(claims)
         self.store.revoke_lapsed()
         issued = self.store.credential(str(claims.get("jti") or claims.get("id")))
         if issued is None:
-            return Verification(False, "Signed by this hub, but the hub has no record of issuing it.",
+            return Verification(False, _("Signed by this hub, but the hub has no record of issuing it."),
                                 claims, facts=facts)
         if issued.revoked_at:
-            return Verification(False, f"Genuine, but revoked on {issued.revoked_at[:10]}: "
-                                       f"{issued.revoked_why}.", claims, revoked=True, facts=facts)
-        return Verification(True, f"Genuine: {self.service_name} issued this badge and has not "
-                                  "revoked it.", claims, facts=facts)
+            return Verification(False, _("Genuine, but revoked on %(day)s: %(why)s.") % {
+                                    "day": issued.revoked_at[:10], "why": issued.revoked_why}, claims, revoked=True, facts=facts)
+        return Verification(True, _("Genuine: %(service)s issued this badge and has not revoked "
+                                  "it.") % {"service": self.service_name}, claims, facts=facts)
 
     def facts(self, claims: dict) -> dict[str, str]:
         """What a credential says, in words: the badge, for whom, when, and by whom."""
         subject = claims.get("credentialSubject") or {}
         achievement = subject.get("achievement") or {}
-        facts = {"Badge": str(achievement.get("name", claims.get("name", ""))),
-                 "What it takes": str((achievement.get("criteria") or {}).get("narrative", "")),
-                 "Issued by": str((claims.get("issuer") or {}).get("name", "")),
-                 "Issued on": str(claims.get("validFrom", ""))[:10]}
+        facts = {_("Badge"): str(achievement.get("name", claims.get("name", ""))),
+                 _("What it takes"): str((achievement.get("criteria") or {}).get("narrative", "")),
+                 _("Issued by"): str((claims.get("issuer") or {}).get("name", "")),
+                 _("Issued on"): str(claims.get("validFrom", ""))[:10]}
         page = str(subject.get("id", ""))
         prefix = f"{self.base}/people/"
         if page.startswith(prefix):
             person = self.store.person(page[len(prefix):])
-            who = person.public_name if person and person.public_name else "the person with this badge page"
-            facts["For"] = f"{who} ({page})"
+            who = person.public_name if person and person.public_name else _("the person with this badge page")
+            facts[_("For")] = f"{who} ({page})"
         elif subject.get("identifier"):
-            facts["For"] = "the person with the email address it was issued to (kept as a salted hash)"
+            facts[_("For")] = _("the person with the email address it was issued to (kept as a salted hash)")
         for evidence in claims.get("evidence") or []:
-            facts["Reached at"] = str(evidence.get("name", ""))
+            facts[_("Reached at")] = str(evidence.get("name", ""))
         return facts
