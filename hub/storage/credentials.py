@@ -59,6 +59,11 @@ class CredentialsStore(StoreBase):
             "SELECT * FROM credentials WHERE badge = ? AND revoked_at IS NULL ORDER BY issued_at, id",
             (badge,))]
 
+    def credentials_of(self, badge: str) -> list[IssuedCredential]:
+        """Every credential issued to a badge, revoked ones too (for the person's data download)."""
+        return [_credential(r) for r in self.db.execute(
+            "SELECT * FROM credentials WHERE badge = ? ORDER BY issued_at, id", (badge,))]
+
     def revoke_credentials(self, badges: list[str], why: str, forget: bool = False) -> int:
         """Revoke these badges' live credentials; ``forget`` also drops the signed text (it
         names the person by their email's hash or their page)."""
