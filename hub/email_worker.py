@@ -30,6 +30,7 @@ log = logging.getLogger("turnout.hub.email")
 
 FIRST_RETRY = 30.0  # seconds
 LONGEST_WAIT = 3600.0
+TIMEOUT_ON_STOP = 40  # seconds: one SMTP exchange's timeout, and a little more
 POLL = 5.0  # seconds between looks at the outbox and for closed events (`event close` in another process)
 
 
@@ -167,8 +168,6 @@ class EmailWorker:
                 log.info("results email for event %s sent to badge %s", email.event, email.badge)
         return sent
 
-
-TIMEOUT_ON_STOP = 40  # seconds: one SMTP exchange's timeout, and a little more
 
 
 def _long_date(iso: str) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import gettext
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from datetime import datetime, timezone
 from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape

@@ -85,8 +85,8 @@ class EmailsStore(StoreBase):
         return chosen
 
     def queue_emails(self, event_id: str, emails: Iterable[QueuedEmail]) -> int:
-        """Put an event's results emails in the outbox, once: False-y (0) if another process
-        queued them first. Returns how many were queued."""
+        """Put an event's results emails in the outbox, once (none if another process queued
+        them first). Returns how many were queued."""
         now = utc_now()
         with self.db.transaction():
             row = self.db.execute("SELECT emails_queued_at FROM events WHERE id = ?", (event_id,)).fetchone()

@@ -22,7 +22,7 @@ from hub.badges import credentials as ob
 from hub.badges.images import baked, club_image, unbaked
 from hub.badges.issuer import Issuer, Verification
 from hub.badges.keys import IssuerKeys
-from hub.badges.proof import MAX_TOKEN
+from hub.badges.proof import MAX_TOKEN, unverified_claims
 from hub.store import IssuedCredential, Person, Store
 from hub.web.security import checked_form
 from turnout.codes import BADGE_PATTERN
@@ -164,10 +164,8 @@ def router(store: Store, templates: Jinja2Templates, issuer: Issuer) -> APIRoute
 
     @pages.get("/credentials/{key}.json")
     def credential_json(key: str) -> Response:
-        from hub.badges.proof import _b64
-
         found = issued_or_404(key)
-        claims = json.loads(_b64(found.jws.split(".")[1]))
+        claims = unverified_claims(found.jws)
         return Response(json.dumps(claims, indent=2, ensure_ascii=False), media_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="{_file(found)}.json"'})
 
