@@ -9,7 +9,10 @@ import threading
 import time
 from email.message import EmailMessage
 
+import ssl
+
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.broker import free_port
 
@@ -59,14 +62,28 @@ class Inbox:
 
 
 class SMTPServer:
-    def __init__(self, inbox: Inbox | None = None):
+    """``tls``: None (plain), "starttls" (required, with a login) or "smtps" (TLS from the start);
+    ``certificate`` is (cert, key) PEM paths for the TLS ones."""
+
+    def __init__(self, inbox: Inbox | None = None, tls: str | None = None,
+                 certificate: tuple[str, str] | None = None, login: tuple[str, str] | None = None):
         self.inbox = inbox or Inbox()
         self.port = free_port()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.tls = tls
+        options: dict = {}
+        if tls:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*certificate)
+            options = ({"ssl_context": context} if tls == "smtps" else
+                       {"tls_context": context, "require_starttls": True})
+        if login:
+            # aiosmtpd counts only STARTTLS as TLS for AUTH; smtps is TLS from the first byte anyway
+            options.update(authenticator=_only(login), auth_require_tls=tls != "smtps")
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **options)
 
     @property
     def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
+        return f"{'smtps' if self.tls == 'smtps' else 'smtp'}://127.0.0.1:{self.port}"
 
     def start(self) -> "SMTPServer":
         self.controller.start()
@@ -75,3 +92,12 @@ class SMTPServer:
     def stop(self) -> None:
         self.inbox.release.set()
         self.controller.stop()
+
+
+def _only(login: tuple[str, str]):
+    """An aiosmtpd authenticator that lets in this username and password alone."""
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login.decode(),
+                                                       auth_data.password.decode()) == login
+        return AuthResult(success=ok)
+    return authenticate

@@ -150,6 +150,35 @@ def test_a_server_that_is_down_is_tried_again_later_and_a_refusal_is_given_up(tm
     assert "550" in dict(summary.failures)[people["bo"]]
 
 
+@pytest.mark.parametrize("tls", ["starttls", "smtps"])
+def test_the_server_is_reached_over_tls_with_a_login_and_never_in_the_clear(tmp_path, tls):
+    from hub.broker.tls import self_signed
+
+    files = self_signed(tmp_path / "tls", ["127.0.0.1"])
+    server = SMTPServer(tls=tls, certificate=(str(files.cert), str(files.key)),
+                        login=("turnout", "s3cret")).start()
+    try:
+        store, event, people = hub_with_event(tmp_path / "hub.sqlite")
+        settings = dict(smtp=server.url, username="turnout", password="s3cret", ca_file=str(files.ca))
+        worker = worker_for(store, SMTPMailer(EmailSettings(**settings)))
+        store.close_event(event)
+        assert worker.work_once() == 2
+        assert len(server.inbox.wait_for(2)) == 2
+    finally:
+        server.stop()
+    plain = SMTPServer().start()
+    try:
+        store, event, people = hub_with_event(tmp_path / "second.sqlite")
+        worker = worker_for(store, SMTPMailer(EmailSettings(smtp=plain.url)))  # starttls required
+        store.close_event(event)
+        assert worker.work_once() == 0
+        summary = store.email_summary(event)
+        assert summary.failed == 2 and "offers no STARTTLS" in summary.failures[0][1]
+        assert plain.inbox.messages == []
+    finally:
+        plain.stop()
+
+
 def test_without_a_server_the_emails_go_to_a_maildir(tmp_path):
     store, event, people = hub_with_event(tmp_path / "hub.sqlite")
     worker = worker_for(store, MaildirMailer(tmp_path / "mail"))
