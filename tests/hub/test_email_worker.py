@@ -221,6 +221,7 @@ def test_a_hub_killed_mid_send_neither_loses_nor_repeats_an_email(tmp_path, brok
         badge = store.add_person(f"Extra {n}", email=f"extra{n}@example.org", results_email=True).badge
         store.insert_scan(make_scan("door-1", event, badge, seq=400 + n), "2025-06-14T10:00:00.000Z",
                           "accepted")
+    store.update_event(event, date=Date.today().isoformat())  # not over: only `event close` ends it
     store.close()
     server = SMTPServer(Inbox(hold_at=3)).start()
     config = tmp_path / "hub.toml"
@@ -228,7 +229,8 @@ def test_a_hub_killed_mid_send_neither_loses_nor_repeats_an_email(tmp_path, brok
                       f'starttls = false\nsender = "{SENDER}"\n')
     hub = HubProcess(db, broker.url, tmp_path / "hub.log", config=config).start()
     try:
-        cli(db, "event", "close", event)
+        assert server.inbox.messages == []
+        assert "Closed" in cli(db, "event", "close", event).stdout
         assert server.inbox.holding.wait(30), "the hub never sent the third email"
         hub.kill()  # SIGKILL while the server holds the third message's reply
         server.inbox.release.set()
