@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
-from hub.api import API_PREFIX, rate_limited, responses
+from hub.api import API_PREFIX, BadRequestOut, rate_limited, responses
 from hub.badges import credentials as ob
 from hub.badges.images import baked, club_image, unbaked
 from hub.badges.issuer import Issuer, Verification
@@ -90,11 +90,14 @@ def api_router(store: Store, issuer: Issuer) -> APIRouter:
                   "description": "Longer than any credential", "model": VerifyOut}},
               openapi_extra={"requestBody": {"required": True, "description": "the compact JWS",
                                              "content": {"text/plain": {"schema": {
-                                                 "type": "string", "maxLength": MAX_TOKEN}}}}})
+                                                 "type": "string", "minLength": 1, "maxLength": MAX_TOKEN}}}}})
     async def verify(request: Request) -> JSONResponse:
-        """Is this credential (a compact JWS in the body) genuine and not revoked? Always 200
-        with ``valid`` and the reason, unless the body is too long to be one (413)."""
+        """Is this credential (a compact JWS in the body) genuine and not revoked? 200 with
+        ``valid`` and the reason, whatever the text; 400 for no body, 413 for one too long."""
         body = await _bounded_body(request, MAX_TOKEN + 1)
+        if not body:
+            problem = "the body must be the credential: a compact JWS, as text"
+            return JSONResponse(BadRequestOut(detail=problem, problems=[]).model_dump(), status_code=400)
         if len(body) > MAX_TOKEN:
             return JSONResponse(VerifyOut(valid=False, reason="too long to be a credential").model_dump(),
                                 status_code=413)

@@ -116,6 +116,7 @@ def test_a_tampered_credential_fails_everywhere(hub):
     assert client.post("/api/v1/verify", content=token).json()["valid"] is True
     assert client.post("/api/v1/verify", content="not a credential").json()["valid"] is False
     assert client.post("/api/v1/verify", content="x" * 70_000).status_code == 413
+    assert client.post("/api/v1/verify", content=b"").status_code == 400
 
 
 def test_the_verify_page_says_in_plain_words_and_reads_a_baked_badge_image(hub):
