@@ -97,8 +97,9 @@ class Issuer:
         prefix = self.jwks_url + "#"
         return self.keys.public_key(kid[len(prefix):]) if kid.startswith(prefix) else None
 
-    def verify(self, token: str) -> Verification:
-        """Is this credential genuine, and still valid? In plain words either way."""
+    def verify(self, token: str, email: str | None = None) -> Verification:
+        """Is this credential genuine, and still valid? In plain words either way. With
+        ``email``, also whether a credential naming its recipient by email hash names this one."""
         try:
             claims = verify(token, self._key_for)
         except NotGenuine as exc:
@@ -108,7 +109,7 @@ class Issuer:
             return Verification(False, _("Signed by this hub, but it is not a badge credential."), claims)
         if claims.get("iss") != ob.issuer_id(self.base):
             return Verification(False, _("Signed with this hub's key but naming another issuer."), claims)
-        facts = self.facts(claims)
+        facts = self.facts(claims, email)
         self.store.revoke_lapsed()
         issued = self.store.credential(str(claims.get("jti") or claims.get("id")))
         if issued is None:
@@ -120,7 +121,7 @@ class Issuer:
         return Verification(True, _("Genuine: %(service)s issued this badge and has not revoked "
                                   "it.") % {"service": self.service_name}, claims, facts=facts)
 
-    def facts(self, claims: dict) -> dict[str, str]:
+    def facts(self, claims: dict, email: str | None = None) -> dict[str, str]:
         """What a credential says, in words: the badge, for whom, when, and by whom."""
         subject = claims.get("credentialSubject") or {}
         achievement = subject.get("achievement") or {}
@@ -136,6 +137,12 @@ class Issuer:
             facts[_("For")] = f"{who} ({page})"
         elif subject.get("identifier"):
             facts[_("For")] = _("the person with the email address it was issued to (kept as a salted hash)")
+            if email:
+                matches = any(ob.identity_hash(email, str(i.get("salt", ""))) == i.get("identityHash")
+                              for i in subject["identifier"] if isinstance(i, dict))
+                facts[_("For")] = (_("%(email)s: it was issued to this email address") if matches else
+                                   _("not %(email)s: it was issued to another email address")) % {
+                                       "email": email.strip()}
         for evidence in claims.get("evidence") or []:
             facts[_("Reached at")] = str(evidence.get("name", ""))
         return facts

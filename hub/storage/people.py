@@ -167,6 +167,8 @@ class PeopleStore(StoreBase):
                 self.forget_pseudonym(badge)
             if changes.get("badge_recipient", before.badge_recipient) != before.badge_recipient:
                 self.revoke_credentials([badge], "the person chose another way to be named")
+            elif changes.get("email", before.email) != before.email:  # badges name the old one
+                self.revoke_credentials([badge], "the person's email address changed")
             sets = ", ".join(f"{k} = ?" for k in changes)
             self.db.execute(f"UPDATE people SET {sets} WHERE badge = ?", (*changes.values(), badge))
             self.refresh_person(badge, award=True)

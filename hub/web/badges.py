@@ -188,9 +188,9 @@ def router(store: Store, templates: Jinja2Templates, issuer: Issuer) -> APIRoute
                         headers={"Content-Disposition": f'attachment; filename="{_file(found)}.png"'})
 
     def verify_page(request: Request, result: Verification | None = None, text: str = "",
-                    status_code: int = 200, problem: str | None = None):
+                    status_code: int = 200, problem: str | None = None, email: str = ""):
         return templates.TemplateResponse(request, "verify.html", {
-            "result": result, "text": text, "problem": problem,
+            "result": result, "text": text, "problem": problem, "email": email,
             "form": {"errors": {"credential": problem} if problem else {}}}, status_code=status_code)
 
     @pages.get("/verify", response_class=HTMLResponse)
@@ -213,7 +213,8 @@ def router(store: Store, templates: Jinja2Templates, issuer: Issuer) -> APIRoute
         if not text:
             return verify_page(request, problem=_("Paste a credential, or choose a badge file"),
                                status_code=400)
-        return verify_page(request, issuer.verify(text), text=text[:MAX_TOKEN])
+        email = str(form.get("email") or "").strip()[:254] or None
+        return verify_page(request, issuer.verify(text, email), text=text[:MAX_TOKEN], email=email or "")
 
     return pages
 

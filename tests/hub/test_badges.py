@@ -136,6 +136,12 @@ def test_the_verify_page_says_in_plain_words_and_reads_a_baked_badge_image(hub):
     assert "This badge cannot be trusted" in tampered.text and "Not genuine" in tampered.text
     empty = client.post("/verify", data={"csrf_token": csrf, "credential": ""})
     assert empty.status_code == 400
+    store.update_person(badge, email="ada@example.org", badge_recipient="email")
+    hashed = credentials(client, badge)[0]["credential"]
+    for email, says in (("Ada@Example.org", "it was issued to this email address"),
+                        ("eve@example.org", "it was issued to another email address")):
+        checked = client.post("/verify", data={"csrf_token": csrf, "credential": hashed, "email": email})
+        assert "This badge is genuine" in checked.text and says in checked.text
 
 
 def test_undoing_the_scans_behind_a_milestone_revokes_its_credential_in_the_status_list(hub):
