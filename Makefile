@@ -10,12 +10,16 @@ SYSTEM_PACKAGES := python3-venv python3-dev gcc linux-libc-dev mosquitto libzbar
 # network-config); mmdebstrap and systemd-nspawn to boot the systemd units in a Debian
 # container (tests/system). cloud-init pulls in about 20 small packages and enables its boot
 # services, which switch themselves off on a machine where no cloud data source is found.
-TEST_SYSTEM_PACKAGES := chromium shellcheck mtools dosfstools fdisk cloud-init netplan.io mmdebstrap systemd-container
+# postgresql: the hub's PostgreSQL engine is tested on the server at 127.0.0.1:5432 when it lets
+# user postgres in, else on a cluster the tests start themselves with its initdb (tests/postgres.py).
+TEST_SYSTEM_PACKAGES := chromium shellcheck mtools dosfstools fdisk cloud-init netplan.io mmdebstrap systemd-container postgresql
 # `make image` writes into image files with mtools (no root, no loop devices).
 IMAGE_SYSTEM_PACKAGES := mtools
 EXTRAS := camera,hub,test
+# pytest-xdist workers for make test: one per core by default; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
 
-.PHONY: install system-packages demo test fuzz bench audit audit-tools image clean
+.PHONY: install system-packages demo test test-postgres fuzz bench audit audit-tools image clean translations
 
 install: system-packages $(VENV)/.installed
 
@@ -33,9 +37,15 @@ demo: install
 
 test: install
 	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 	@$(MAKE) -s audit-tools
 	$(PY) audit/run.py --quick --skip-if-unavailable
+
+# Every test that uses a hub database, again on PostgreSQL (make test runs the hub's tests on
+# SQLite, and on PostgreSQL only the engine's own tests, migrate-db and the concurrency test).
+test-postgres: install
+	@scripts/ensure-system-packages $(TEST_SYSTEM_PACKAGES)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --hub-db=postgresql
 
 # The independent tools (audit/README.md): Node.js and npm for Lighthouse and the Nu checker's jar,
 # a Java runtime, Chromium. Installed when missing if apt can; audit/run.py says what is missing.
@@ -46,6 +56,25 @@ audit-tools:
 
 audit: install audit-tools
 	$(PY) audit/run.py
+
+# Welsh beside English (docs/translating.md): extract every marked message into the two
+# templates (hub: web pages; kiosk: its screen), merge them into each language's .po, and compile
+# the .mo files, which are committed so a fresh clone and a kiosk need no Babel. Drafts awaiting
+# a Welsh speaker's review are marked fuzzy and still compiled (--use-fuzzy).
+LOCALES := turnout/locale
+BABEL := $(VENV)/bin/pybabel
+BABEL_EXTRACT := $(BABEL) -q extract -k N_ --sort-by-file --project Turnout --copyright-holder "Turnout contributors"
+# A file whose only change is Babel's new POT-Creation-Date is put back, so running it twice
+# changes nothing (and branches do not conflict over a timestamp).
+UNDATED = git diff --quiet -I '^"POT-Creation-Date' -- $(1) 2>/dev/null && git checkout -q -- $(1) 2>/dev/null || true
+translations: install
+	$(BABEL_EXTRACT) -F babel.cfg -o $(LOCALES)/hub.pot hub turnout/i18n.py
+	$(BABEL_EXTRACT) -F babel-kiosk.cfg -o $(LOCALES)/kiosk.pot kiosk turnout
+	for d in hub kiosk; do $(call UNDATED,$(LOCALES)/$$d.pot); for l in cy; do \
+		test -f $(LOCALES)/$$l/LC_MESSAGES/$$d.po || $(BABEL) init -D $$d -i $(LOCALES)/$$d.pot -d $(LOCALES) -l $$l; \
+		$(BABEL) update -D $$d -i $(LOCALES)/$$d.pot -d $(LOCALES) -l $$l --no-fuzzy-matching --ignore-obsolete; \
+		$(call UNDATED,$(LOCALES)/$$l/LC_MESSAGES/$$d.po); \
+		$(BABEL) compile -D $$d -d $(LOCALES) -l $$l --use-fuzzy --statistics; done; done
 
 # The kiosk's card (image-build/README.md): `make image` builds Turnout's wheel, the wheels it needs
 # on a Pi (when online) and the first-boot files into build/image/boot/, ready to copy onto a

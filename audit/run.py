@@ -49,7 +49,9 @@ LIGHTHOUSE_MINIMUM = {"performance": 95, "accessibility": 100, "best-practices":
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 
 # Lighthouse pages (name: how to find the path once the hub runs), each on mobile and desktop.
-LIGHTHOUSE_PAGES = ("home", "impact", "event", "person", "leaderboard", "register")
+LIGHTHOUSE_PAGES = ("home", "impact", "event", "person", "person-cy", "leaderboard", "register")
+# Pages audited in Welsh too: "<page>-cy" is <page> with the language cookie the switcher sets.
+WELSH = {"Cookie": "turnout_lang=cy"}
 # --quick (make test): the heaviest page, both ways (the others in the full audit).
 QUICK_RUNS = (("impact", "desktop"), ("impact", "mobile"))
 # Lighthouse's mobile run slows the CPU 4x, which takes "a typical run in the high-end desktop
@@ -62,7 +64,7 @@ MOBILE_TARGET_INDEX = 1750 / 4
 
 # Crawling for the Nu checker: not pages (downloads, feeds, the API) or not GET-able.
 NOT_PAGES = re.compile(r"\.(pdf|csv|json|ics|xml|txt|svg|png|ico|css|js)$|^/(api|static|metrics)/"
-                       r"|^/admin/logout$")
+                       r"|^/admin/logout$|^/language/")  # the switcher sets a cookie: Welsh is checked apart
 PER_KIND = 2  # pages crawled per kind of address ("/events/*", "/admin/people/*", "?season")
 MAX_PAGES = 120
 
@@ -72,6 +74,10 @@ class Unavailable(Exception):
 
 
 # --- Tools ------------------------------------------------------------------------------------
+
+# npm's codes for a registry it cannot reach: the only npm failures that skip the audit.
+NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENETUNREACH", "EHOSTUNREACH")
+
 
 def ensure_tools() -> None:
     """Node, npm's packages (installed once, from package-lock.json), Java and Chromium."""
@@ -92,8 +98,12 @@ def ensure_tools() -> None:
     done = subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=HERE,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
     if done.returncode != 0 or not (LIGHTHOUSE.exists() and VNU_JAR.exists()):
-        tail = "\n".join(done.stdout.strip().splitlines()[-5:])
-        raise Unavailable(f"npm could not install the tools (no network?):\n{tail}")
+        errors = [line for line in done.stdout.splitlines() if line.strip() not in ("npm error", "")]
+        tail = "\n".join(errors[-8:])
+        if any(code in done.stdout for code in NETWORK_ERRORS):
+            raise Unavailable(f"npm could not reach its registry:\n{tail}")
+        # Anything else (a lock file out of step with package.json, say) is ours to fix: fail, don't skip.
+        raise SystemExit(f"AUDIT FAILED: npm ci could not install the tools from audit/package-lock.json:\n{tail}")
 
 
 # --- The hub under audit ------------------------------------------------------------------------
@@ -157,8 +167,9 @@ def sample_paths(base: str) -> dict[str, str]:
     today = date.today().isoformat()
     held = [e for e in events if e["date"] <= today]
     top = httpx.get(base + "/api/v1/leaderboard?limit=1").json()
-    return {"home": "/", "event": f"/events/{held[-1]['id']}", "person": f"/people/{top[0]['badge']}",
-            "leaderboard": "/leaderboard", "impact": "/impact", "register": "/register"}
+    paths = {"home": "/", "event": f"/events/{held[-1]['id']}", "person": f"/people/{top[0]['badge']}",
+             "leaderboard": "/leaderboard", "impact": "/impact", "register": "/register"}
+    return {**paths, **{f"{page}-cy": path for page, path in paths.items()}}
 
 
 # --- Lighthouse ---------------------------------------------------------------------------------
@@ -192,6 +203,8 @@ def lighthouse(base: str, page: str, path: str, form_factor: str, out: Path,
     report.unlink(missing_ok=True)
     cmd = ["node", str(LIGHTHOUSE), base + path, "--output=json", f"--output-path={report}", "--quiet",
            f"--chrome-flags={CHROMIUM_FLAGS}", "--only-categories=" + ",".join(CATEGORIES)]
+    if page.endswith("-cy"):
+        cmd.append("--extra-headers=" + json.dumps(WELSH))
     if form_factor == "desktop":
         cmd.append("--preset=desktop")
     else:
@@ -313,6 +326,16 @@ def collect_pages(base: str, quick: bool) -> dict[str, tuple[int, str]]:
         if not any(p.startswith("/admin/events") for p in admin):
             raise RuntimeError("could not sign in to the admin: no admin pages to check")
         pages.update(admin)
+    with httpx.Client(timeout=30, cookies={"turnout_lang": "cy"}) as welsh:  # each public kind, in Welsh
+        kinds: dict[str, str] = {}
+        for path, (status, _) in pages.items():
+            if status < 300 and not path.startswith(("POST", "/admin", "/no-such")):
+                kinds.setdefault(kind_of(path), path)
+        for path in [*kinds.values(), "/no-such-page", "/admin/login"]:
+            response = welsh.get(base + path)
+            pages[f"cy {path}"] = (response.status_code, response.text)
+        sent = welsh.post(base + "/register", data={"csrf_token": form_token(welsh, base, "/register")})
+        pages["cy POST /register (empty)"] = (sent.status_code, sent.text)
     # Styles every page links to, checked as CSS.
     sheets: set[str] = set()
     for status, text in pages.values():

@@ -15,6 +15,7 @@ from hub import __version__
 from hub.config import HubConfig, load_config
 from hub.people import CONSENTS, DEFAULT_CONSENT
 from hub.rules import load_rules
+from hub.storage.database import redacted
 from hub.store import NotFound, Person, Store
 from turnout import logs
 
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config).with_options(db=args.db, rules=getattr(args, "rules", None),
                                                        broker_dir=args.broker_dir)
         logs.setup(getattr(logging, config.log_level.upper(), logging.INFO))
+        if getattr(args, "own_databases", False):  # migrate-db opens the two it is given
+            return args.run(None, config, args) or 0
         store = Store(config.db_path, rules=load_rules(config.rules or None))
         return args.run(store, config, args) or 0
     except (ValueError, NotFound, LookupError, OSError) as exc:
@@ -43,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="turnout-hub", description="The Turnout hub.")
-    p.add_argument("--db", help="SQLite database file (default: your user data directory)")
+    p.add_argument("--db", help="a SQLite database file (default: your user data directory), or a"
+                   " PostgreSQL URL: postgresql://USER@HOST/DATABASE")
     p.add_argument("--config", help="hub.toml settings file")
     p.add_argument("--rules", help="rules TOML: clubs, and the roles a new hub starts with (give the"
                    " same one to every command, or set it in hub.toml)")
@@ -149,6 +153,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--base-topic")
     serve.add_argument("--client-id", help="MQTT client id (keep it fixed: it names the session)")
     serve.set_defaults(run=serve_hub)
+
+    migrate = sub.add_parser("migrate-db", help="move this hub's data to another database (SQLite to"
+                             " PostgreSQL, or back); prints the rows copied per table")
+    migrate.add_argument("--from", dest="source", required=True, metavar="DB",
+                         help="the database to copy: sqlite:PATH, a path, or postgresql://…")
+    migrate.add_argument("--to", dest="target", required=True, metavar="DB",
+                         help="the database to fill: postgresql://… (or sqlite:PATH)")
+    migrate.add_argument("--replace", action="store_true",
+                         help="empty the target first if it already holds a hub's data")
+    migrate.set_defaults(run=migrate_db, own_databases=True)
 
     sub.add_parser("recompute", help="rebuild all points and milestones from the stored scans") \
         .set_defaults(run=recompute)
@@ -416,6 +430,33 @@ def quarantine_reassign(store: Store, config: HubConfig, args) -> None:
     print(f"Scan {ack.id} now counts at {args.event} ({ack.status}).")
 
 
+def migrate_db(store: None, config: HubConfig, args) -> int:
+    from hub.storage.transfer import copy_hub
+
+    if args.source == args.target:
+        raise ValueError("--from and --to name the same database")
+    from pathlib import Path
+
+    from hub.storage.database import is_postgres
+
+    if not is_postgres(args.source) and not Path(args.source.removeprefix("sqlite:")).is_file():
+        raise ValueError(f"no hub database at {args.source}")
+    rules = load_rules(config.rules or None)
+    source, target = Store(args.source, rules=rules), None
+    try:
+        target = Store(args.target, rules=rules)
+        copied = copy_hub(source.db, target.db, replace=args.replace)
+    finally:
+        source.close()
+        if target is not None:
+            target.close()
+    width = max(map(len, copied))
+    for table, rows in copied.items():
+        print(f"{table:<{width}}  {rows:>9}")
+    print(f"Copied {sum(copied.values())} rows in {len(copied)} tables to {redacted(args.target)}.")
+    return 0
+
+
 def recompute(store: Store, config: HubConfig, args) -> None:
     count = store.recompute()
     print(f"Rescored {count} badges from {store.count_scans()} stored scans.")
@@ -513,7 +554,7 @@ def serve_hub(store: Store, config: HubConfig, args) -> int:
     watch = HubWatch(ServiceManager.from_environment(), ingest, started=lambda: server.started,
                      web_check=lambda: web_problem(host, port), status=hub_status(ingest, url),
                      other_checks=(emails.problem,)).start()
-    log.info("turnout-hub %s: database %s, web and API on %s", __version__, config.db_path, url)
+    log.info("turnout-hub %s: database %s, web and API on %s", __version__, redacted(config.db_path), url)
     # uvicorn raises SIGTERM again once it has shut down; with the default handler that kills
     # the process before ingest says goodbye. Ours lets the cleanup below run.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)

@@ -1,7 +1,7 @@
 """The hub's settings: one dataclass, loaded from TOML, with defaults that suit a single Pi.
 
     # hub.toml
-    db = "/var/lib/turnout/hub.sqlite"
+    db = "/var/lib/turnout/hub.sqlite"   # or "postgresql://turnout@db-host/turnout"
     broker = "mqtt://127.0.0.1:1883"
     http = "0.0.0.0:8080"
     rules = "/etc/turnout/rules.toml"
@@ -29,6 +29,15 @@ from platformdirs import user_data_dir
 from turnout.protocol import DEFAULT_BASE_TOPIC
 
 
+def data_directory(database: str | Path) -> Path:
+    """Where the hub keeps its files besides the database (the badges' signing keys, the
+    Maildir): the SQLite file's directory, or the user data directory beside PostgreSQL."""
+    text = str(database)
+    if text.startswith(("postgres://", "postgresql://")):
+        return Path(user_data_dir("turnout", appauthor=False))
+    return Path(text.removeprefix("sqlite:")).resolve().parent
+
+
 def default_db_path() -> Path:
     return Path(user_data_dir("turnout", appauthor=False)) / "hub.sqlite"
 
@@ -53,7 +62,7 @@ class EmailSettings:
 
 @dataclass(frozen=True)
 class HubConfig:
-    db: str = ""  # empty: TURNOUT_HUB_DB, else the user's data directory
+    db: str = ""  # a SQLite path or a postgresql:// URL; empty: TURNOUT_HUB_DB, else the user's data directory
     broker: str = "mqtt://127.0.0.1:1883"
     http: str = "127.0.0.1:8080"
     base_topic: str = DEFAULT_BASE_TOPIC

@@ -104,9 +104,9 @@ class EmailWorker:
             message_id = f"<results.{secrets.token_hex(12)}@{self._domain()}>"
             note = self.note(event, person, roles)
             message = results_message(note, self.settings.sender, person.email, message_id)
-            # CRLF line ends, as SMTP sends them (smtplib passes bytes through untouched)
-            emails.append(QueuedEmail(person.badge, person.email, message.as_bytes(policy=SMTP),
-                                      message_id))
+            # 7-bit text with CRLF line ends, as SMTP sends it (smtplib passes bytes untouched)
+            text = message.as_bytes(policy=SMTP.clone(cte_type="7bit")).decode("ascii")
+            emails.append(QueuedEmail(person.badge, person.email, text, message_id))
         count = self.store.queue_emails(event.id, emails)
         log.info("event %s: %d results emails queued", event.id, count)
         return count

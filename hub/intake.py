@@ -80,6 +80,7 @@ class _BatchView:
 
     def __init__(self, store: Store, rules: Rules, scans: list[Scan]):
         badges = {scan.badge for scan in scans}
+        store.lock_badges(badges)  # another worker scoring one of these badges waits, or we do
         self.store, self.rules = store, rules
         self.tallies = store.badge_tallies(badges)
         self.people = store.people_by_badge(badges)
@@ -179,9 +180,10 @@ class Intake:
         self._seen_kiosks, self._details = {}, []
         self._events.forget()
         with self.store.transaction():
-            for kiosk in {self._kiosk_of(m.topic) for m in messages} - {None}:
+            for kiosk in sorted({self._kiosk_of(m.topic) for m in messages} - {None}):
                 self.store.note_kiosk(kiosk)  # before any refusal is counted against it
-            if guarded:
+            if guarded:  # every badge locked up front, in order, as an unguarded batch does
+                self.store.lock_badges(self._badges_in(messages))
                 answers = [self._one(m) for m in messages]
             else:
                 arrivals = [self._arrival(m) for m in messages]
@@ -191,6 +193,17 @@ class Intake:
             for kiosk, seen_at in self._seen_kiosks.items():  # once per kiosk, not per scan
                 self.store.kiosk_seen(kiosk, seen_at)
         return answers
+
+    def _badges_in(self, messages: list[Message]) -> set[str]:
+        badges = set()
+        for message in messages:
+            try:
+                read = self._arrival(message).read
+            except Exception:  # noqa: BLE001 - _one quarantines it with the reason
+                continue
+            if isinstance(read, Scan):
+                badges.add(read.badge)
+        return badges
 
     def _view(self, reads: list[Scan | Refusal]) -> _BatchView:
         return _BatchView(self.store, self._rules, [r for r in reads if isinstance(r, Scan)])

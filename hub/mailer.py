@@ -84,4 +84,6 @@ def mailer_for(settings: EmailSettings, database_path: str | Path):
     """The SMTP server the settings name, else the Maildir ("mail" beside the database)."""
     if settings.smtp:
         return SMTPMailer(settings)
-    return MaildirMailer(settings.maildir or Path(database_path).resolve().parent / "mail")
+    from hub.config import data_directory
+
+    return MaildirMailer(settings.maildir or data_directory(database_path) / "mail")

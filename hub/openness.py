@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from turnout.i18n import N_
+
 
 @dataclass(frozen=True)
 class Step:
@@ -20,16 +22,16 @@ class Step:
 
 
 STEPS = (
-    Step("agenda", 1, "Published",
-         "The agenda, notes and invitation were published where anyone can find them."),
-    Step("hashtag", 2, "Open to reporting",
-         "A hashtag and background papers were shared, and others were welcome to report on it."),
-    Step("live", 3, "Live",
-         "There was live reporting or streaming during the event."),
-    Step("remote", 4, "Open to people outside the room",
-         "People who were not in the room could take part."),
-    Step("ongoing", 5, "A conversation between events",
-         "The conversation carries on between events, in a permanent place anyone can join."),
+    Step("agenda", 1, N_("Published"),
+         N_("The agenda, notes and invitation were published where anyone can find them.")),
+    Step("hashtag", 2, N_("Open to reporting"),
+         N_("A hashtag and background papers were shared, and others were welcome to report on it.")),
+    Step("live", 3, N_("Live"),
+         N_("There was live reporting or streaming during the event.")),
+    Step("remote", 4, N_("Open to people outside the room"),
+         N_("People who were not in the room could take part.")),
+    Step("ongoing", 5, N_("A conversation between events"),
+         N_("The conversation carries on between events, in a permanent place anyone can join.")),
 )
 TICKS = tuple(step.tick for step in STEPS)
 MAX_STARS = len(STEPS)

@@ -25,16 +25,21 @@ from typing import Any
 
 from hub.openness import stars
 from hub.people import HIDDEN, public_name
+from hub.storage.database import Dialect
 from hub.store import Event, RollEntry, Store
 
 log = logging.getLogger("turnout.hub.reports")
 
 COUNTED = "annuls IS NULL AND annulled = 0"
-# Every event field in one string: cheap for hundreds of events, and it changes with any edit.
-EVENTS_KEY = ("SELECT COUNT(*), GROUP_CONCAT(id || '|' || date || '|' || name || '|'"
-              " || COALESCE(series, '') || '|' || COALESCE(venue, '') || '|' || COALESCE(after_venue, '')"
-              " || '|' || COALESCE(hashtag, '') || '|' || COALESCE(notes_url, '') || '|'"
-              " || COALESCE(cost_pence, '') || '|' || openness, '/') FROM events")
+
+
+def events_key(dialect: Dialect) -> str:
+    """Every event field in one string: cheap for hundreds of events, and it changes with any edit."""
+    fields = ("id || '|' || date || '|' || name || '|' || COALESCE(series, '') || '|'"
+              " || COALESCE(venue, '') || '|' || COALESCE(after_venue, '') || '|'"
+              " || COALESCE(hashtag, '') || '|' || COALESCE(notes_url, '') || '|'"
+              " || COALESCE(CAST(cost_pence AS TEXT), '') || '|' || openness")
+    return f"SELECT COUNT(*), {dialect.group_concat(fields, '/')} FROM events"
 
 REPORTS_SCHEMA = """
 CREATE INDEX IF NOT EXISTS scans_counted ON scans (event, badge, role)
@@ -96,6 +101,7 @@ class Reports:
     def __init__(self, store: Store, min_interval: float = 10.0, background: bool = True):
         self.store = store
         self.db = store.db
+        self._events_key = events_key(self.db.dialect)
         self.min_interval = min_interval
         self.background = background
         self._snapshot: Snapshot | None = None
@@ -111,10 +117,11 @@ class Reports:
     def fingerprint(self) -> tuple:
         """Cheap facts that change whenever anything the aggregates use changes."""
         q = self.db.execute
-        return (q("SELECT MAX(rowid) FROM scans").fetchone()[0],
+        newest = self.db.dialect.newest_row
+        return (q(f"SELECT {newest} FROM scans").fetchone()[0],
                 tuple(q("SELECT COUNT(*), MAX(updated_at) FROM standings").fetchone()),
-                tuple(q("SELECT COUNT(*), MAX(rowid) FROM people").fetchone()),
-                tuple(q(EVENTS_KEY).fetchone()))
+                tuple(q(f"SELECT COUNT(*), {newest} FROM people").fetchone()),
+                tuple(q(self._events_key).fetchone()))
 
     def snapshot(self) -> Snapshot:
         current = self._snapshot
@@ -179,7 +186,7 @@ class Reports:
         for event, people, helping in q(
                 f"SELECT event, COUNT(*), SUM(helped) FROM (SELECT event, badge,"
                 f" MAX(CASE WHEN role <> ? THEN 1 ELSE 0 END) AS helped FROM scans WHERE {COUNTED}"
-                " GROUP BY event, badge) GROUP BY event", (attend,)):
+                " GROUP BY event, badge) AS per_badge GROUP BY event", (attend,)):
             if event in known:
                 present[event], volunteers[event] = people, helping or 0
         first_seen, visits = {}, Counter()
@@ -209,7 +216,7 @@ class Reports:
         return self._events_now()[2]
 
     def _events_now(self) -> tuple[tuple, list[Event], dict[str, Event]]:
-        key = tuple(self.db.execute(EVENTS_KEY).fetchone())
+        key = tuple(self.db.execute(self._events_key).fetchone())
         cached = self._events
         if cached is None or cached[0] != key:
             events = self.store.events()
@@ -249,10 +256,11 @@ class Reports:
         snap = self.snapshot()
         roll = []
         for badge, roles, name, consent, claimed in self.db.execute(
-                "SELECT s.badge, GROUP_CONCAT(DISTINCT s.role), p.name, p.consent, p.claimed"
+                f"SELECT s.badge, {self.db.dialect.group_concat('s.role', ',', distinct=True)},"
+                " p.name, p.consent, p.claimed"
                 " FROM scans s LEFT JOIN people p ON p.badge = s.badge"
                 f" WHERE s.event = ? AND s.{COUNTED.replace(' AND ', ' AND s.')}"
-                " GROUP BY s.badge", (event_id,)):
+                " GROUP BY s.badge, p.name, p.consent, p.claimed", (event_id,)):
             first = snap.first_seen.get(badge)
             roll.append(RollEntry(badge, public_name(name, consent) if claimed else None,
                                   tuple(sorted(roles.split(","))), first is None or first[1] == event_id))
@@ -309,8 +317,8 @@ class Reports:
             params.append(series)
         attend = rules.attend_role
         sql = (
-            "SELECT c.badge, COUNT(DISTINCT c.event) * ? + TOTAL(CASE WHEN c.role <> ? THEN"
-            " COALESCE(r.points, 0) ELSE 0 END), COUNT(DISTINCT c.event),"
+            "SELECT c.badge, COUNT(DISTINCT c.event) * ? + COALESCE(SUM(CASE WHEN c.role <> ? THEN"
+            " COALESCE(r.points, 0) ELSE 0 END), 0), COUNT(DISTINCT c.event),"
             " COUNT(DISTINCT CASE WHEN c.role <> ? THEN c.event END)"
             " FROM (SELECT DISTINCT s.event, s.badge, s.role FROM scans s"
             " JOIN events e ON e.id = s.event WHERE " + " AND ".join(where) + ") c"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from turnout.codes import is_role_name
+from turnout.i18n import ATTEND_CLUB, JUNIOR_CLUB, VOLUNTEER_CLUB
 
 ATTEND = "attend"
 VOLUNTEER = "volunteer"
@@ -57,9 +58,9 @@ class Rules:
 @lru_cache(maxsize=64)  # asked once per scan scored: build each club list once
 def _clubs(attend: tuple[int, ...], junior: tuple[int, ...],
            volunteer: tuple[int, ...]) -> tuple[Milestone, ...]:
-    clubs = [Milestone(f"{n} club", ATTEND, n) for n in attend]
-    clubs += [Milestone(f"junior {n} club", ATTEND, n, juniors_only=True) for n in junior]
-    clubs += [Milestone(f"volunteer {n} club", VOLUNTEER, n) for n in volunteer]
+    clubs = [Milestone(ATTEND_CLUB.format(n=n), ATTEND, n) for n in attend]
+    clubs += [Milestone(JUNIOR_CLUB.format(n=n), ATTEND, n, juniors_only=True) for n in junior]
+    clubs += [Milestone(VOLUNTEER_CLUB.format(n=n), VOLUNTEER, n) for n in volunteer]
     return tuple(sorted(clubs, key=lambda m: (m.kind, m.target, m.name)))
 
 

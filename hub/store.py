@@ -1,6 +1,6 @@
 """The hub's database: one ``Store`` made of a small store per table group (``hub/storage/``).
 
-    storage/database.py    the connection abstraction (SQLite; PostgreSQL joins in step 6)
+    storage/database.py    the connection abstraction (engines/: SQLite, PostgreSQL)
     storage/schema.py      every table, and the migrations, in one place
     storage/people.py      people and badges         storage/events.py     events and results rolls
     storage/kiosks.py      kiosks and their configs  storage/scans.py      scans as kiosks sent them
@@ -22,8 +22,8 @@ from pathlib import Path
 
 from hub.rules import Rules, default_rules
 from hub.storage.base import NotFound, utc_now
-from hub.storage.database import SQLiteDatabase, open_database
 from hub.storage.credentials import CredentialsStore, IssuedCredential
+from hub.storage.database import Database, open_database
 from hub.storage.emails import EmailsStore, EmailSummary, OutboxEmail, QueuedEmail
 from hub.storage.events import Event, EventReport, EventsStore, RollEntry
 from hub.storage.kiosks import Kiosk, KiosksStore
@@ -40,8 +40,9 @@ from hub.storage.standings import StandingsStore
 
 __all__ = [
     "ERASED_PREFIX", "MAX_QUARANTINE_PAYLOAD", "OUTCOME_KINDS", "RECIPIENT_CHOICES", "SCHEMA_VERSION",
-    "EmailSummary", "Event", "EventReport", "IssuedCredential", "Kiosk", "OutboxEmail", "QueuedEmail", "NewScan", "NotFound", "Outcome", "Person", "PrivacyRequest",
-    "Quarantined", "RollEntry", "SQLiteDatabase", "Store", "StoredScan", "Tally", "open_database",
+    "EmailSummary", "Event", "EventReport", "IssuedCredential", "Kiosk", "NewScan", "NotFound",
+    "OutboxEmail", "Outcome", "Person", "PrivacyRequest", "QueuedEmail", "Quarantined", "RollEntry",
+    "Database", "Store", "StoredScan", "Tally", "open_database",
     "utc_now",
 ]
 

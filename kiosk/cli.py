@@ -167,7 +167,7 @@ def _run_once(settings: Settings, stdin, stdout, stopping: threading.Event, daem
                            event_name=(saved.event_name if saved else None) or settings.event_name,
                            roles=roles, labels=settings.label, next_seq=start.next_seq,
                            seen=start.seen, store_reset=store.reset_from is not None,
-                           link_tls=configured.tls,
+                           link_tls=configured.tls, words=settings.words(),
                            setup=SetupMode(clock().mono, event_configured=bool(event)))
 
     def make_link(url: BrokerURL) -> KioskLink:

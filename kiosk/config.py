@@ -4,6 +4,7 @@ with command-line flags on top. Defaults match the wiring in hardware.md."""
 from __future__ import annotations
 
 import base64
+import gettext
 import re
 import ssl
 import tomllib
@@ -13,11 +14,13 @@ from typing import Any, Callable, NamedTuple
 
 from turnout.broker_url import BrokerURL, broker_for_card
 from turnout.codes import LoginCard
+from turnout.i18n import LANGUAGES, N_, translations
 
 DEFAULT_CONFIG_PATH = Path("/etc/turnout/kiosk.toml")
 DEFAULT_ROLES = ("attend", "pitch", "cake", "tidy", "organise")
 DEFAULT_ROLE_LABELS = {
-    "attend": "Attend", "pitch": "Pitch", "cake": "Cake", "tidy": "Tidy", "organise": "Organise",
+    "attend": N_("Attend"), "pitch": N_("Pitch"), "cake": N_("Cake"), "tidy": N_("Tidy"),
+    "organise": N_("Organise"),
 }
 # BCM GPIO numbers, as wired in hardware.md.
 DEFAULT_BUTTON_PINS = {"pitch": 5, "cake": 6, "tidy": 13, "organise": 19}
@@ -52,11 +55,19 @@ class Settings:
     role_labels: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ROLE_LABELS))
     button_pins: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_BUTTON_PINS))
     led_pins: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_LED_PINS))
+    language: str = "en"  # what the screen says: en (English) | cy (Cymraeg, Welsh)
     sim: bool = False
     from_flags: frozenset[str] = frozenset()  # settings given on the command line
 
     def label(self, role: str) -> str:
-        return self.role_labels.get(role) or role.replace("_", " ").capitalize()
+        """The role's name on the screen: role_labels' (in the kiosk's language when it is one
+        of the defaults), else the role name itself."""
+        label = self.role_labels.get(role) or role.replace("_", " ").capitalize()
+        return self.words().gettext(label) if label == DEFAULT_ROLE_LABELS.get(role) else label
+
+    def words(self) -> gettext.NullTranslations:
+        """The kiosk catalogue in ``language`` (the standard library's gettext, no Babel)."""
+        return translations("kiosk", self.language)
 
     @property
     def db_path(self) -> Path:
@@ -112,7 +123,7 @@ _KINDS = {
     "broker_username": _TEXT, "broker_password": _TEXT, "broker_ca": _TEXT, "base_topic": _TEXT, "scanner": _TEXT,
     "display": _TEXT, "buzzer": _TEXT, "i2c_port": _NUMBER, "i2c_address": _NUMBER,
     "buzzer_pin": _NUMBER, "roles": _TEXTS, "role_labels": _LABELS, "button_pins": _PINS,
-    "led_pins": _PINS,
+    "led_pins": _PINS, "language": _TEXT,
 }
 
 
@@ -173,6 +184,8 @@ def _checked(values: dict[str, Any]) -> Settings:
         raise ConfigError(f"bad role name(s): {bad}")
     if settings.display not in ("ssd1306", "sh1106", "none"):
         raise ConfigError(f"display {settings.display!r}: use ssd1306, sh1106 or none")
+    if settings.language not in LANGUAGES:
+        raise ConfigError(f"language {settings.language!r}: use {' or '.join(LANGUAGES)}")
     if settings.buzzer not in ("passive", "active", "none"):
         raise ConfigError(f"buzzer {settings.buzzer!r}: use passive, active or none")
     return settings

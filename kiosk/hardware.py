@@ -61,13 +61,14 @@ def build_parts(settings: Settings, on_press: Callable[[str], None],
 def _display(settings: Settings, out: TextIO, closers: list) -> Callable:
     if settings.sim:
         from kiosk.display.device import SimDisplay
-        display = SimDisplay(Path(settings.data_dir) / "screen.png", stream=out)
+        display = SimDisplay(Path(settings.data_dir) / "screen.png", stream=out, words=settings.words())
     elif settings.display == "none":
         return lambda screen: None
     else:
         from kiosk.display.device import Display, make_device
         try:
-            display = Display(make_device(settings.display, settings.i2c_port, settings.i2c_address))
+            display = Display(make_device(settings.display, settings.i2c_port, settings.i2c_address),
+                              words=settings.words())
         except Exception as exc:
             log.warning("no %s display on I2C %d at 0x%02X (%s); running without a screen",
                         settings.display, settings.i2c_port, settings.i2c_address, exc)

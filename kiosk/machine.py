@@ -7,6 +7,7 @@ always ``Store`` first: the daemon commits it before it plays the tone that foll
 
 from __future__ import annotations
 
+import gettext
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -15,8 +16,9 @@ from typing import Callable, NamedTuple
 from kiosk import screens
 from kiosk.buzzer.tunes import Tone
 from kiosk.setup_mode import SetupMode
-from kiosk.wifi import WifiCardError, WifiCredentials, WifiResult, joining_message, parse_wifi
+from kiosk.wifi import WifiCardError, WifiCredentials, WifiResult, parse_wifi
 from turnout import codes
+from turnout.i18n import N_, milestone_name
 from turnout.protocol import Ack, AckStatus, KioskConfig, Scan, StorageState
 
 ARM_SECONDS = 15.0  # a pressed role button waits this long for a badge
@@ -24,9 +26,9 @@ DEBOUNCE_SECONDS = 3.0  # scanners double-read: the same code within this is one
 UNDO_SECONDS = 60.0
 ACK_WAIT_SECONDS = 1.0  # the hub's answer shows only if it comes this fast
 RESULT_SECONDS = 4.0  # how long a result stays on screen before the idle screen
-STORAGE_PROBLEM = screens.Problem("Storage error", "tell an organiser")
+STORAGE_PROBLEM = screens.Problem(N_("Storage error"), N_("tell an organiser"))
 # What the idle screen says about the store until it is put right.
-STORAGE_WARNINGS = {StorageState.ERROR: "Storage error", StorageState.RESET: "Storage was reset"}
+STORAGE_WARNINGS = {StorageState.ERROR: N_("Storage error"), StorageState.RESET: N_("Storage was reset")}
 
 
 # --- What happened (events in) -------------------------------------------------------------
@@ -209,6 +211,8 @@ class KioskMachine:
     store_reset: bool = False  # kiosk.db was unreadable at start: moved aside, started afresh
     link_tls: bool = False  # the broker link is encrypted: no card may turn that off
     storage_failing: bool = False
+    # The kiosk's language (settings' ``language``): every word the machine puts on a screen.
+    words: gettext.NullTranslations = field(default_factory=gettext.NullTranslations)
 
     armed: _Armed | None = None
     last_code: tuple[str, float] | None = None
@@ -240,15 +244,17 @@ class KioskMachine:
                 return self._enter_setup(now)
             case WifiJoined(result):
                 if not result.joined:  # a problem screen: its smaller detail has room for nmcli's reason
-                    return self._problem("Wi-fi", result.message, now)
-                return [Play(Tone.OK), self._result(screens.Notice("Wi-fi", result.message), now)]
+                    return self._problem(self._("Wi-fi"), self._("Could not join {ssid}: {reason}").format(
+                        ssid=result.ssid, reason=self._(result.reason)), now)
+                joined = self._("Joined {ssid}").format(ssid=result.ssid)
+                return [Play(Tone.OK), self._result(screens.Notice(self._("Wi-fi"), joined), now)]
             case StoreFailed(scan):
                 return self._store_failed(scan, now)
             case StorageFailed():
                 if self.storage_failing:
                     return []  # said once (tone and screen); the idle screen keeps saying it
                 self.storage_failing = True
-                return self._problem(STORAGE_PROBLEM.title, STORAGE_PROBLEM.detail, now)
+                return self._problem(self._(STORAGE_PROBLEM.title), self._(STORAGE_PROBLEM.detail), now)
             case StorageWorks():
                 self.storage_failing = False
                 return self._refresh_idle(now)
@@ -273,20 +279,20 @@ class KioskMachine:
                 return self._badge(code, now)
             case codes.RoleCard(role):
                 if role not in self.roles:
-                    return self._problem("Unknown role", f"{role} is not set up here", now)
+                    return self._problem(self._("Unknown role"), self._("{role} is not set up here").format(role=role), now)
                 return self._arm_or_cancel(role, now)
             case codes.UndoCard():
                 return self._undo(now)
             case codes.SetupCard() | codes.WifiCard() | codes.LoginCard() as card:
                 verdict = self.setup.accepts(card, now.mono)
                 if not verdict.accepted:
-                    return self._problem("Set-up card", verdict.message or "not now", now)
+                    return self._problem(self._("Set-up card"), self._(verdict.message or N_("not now")), now)
                 self.setup.touch(now.mono)
                 return self._setup_card(card, now)
             case codes.Misread():
-                return self._problem("Try again", "badge misread", now)
+                return self._problem(self._("Try again"), self._("badge misread"), now)
             case codes.Foreign(_, reason):
-                return self._problem("Not a Turnout badge", reason, now)
+                return self._problem(self._("Not a Turnout badge"), self._(reason), now)
         return []
 
     def _badge(self, badge: str, now: Now) -> list[Action]:
@@ -312,7 +318,7 @@ class KioskMachine:
     def _undo(self, now: Now) -> list[Action]:
         last = self.last_scan
         if last is None or now.mono - last.at > UNDO_SECONDS:
-            return self._problem("Nothing to undo", "undo works for 60 s", now)
+            return self._problem(self._("Nothing to undo"), self._("undo works for 60 s"), now)
         key = (last.scan.event, last.scan.badge, last.scan.role)
         annulment = self._new_scan(last.scan.badge, last.scan.role, now, annuls=last.scan.id)
         self._remember_before(annulment, key)
@@ -321,7 +327,7 @@ class KioskMachine:
         self.awaiting = None
         self.queued += 1
         return [Store(annulment), Play(Tone.OK),
-                self._result(screens.Notice("Undone", f"{last.scan.badge} {self.labels(last.scan.role)}"), now),
+                self._result(screens.Notice(self._("Undone"), f"{last.scan.badge} {self.labels(last.scan.role)}"), now),
                 Send(annulment.id)]
 
     def _remember_before(self, scan: Scan, key: tuple[str | None, str, str]) -> None:
@@ -344,7 +350,7 @@ class KioskMachine:
         self.storage_failing = True
         # Still armed: its LED back on (the daemon stopped before putting it out).
         light: list[Action] = [Light(self.armed.role)] if self.armed else []
-        return light + self._problem(STORAGE_PROBLEM.title, STORAGE_PROBLEM.detail, now)
+        return light + self._problem(self._(STORAGE_PROBLEM.title), self._(STORAGE_PROBLEM.detail), now)
 
     def _new_scan(self, badge: str, role: str, now: Now, annuls: str | None = None) -> Scan:
         seq, self.next_seq = self.next_seq, self.next_seq + 1
@@ -371,9 +377,9 @@ class KioskMachine:
     def _attend(self, now: Now) -> list[Action]:
         """Attending needs no role: the attend card cancels an armed one, or says so."""
         if self.armed is None:
-            return [Play(Tone.ARMED), self._result(screens.Notice("Attend", "Just scan your badge"), now)]
+            return [Play(Tone.ARMED), self._result(screens.Notice(self.labels("attend"), self._("Just scan your badge")), now)]
         label, self.armed = self.labels(self.armed.role), None
-        return [Light(None), Play(Tone.ARMED), self._result(screens.Notice("Attend", f"{label} cancelled"), now)]
+        return [Light(None), Play(Tone.ARMED), self._result(screens.Notice(self.labels("attend"), self._("{role} cancelled").format(role=label)), now)]
 
     # -- set-up mode --
 
@@ -381,7 +387,7 @@ class KioskMachine:
         self.setup.enter(now.mono)
         self.armed = None  # set-up mode starts with no role armed
         return [Light(None), Play(Tone.ARMED),
-                self._result(screens.Notice("Set-up mode", "Show a set-up or wi-fi card"), now)]
+                self._result(screens.Notice(self._("Set-up mode"), self._("Show a set-up or wi-fi card")), now)]
 
     def _setup_card(self, card: codes.SetupCard | codes.WifiCard | codes.LoginCard, now: Now) -> list[Action]:
         if isinstance(card, codes.LoginCard):
@@ -389,27 +395,28 @@ class KioskMachine:
         if isinstance(card, codes.SetupCard):
             self.event, self.event_name = card.event, None
             self.setup.configured()
-            detail = card.event + (f" via {card.hub}" if card.hub else "")
+            detail = self._("{event} via {hub}").format(event=card.event, hub=card.hub) if card.hub else card.event
             return [SaveSetup(card.event, card.hub), Play(Tone.OK),
-                    self._result(screens.Notice("Event set", detail), now)]
+                    self._result(screens.Notice(self._("Event set"), detail), now)]
         try:
             credentials = parse_wifi(card.text)
         except WifiCardError as exc:
-            return self._problem("Wi-fi card", str(exc), now)
+            return self._problem(self._("Wi-fi card"), self._(exc.template).format(**exc.fields), now)
+        joining = self._("Joining {ssid}…").format(ssid=credentials.ssid)
         return [JoinWifi(credentials), Play(Tone.OK),
-                self._result(screens.Notice(joining_message(credentials), "This can take a minute"), now)]
+                self._result(screens.Notice(joining, self._("This can take a minute")), now)]
 
     def _login_card(self, card: codes.LoginCard, now: Now) -> list[Action]:
         """Rules: a login card never weakens the link (a kiosk on TLS stays on TLS), and never
         strands scans: those waiting were made under this kiosk's id, which the hub checks
         against the login they arrive under."""
         if self.link_tls and not card.broker.startswith("mqtts://"):
-            return self._problem("Login card", "would turn encryption off", now)
+            return self._problem(self._("Login card"), self._("would turn encryption off"), now)
         if self.queued and card.kiosk_id != self.kiosk_id:
-            return self._problem("Login card", f"sync first: {self.queued} waiting", now)
+            return self._problem(self._("Login card"), self._("sync first: {queued} waiting").format(queued=self.queued), now)
         host = card.broker.split("://", 1)[1]
         return [SaveLogin(card), Play(Tone.OK),
-                self._result(screens.Notice(f"Kiosk {card.kiosk_id}", f"Joining {host}"), now)]
+                self._result(screens.Notice(self._("Kiosk {kiosk}").format(kiosk=card.kiosk_id), self._("Joining {ssid}").format(ssid=host)), now)]
 
     # -- the hub's answers and the link --
 
@@ -420,15 +427,16 @@ class KioskMachine:
         self.awaiting = None
         person = ack.person
         if ack.status is AckStatus.REJECTED:
-            return [Play(Tone.ERROR), self._result(screens.Problem("Not counted", ack.reason or "hub refused it"), now)]
+            return [Play(Tone.ERROR), self._result(screens.Problem(self._("Not counted"), self._(ack.reason or N_("hub refused it"))), now)]
         if ack.status is AckStatus.DUPLICATE:
             return [self._result(screens.AlreadyCheckedIn(person.name if person else None, label), now)]
         if person is None:
             return []
-        progress = person.next_milestone.phrase() if person.next_milestone else None
+        progress = self._progress(person.next_milestone) if person.next_milestone else None
         actions: list[Action] = [Play(Tone.MILESTONE)] if ack.milestone else []
+        milestone = milestone_name(ack.milestone, self._) if ack.milestone else None
         actions.append(self._result(screens.Welcome(person.name, person.points, person.events,
-                                                    progress, ack.milestone, label), now))
+                                                    progress, milestone, label), now))
         return actions
 
     def _config(self, config: KioskConfig, now: Now) -> list[Action]:
@@ -474,7 +482,18 @@ class KioskMachine:
     def _idle(self, now: Now) -> screens.Idle:
         clock = now.wall.astimezone().strftime("%H:%M") if now.clock_ok else "--:--"
         return screens.Idle(self.event_name or self.event or "", clock, self.online, self.queued,
-                            setup=self.setup.active(now.mono), warning=STORAGE_WARNINGS.get(self.storage, ""))
+                            setup=self.setup.active(now.mono), warning=self._(STORAGE_WARNINGS.get(self.storage, "")))
+
+    def _(self, message: str) -> str:
+        """``message`` in the kiosk's language ("" stays "": gettext would give the header)."""
+        return self.words.gettext(message) if message else ""
+
+    def _progress(self, milestone) -> str:
+        """What the welcome screen says about the next milestone; short, to fit 128 px."""
+        if milestone.kind == "volunteer":
+            return self._("Helped {done} of {target}").format(done=milestone.target - milestone.to_go,
+                                                             target=milestone.target)
+        return self._("{to_go} more to your {target}").format(to_go=milestone.to_go, target=milestone.target)
 
     def _result(self, screen: screens.Screen, now: Now) -> Show:
         self.result_until = now.mono + RESULT_SECONDS

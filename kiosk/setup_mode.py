@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from turnout.codes import Code, LoginCard, SetupCard, WifiCard, classify
+from turnout.i18n import N_
 
 SETUP_MODE_SECONDS = 5 * 60
 # How long two role buttons must be held together to enter set-up mode.
 CHORD_HOLD_SECONDS = 3.0
-NEEDS_SETUP_MODE = "Set-up cards need set-up mode"
+NEEDS_SETUP_MODE = N_("Set-up cards need set-up mode")
 
 
 @dataclass(frozen=True)

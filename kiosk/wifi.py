@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from turnout.i18n import N_
+
 log = logging.getLogger(__name__)
 
 NMCLI_TIMEOUT_SECONDS = 60
@@ -26,11 +28,11 @@ OPEN = {"", "nopass"}
 
 # nmcli's documented exit statuses, in words a volunteer can act on.
 NMCLI_EXIT_REASONS = {
-    2: "nmcli rejected the settings",
-    3: "timed out",
-    4: "wrong password or weak signal",
-    8: "NetworkManager is not running",
-    10: "network not found",
+    2: N_("nmcli rejected the settings"),
+    3: N_("timed out"),
+    4: N_("wrong password or weak signal"),
+    8: N_("NetworkManager is not running"),
+    10: N_("network not found"),
 }
 
 
@@ -42,7 +44,12 @@ _ADDED_UUID = re.compile(r"\(([0-9a-fA-F-]{36})\)")  # "Connection 'x' (<uuid>) 
 
 
 class WifiCardError(ValueError):
-    """The text is not a wi-fi QR code this kiosk can use."""
+    """The text is not a wi-fi QR code this kiosk can use: ``template`` (a message id in the
+    kiosk catalogue, so the screen can say it in the kiosk's language) filled in with ``fields``."""
+
+    def __init__(self, template: str, **fields: str) -> None:
+        super().__init__(template.format(**fields))
+        self.template, self.fields = template, fields
 
 
 @dataclass(frozen=True)
@@ -60,23 +67,24 @@ class WifiResult:
     joined: bool
     ssid: str
     message: str
+    reason: str = ""  # why it could not join, a message id the screen translates
 
 
 def parse_wifi(text: str) -> WifiCredentials:
     """The credentials in a ``WIFI:`` QR code (raises WifiCardError when it is not one)."""
     if not text.startswith("WIFI:"):
-        raise WifiCardError("Not a wi-fi card")
+        raise WifiCardError(N_("Not a wi-fi card"))
     fields: dict[str, str] = {}
     for part in _split_unescaped(text[len("WIFI:"):]):
         if not part:
             continue
         key, sep, value = part.partition(":")
         if not sep:
-            raise WifiCardError("Wi-fi card field without a value")
+            raise WifiCardError(N_("Wi-fi card field without a value"))
         fields.setdefault(key.strip().upper(), _unescape(_unquote(value)))
     ssid = fields.get("S", "")
     if not ssid:
-        raise WifiCardError("Wi-fi card has no network name")
+        raise WifiCardError(N_("Wi-fi card has no network name"))
     security = fields.get("T", "")
     password = fields.get("P") or None
     if security in OPEN:
@@ -84,11 +92,11 @@ def parse_wifi(text: str) -> WifiCredentials:
     elif security.upper() in PERSONAL:
         security = security.upper()
         if not password:
-            raise WifiCardError(f"Wi-fi card for {ssid} has no password")
+            raise WifiCardError(N_("Wi-fi card for {ssid} has no password"), ssid=ssid)
         if any(ch in password for ch in "\r\n\0"):  # a passwd-file line could not hold it
-            raise WifiCardError(f"Wi-fi card for {ssid} has a password no network uses")
+            raise WifiCardError(N_("Wi-fi card for {ssid} has a password no network uses"), ssid=ssid)
     else:
-        raise WifiCardError(f"{ssid} uses {security} wi-fi, which needs more than a password")
+        raise WifiCardError(N_("{ssid} uses {security} wi-fi, which needs more than a password"), ssid=ssid, security=security)
     hidden = fields.get("H", "").lower() == "true"
     return WifiCredentials(ssid=ssid, password=password, security=security or "nopass",
                            hidden=hidden)
@@ -135,10 +143,6 @@ def _unescape(value: str) -> str:
     return "".join(out)
 
 
-def joining_message(creds: WifiCredentials) -> str:
-    return f"Joining {creds.ssid}…"
-
-
 def nmcli_commands(creds: WifiCredentials, passwd_file: str) -> list[list[str]]:
     """The nmcli runs that join ``creds``'s network, none carrying the password: an open network
     is ``device wifi connect``; one with a password is a connection added without it, then
@@ -183,7 +187,7 @@ def join_wifi(creds: WifiCredentials, run: Callable | None = None) -> WifiResult
                 done = run(args, capture_output=True, text=True, timeout=NMCLI_TIMEOUT_SECONDS, check=False,
                            env={**os.environ, "LC_ALL": "C"})  # C: messages in the words parsed here
             except FileNotFoundError:
-                return _failed(creds, "nmcli is not installed")
+                return _failed(creds, N_("nmcli is not installed"))
             except subprocess.TimeoutExpired:
                 _forget(added, run)
                 return _failed(creds, "timed out")
@@ -209,15 +213,15 @@ def _forget(added: str | None, run: Callable) -> None:
 
 def _nmcli_failed(creds: WifiCredentials, done) -> WifiResult:
     detail = _without_password((done.stderr or done.stdout or "").strip(), creds)
-    reason = NMCLI_EXIT_REASONS.get(done.returncode, "nmcli failed")
+    reason = NMCLI_EXIT_REASONS.get(done.returncode, N_("nmcli failed"))
     log.warning("could not join wi-fi %s: %s (nmcli exit %s: %s)", creds.ssid, reason,
                 done.returncode, detail.splitlines()[-1] if detail else "no message")
-    return WifiResult(False, creds.ssid, f"Could not join {creds.ssid}: {reason}")
+    return WifiResult(False, creds.ssid, f"Could not join {creds.ssid}: {reason}", reason)
 
 
 def _failed(creds: WifiCredentials, reason: str) -> WifiResult:
     log.warning("could not join wi-fi %s: %s", creds.ssid, reason)
-    return WifiResult(False, creds.ssid, f"Could not join {creds.ssid}: {reason}")
+    return WifiResult(False, creds.ssid, f"Could not join {creds.ssid}: {reason}", reason)
 
 
 def _without_password(text: str, creds: WifiCredentials) -> str:

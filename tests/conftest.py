@@ -63,3 +63,79 @@ def _close_stores_after_each_module(_record_opened_stores):
         if store is not None:
             store.close()
     _opened_stores.clear()
+
+
+# -- the hub's database: SQLite, or PostgreSQL with --hub-db (make test-postgres) --
+
+HUB_DB_FIXTURES = {"hub_db", "hub_db_shared", "postgres"}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--hub-db", choices=("sqlite", "postgresql", "both"), default="sqlite",
+                     help="the database engine under the hub's tests (tests/postgres.py finds or"
+                          " starts a PostgreSQL); with postgresql, only tests that use a hub"
+                          " database run")
+
+
+def hub_backends(config) -> list[str]:
+    chosen = config.getoption("--hub-db")
+    return ["sqlite", "postgresql"] if chosen == "both" else [chosen]
+
+
+def pytest_generate_tests(metafunc):
+    backends = hub_backends(metafunc.config)
+    for name, scope in (("hub_db", "function"), ("hub_db_shared", "module")):
+        if name in metafunc.fixturenames and len(backends) > 1:
+            metafunc.parametrize(name, backends, indirect=True, scope=scope)
+
+
+def pytest_collection_modifyitems(config, items):
+    if hub_backends(config) != ["postgresql"]:
+        return
+    keep = [item for item in items if HUB_DB_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL database for this session (tests/postgres.py), dropped at the end."""
+    from tests.postgres import PostgresUnavailable, TestDatabases
+
+    try:
+        databases = TestDatabases()
+    except PostgresUnavailable as exc:
+        pytest.skip(f"PostgreSQL tests skipped: {exc}")
+    yield databases
+    databases.drop()
+
+
+def _hub_location(request, folder):
+    backend = getattr(request, "param", None) or hub_backends(request.config)[0]
+    if backend == "sqlite":
+        return folder / "hub.sqlite"
+    return request.getfixturevalue("postgres").url()
+
+
+def _close_stores_on(location) -> None:
+    """Close the stores a test opened on its database (each PostgreSQL store holds connections)."""
+    for ref in _opened_stores:
+        store = ref()
+        if store is not None and store.db.location == str(location):
+            store.close()
+
+
+@pytest.fixture
+def hub_db(request, tmp_path):
+    """Where a test's hub keeps its data: a SQLite file, or a PostgreSQL URL (--hub-db)."""
+    location = _hub_location(request, tmp_path)
+    yield location
+    _close_stores_on(location)
+
+
+@pytest.fixture(scope="module")
+def hub_db_shared(request, tmp_path_factory):
+    """As ``hub_db``, for a whole module's tests."""
+    location = _hub_location(request, tmp_path_factory.mktemp("hub"))
+    yield location
+    _close_stores_on(location)

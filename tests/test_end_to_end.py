@@ -21,8 +21,8 @@ def hub_cli(db, *args):
 
 
 @pytest.fixture
-def running_hub(broker, tmp_path):
-    db = tmp_path / "hub.db"
+def running_hub(hub_db, broker, tmp_path):
+    db = hub_db
     today = date.today().isoformat()  # a kiosk's scans count only from the day before its event
     event = hub_cli(db, "event", "add", "Barcamp Leeds", "--date", today, "--venue", "Leeds")
     http = free_port()

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from turnout.i18n import N_
+
 # Damm's totally anti-symmetric quasigroup of order 10: catches every single-digit error
 # and every adjacent transposition.
 _DAMM = (
@@ -162,25 +164,25 @@ Code = Badge | RoleCard | UndoCard | SetupCard | LoginCard | WifiCard | Misread 
 def classify(text: str) -> Code:
     """Say what a scanned text is. Never raises: anything unexpected is ``Foreign``."""
     if not isinstance(text, str):
-        return Foreign(repr(text)[:MAX_CODE_LENGTH], "not text")
+        return Foreign(repr(text)[:MAX_CODE_LENGTH], N_("not text"))
     if _CONTROL_CHARACTER.search(text):
-        return Foreign(_printable(text), "control characters")
+        return Foreign(_printable(text), N_("control characters"))
     text = text.strip()
     if not text:
-        return Foreign("", "empty")
+        return Foreign("", N_("empty"))
     if text.startswith(WIFI_PREFIX) or text.startswith("TURNOUT:"):
         limit = MAX_LOGIN_CARD_LENGTH if text.startswith(LOGIN_CARD_PREFIX) else MAX_CARD_LENGTH
         if len(text) > limit:
             return Foreign(text[:len(LOGIN_CARD_PREFIX)] if text.startswith(LOGIN_CARD_PREFIX)
-                           else text[:MAX_CODE_LENGTH], "too long")
+                           else text[:MAX_CODE_LENGTH], N_("too long"))
         return _classify_card(text)
     if len(text) > MAX_CODE_LENGTH:
-        return Foreign(text[:MAX_CODE_LENGTH], "too long")
+        return Foreign(text[:MAX_CODE_LENGTH], N_("too long"))
     if text[:1] == "t" and text[1:].isdigit():
         text = "T" + text[1:]  # a scanner with Caps Lock on sends a lower-case t
     if _BADGE_LIKE.match(text):
         return Badge(text) if is_badge(text) else Misread(text)
-    return Foreign(text, "some other barcode")  # shown under "Not a Turnout badge"
+    return Foreign(text, N_("some other barcode"))  # shown under "Not a Turnout badge"
 
 
 def _classify_card(text: str) -> Code:
@@ -190,18 +192,18 @@ def _classify_card(text: str) -> Code:
         return UndoCard()
     if text.startswith(ROLE_CARD_PREFIX):
         role = text[len(ROLE_CARD_PREFIX):]
-        return RoleCard(role) if is_role_name(role) else Foreign(text, "bad role name")
+        return RoleCard(role) if is_role_name(role) else Foreign(text, N_("bad role name"))
     if text.startswith(LOGIN_CARD_PREFIX):
         match = _LOGIN_CARD.match(text[len(LOGIN_CARD_PREFIX):])
         if not match:  # never echo the rest: it may hold a password
-            return Foreign(LOGIN_CARD_PREFIX + "…", "bad login card")
+            return Foreign(LOGIN_CARD_PREFIX + "…", N_("bad login card"))
         return LoginCard(match["kiosk"], match["broker"], match["username"], match["password"], match["ca"])
     if text.startswith(SETUP_CARD_PREFIX):
         match = _SETUP_CARD.match(text[len(SETUP_CARD_PREFIX):])
         if not match or not _port_in_range(match["hub"]):
-            return Foreign(text, "bad set-up card")
+            return Foreign(text, N_("bad set-up card"))
         return SetupCard(match["event"], match["hub"])
-    return Foreign(text, "unknown Turnout card")
+    return Foreign(text, N_("unknown Turnout card"))
 
 
 def _port_in_range(hub: str | None) -> bool:

@@ -23,9 +23,11 @@ class IssuerKeys:
         self._lock = threading.Lock()
 
     @classmethod
-    def beside(cls, database_path: str | Path) -> "IssuerKeys":
-        """The keys kept in the directory of the hub's database (its data directory)."""
-        return cls(Path(database_path).resolve().parent / KEY_DIR)
+    def beside(cls, database: str | Path) -> "IssuerKeys":
+        """The keys kept in the hub's data directory (the SQLite database's directory)."""
+        from hub.config import data_directory
+
+        return cls(data_directory(database) / KEY_DIR)
 
     def keys(self) -> list[OKPKey]:
         """Every key, oldest first (by the time written into each file)."""

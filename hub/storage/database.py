@@ -1,117 +1,126 @@
-"""The connection abstraction every store reads and writes through: one place that knows the
-database engine (today SQLite; ``open_database`` is where PostgreSQL joins in step 6).
+"""The connection abstraction every store reads and writes through: one ``Database`` protocol,
+with an engine per database (``hub/storage/engines/``: SQLite, PostgreSQL) behind it.
 
-Connections are per thread. A thread that has ended gives its connection back: web servers run
-handlers on pool threads that come and go, and a connection kept for each of them would hold
-file descriptors until the hub ran out (paho's ``select()`` cannot watch one above 1,024).
+The stores write plain SQL in the form both engines accept (``?`` placeholders, ``ON CONFLICT``
+upserts, ``RETURNING``); what differs between the engines is asked of the database here:
+``lock`` where SQLite relies on its single writer, and the few functions in ``Dialect``. The
+shape follows Matrix Synapse's ``synapse/storage/engines``.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 # Bound parameters per IN (...) list: well inside SQLite's and PostgreSQL's limits.
 IN_CHUNK = 500
 
+POSTGRES_SCHEMES = ("postgres://", "postgresql://")
 
-class SQLiteDatabase:
-    """One SQLite file in WAL mode, a connection per live thread, ``?`` placeholders."""
+# A row as either engine gives it: by position (``row[0]``) or by column name (``row["badge"]``).
+Row = Any
 
-    def __init__(self, path: str | Path):
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._by_thread: dict[int, tuple[threading.Thread, sqlite3.Connection]] = {}
 
-    def connection(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-            with self._lock:
-                self._close_orphans()
-                me = threading.current_thread()
-                self._by_thread[id(me)] = (me, conn)
-        return conn
+@dataclass(frozen=True)
+class Dialect:
+    """The SQL that differs between engines, as small pieces the stores put in their queries."""
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        # FULL: an acked scan must survive a power cut, not only a crash.
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        return conn
+    name: str  # "sqlite" or "postgresql"
+    autoincrement_key: str  # a column type: an integer primary key the database numbers
+    newest_row: str  # an aggregate that grows when a row is added to a table (never deleted)
 
-    def _close_orphans(self) -> None:
-        """Close the connections of threads that have ended (called with the lock held)."""
-        for key, (thread, conn) in list(self._by_thread.items()):
-            if not thread.is_alive():
-                del self._by_thread[key]
-                conn.close()
+    def group_concat(self, expression: str, separator: str, distinct: bool = False) -> str:
+        """Join the values of ``expression`` in a group with ``separator`` (in no set order)."""
+        inner = f"DISTINCT {expression}" if distinct else expression
+        if self.name == "sqlite":  # SQLite's DISTINCT form takes no separator: ',' only
+            return f"GROUP_CONCAT({inner})" if distinct else f"GROUP_CONCAT({inner}, '{separator}')"
+        return f"STRING_AGG({inner}, '{separator}')"
 
-    def open_connections(self) -> int:
-        with self._lock:
-            return len(self._by_thread)
 
-    def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
-        return self.connection().execute(sql, tuple(params))
+class Cursor(Protocol):
+    """What ``execute`` returns: rows read by position or by column name, and rows changed."""
+
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Database(Protocol):
+    """One hub database. Thread-safe; a transaction belongs to the thread that began it."""
+
+    location: str  # the path or URL it was opened with
+    dialect: Dialect
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> Cursor: ...
 
     def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> int:
         """Run ``sql`` once per row; how many rows it changed in all."""
-        return self.connection().executemany(sql, [tuple(r) for r in rows]).rowcount
 
     def script(self, sql: str) -> None:
-        self.connection().executescript(sql)
+        """Several statements without parameters (the schema)."""
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        conn = self.connection()
-        if conn.in_transaction:  # nested: the outer transaction commits
-            yield
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[None]:
+        """Everything inside commits together or not at all; nested ones join the outer one."""
 
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
+    def savepoint(self) -> AbstractContextManager[None]:
         """Undo just this part of a transaction if it fails (one bad message, not the batch)."""
-        conn = self.connection()
-        conn.execute("SAVEPOINT one_message")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK TO SAVEPOINT one_message")
-            conn.execute("RELEASE SAVEPOINT one_message")
-            raise
-        conn.execute("RELEASE SAVEPOINT one_message")
 
-    def close(self) -> None:
-        with self._lock:
-            for _, conn in self._by_thread.values():
-                conn.close()
-            self._by_thread.clear()
-        self._local = threading.local()
+    def lock(self, keys: Iterable[str], shared: bool = False) -> None:
+        """Hold these names (e.g. badges) until the transaction ends: another transaction that
+        locks one of them waits (``shared``: only for one that locks it alone). SQLite needs
+        none (one writer at a time); PostgreSQL does, so that two hub workers scoring the same
+        badge at once award each milestone once."""
+
+    def tables(self) -> list[str]:
+        """The names of the tables in the database."""
+
+    def reset_ids(self, table: str) -> None:
+        """After ids were copied in: the next row added to ``table`` gets the highest id + 1."""
+
+    def size(self) -> int:
+        """Bytes the hub's tables and indexes take on disk, now."""
+
+    def open_connections(self) -> int: ...
+
+    def close(self) -> None: ...
 
 
-def open_database(location: str | Path) -> SQLiteDatabase:
-    """A database from a path (SQLite). Step 6 adds ``postgresql://…`` here."""
+@contextmanager
+def savepoint_on(execute: Callable[[str], Any]) -> Iterator[None]:
+    """A savepoint through ``execute`` (the statements are the same in both engines)."""
+    execute("SAVEPOINT one_message")
+    try:
+        yield
+    except BaseException:
+        execute("ROLLBACK TO SAVEPOINT one_message")
+        execute("RELEASE SAVEPOINT one_message")
+        raise
+    execute("RELEASE SAVEPOINT one_message")
+
+
+def redacted(location: str | Path) -> str:
+    """A database's name fit for logs and error messages: a URL's password replaced."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", str(location))
+
+
+def is_postgres(location: str | Path) -> bool:
+    return str(location).startswith(POSTGRES_SCHEMES)
+
+
+def open_database(location: str | Path) -> Database:
+    """A database from a path or ``sqlite:PATH`` (SQLite) or a ``postgresql://…`` URL."""
     text = str(location)
-    if text.startswith(("postgres://", "postgresql://")):
-        raise NotImplementedError("PostgreSQL storage arrives in step 6; use a SQLite path")
-    return SQLiteDatabase(text)
+    if is_postgres(text):
+        from hub.storage.engines.postgres import PostgresDatabase  # psycopg only when asked for
+        return PostgresDatabase(text)
+    from hub.storage.engines.sqlite import SQLiteDatabase
+    return SQLiteDatabase(text.removeprefix("sqlite:"))
 
 
 def chunks(values: list[Any]) -> Iterator[list[Any]]:

@@ -20,11 +20,11 @@ RESULTS = "results"
 
 @dataclass(frozen=True)
 class QueuedEmail:
-    """An email to put in the outbox (``message`` is the whole RFC 5322 message)."""
+    """An email to put in the outbox (``message`` is the whole RFC 5322 message, 7-bit)."""
 
     badge: str
     address: str
-    message: bytes
+    message: str
     message_id: str
 
 
@@ -34,7 +34,7 @@ class OutboxEmail:
     event: str
     badge: str
     address: str
-    message: bytes
+    message: bytes  # as sent: CRLF line ends
     attempts: int
 
 
@@ -103,7 +103,7 @@ class EmailsStore(StoreBase):
         rows = self.db.execute(
             "SELECT id, event, badge, address, message, attempts FROM email_outbox"
             " WHERE state = 'queued' AND next_try <= ? ORDER BY next_try, id LIMIT ?", (now, limit))
-        return [OutboxEmail(r["id"], r["event"], r["badge"], r["address"], bytes(r["message"]),
+        return [OutboxEmail(r["id"], r["event"], r["badge"], r["address"], r["message"].encode("ascii"),
                             r["attempts"]) for r in rows]
 
     def next_email_due(self) -> float | None:

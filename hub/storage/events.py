@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date as Date
@@ -12,7 +11,7 @@ from typing import Any
 
 from hub.scoring import CountedScan, event_roll
 from hub.storage.base import NotFound, StoreBase, blank_none, utc_now
-from hub.storage.database import marks
+from hub.storage.database import Row, marks
 from turnout.protocol import EVENT_ID
 
 
@@ -53,7 +52,7 @@ class EventReport:
     role_counts: dict[str, int] = field(default_factory=dict)
 
 
-def _event(row: sqlite3.Row) -> Event:
+def _event(row: Row) -> Event:
     return Event(id=row["id"], name=row["name"], date=row["date"], series=row["series"],
                  venue=row["venue"], after_venue=row["after_venue"], hashtag=row["hashtag"],
                  notes_url=row["notes_url"], cost_pence=row["cost_pence"],
@@ -86,6 +85,7 @@ class EventsStore(StoreBase):
             raise ValueError(f"unknown event details: {', '.join(sorted(set(details) - allowed))}")
         openness = json.dumps(sorted(details.pop("openness", ()) or ()))
         with self.db.transaction():
+            self.db.lock(["events:ids"])
             event_id = id or self._new_event_id(date, name)
             if not EVENT_ID.fullmatch(event_id):
                 raise ValueError(f"event id {event_id!r} may use letters, digits, '.', '_', '-'")

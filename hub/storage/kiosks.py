@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from hub.storage.base import NotFound, StoreBase, utc_now
+from hub.storage.database import Row
 from turnout.protocol import KioskConfig, is_kiosk_id
 
 # Kiosks become known to the hub by sending (organisers see them, then assign them). Past this
@@ -25,7 +25,7 @@ class Kiosk:
     reported_event: str | None = None  # what the kiosk itself says it counts for
 
 
-def _kiosk(row: sqlite3.Row) -> Kiosk:
+def _kiosk(row: Row) -> Kiosk:
     return Kiosk(id=row["id"], event=row["event"], state=row["state"], version=row["version"],
                  queued=row["queued"], last_seen=row["last_seen"], created_at=row["created_at"],
                  reported_event=row["reported_event"])

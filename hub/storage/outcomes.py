@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hub.storage.base import NotFound, StoreBase, blank_none, utc_now
+from turnout.i18n import N_
 
 OUTCOME_KINDS = {
-    "project": "A project started",
-    "service": "A service changed",
-    "collaboration": "A collaboration formed",
-    "other": "Something else",
+    "project": N_("A project started"),
+    "service": N_("A service changed"),
+    "collaboration": N_("A collaboration formed"),
+    "other": N_("Something else"),
 }
 
 

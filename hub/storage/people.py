@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from hub.claims import new_claim_code
 from hub.people import CONSENTS, DEFAULT_CONSENT, first_name, less_public, public_name
 from hub.storage.base import NotFound, StoreBase, blank_none, utc_now
-from hub.storage.database import chunks, marks
+from hub.storage.database import Row, chunks, marks
 from hub.text import one_line
 from turnout.codes import badge_code, is_badge
 
@@ -41,7 +40,7 @@ class Person:
         return first_name(self.name) if self.claimed else ""
 
 
-def _person(row: sqlite3.Row) -> Person:
+def _person(row: Row) -> Person:
     return Person(badge=row["badge"], number=row["number"], name=row["name"], org=row["org"],
                   email=row["email"], junior=bool(row["junior"]), consent=row["consent"],
                   claimed=bool(row["claimed"]), created_at=row["created_at"],
@@ -87,6 +86,7 @@ class PeopleStore(StoreBase):
         _check_results_email(results_email, email)
         now = utc_now()
         with self.db.transaction():
+            self.db.lock(["people:numbers"])  # two at once must not take the same number
             number = self._next_number()
             self.db.execute(
                 "INSERT INTO people (badge, number, name, org, email, junior, consent, claimed,"
@@ -103,6 +103,7 @@ class PeopleStore(StoreBase):
         """
         now = utc_now()
         with self.db.transaction():
+            self.db.lock(["people:numbers"])
             start = self._next_number()
             codes = [badge_code(n) for n in range(start, start + count)]
             self.db.executemany(
@@ -238,6 +239,7 @@ class PeopleStore(StoreBase):
         if keep == gone:
             raise ValueError("choose two different badges")
         with self.db.transaction():
+            self.lock_badges([keep, gone])
             kept, merged = self._person_or_raise(keep), self._person_or_raise(gone)
             if not kept.claimed:
                 raise ValueError(f"badge {keep} is not claimed by anyone yet: keep the claimed badge")

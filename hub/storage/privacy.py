@@ -40,6 +40,7 @@ class PrivacyStore(StoreBase):
             badges = [badge]
             for known in badges:  # and badges merged into those, however deep
                 badges += [b for b in self.merged_from(known) if b not in badges]
+            self.lock_badges(badges)
             in_list = marks(badges)
             events = [r[0] for r in self.db.execute(
                 f"SELECT DISTINCT event FROM scans WHERE badge IN ({in_list})", badges)]
@@ -84,6 +85,7 @@ class PrivacyStore(StoreBase):
     def request_privacy(self, badge: str, kind: str = "erase", note: str | None = None) -> int:
         """Record a person's request; one open request of a kind per badge."""
         with self.db.transaction():
+            self.db.lock([f"privacy:{badge}"])
             row = self.db.execute("SELECT id FROM privacy_requests WHERE badge = ? AND kind = ?"
                                   " AND resolved_at IS NULL", (badge, kind)).fetchone()
             if row:

@@ -9,11 +9,11 @@ kiosk, then cut short, then only counted. Every refused message is counted per k
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from hub.storage.base import NotFound, StoreBase, utc_now
+from hub.storage.database import Row
 
 # The most of one payload ever kept.
 MAX_QUARANTINE_PAYLOAD = 16 * 1024
@@ -62,11 +62,16 @@ class RefusedCount:
     counted_only: int
 
 
-def _quarantined(row: sqlite3.Row) -> Quarantined:
+def _quarantined(row: Row) -> Quarantined:
     return Quarantined(id=row["id"], scan_id=row["scan_id"], kiosk=row["kiosk"], topic=row["topic"],
                        payload=row["payload"], reason=row["reason"], received_at=row["received_at"],
                        resolved_at=row["resolved_at"], resolution=row["resolution"],
                        size=row["size"], cut_short=bool(row["cut_short"]))
+
+
+def _as_text(data: bytes) -> str:
+    """Bytes as text any database keeps: bad UTF-8 and NUL (PostgreSQL refuses it) become U+FFFD."""
+    return data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 class QuarantineStore(StoreBase):
@@ -83,7 +88,7 @@ class QuarantineStore(StoreBase):
         hour = received_at[:13]
         who = kiosk if kiosk is not None and self.kiosk_known(kiosk) else UNKNOWN_KIOSK
         self._count_refused(who, hour)
-        text = payload[:MAX_QUARANTINE_PAYLOAD].decode("utf-8", errors="replace")
+        text = _as_text(payload[:MAX_QUARANTINE_PAYLOAD])
         if scan_id is not None:
             row = self.db.execute(
                 "SELECT id FROM quarantine WHERE scan_id = ? AND reason = ? AND payload = ?"
@@ -96,14 +101,14 @@ class QuarantineStore(StoreBase):
             self._count(who, hour, how)
             return None
         if how == "junk_cut":
-            text = payload[:self.quarantine_limits.cut_to].decode("utf-8", errors="replace")
+            text = _as_text(payload[:self.quarantine_limits.cut_to])
         self._count(who, hour, how)
         if self._records_known is not None:
             self._records_known = (self._records_known[0], self._records_known[1] + 1)
         return self.db.execute(
             "INSERT INTO quarantine (scan_id, kiosk, topic, payload, reason, received_at, size,"
             " cut_short, is_scan) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (scan_id, kiosk, topic[:200], text, reason[:500], received_at, len(payload),
+            (scan_id, kiosk, topic[:200], text, _as_text(reason[:500].encode()), received_at, len(payload),
              int(how == "junk_cut"), int(is_scan))).fetchone()[0]
 
     def _how_to_keep(self, kiosk: str, hour: str, is_scan: bool) -> str:
@@ -111,7 +116,8 @@ class QuarantineStore(StoreBase):
         limits = self.quarantine_limits
         mine = self.db.execute("SELECT scans_kept, junk_kept, junk_cut FROM quarantine_counts"
                                " WHERE kiosk = ? AND hour = ?", (kiosk, hour)).fetchone()
-        hourly = self.db.execute("SELECT TOTAL(junk_kept), TOTAL(scans_kept + junk_kept + junk_cut)"
+        hourly = self.db.execute("SELECT COALESCE(SUM(junk_kept), 0),"
+                                 " COALESCE(SUM(scans_kept + junk_kept + junk_cut), 0)"
                                  " FROM quarantine_counts WHERE hour = ?", (hour,)).fetchone()
         if hourly[1] >= limits.records_per_hour:
             return "not_kept"
@@ -145,7 +151,7 @@ class QuarantineStore(StoreBase):
             self.db.execute("DELETE FROM quarantine_counts WHERE hour < ?", (cutoff,))
             self._counts_pruned_for = hour
         self.db.execute("INSERT INTO quarantine_counts (kiosk, hour, refused) VALUES (?, ?, 1)"
-                        " ON CONFLICT (kiosk, hour) DO UPDATE SET refused = refused + 1", (kiosk, hour))
+                        " ON CONFLICT (kiosk, hour) DO UPDATE SET refused = quarantine_counts.refused + 1", (kiosk, hour))
 
     def _count(self, kiosk: str, hour: str, column: str) -> None:
         assert column in ("scans_kept", "junk_kept", "junk_cut", "not_kept")

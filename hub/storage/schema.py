@@ -1,9 +1,13 @@
-"""The hub's tables, created or brought up to date in one place (``init_schema``)."""
+"""The hub's tables, created or brought up to date in one place (``init_schema``), for SQLite
+and PostgreSQL alike: one text, with the engine's own words for the few things that differ
+(``{autoincrement_key}``: an integer key the database numbers). ``meta`` keeps the version."""
 
 from __future__ import annotations
 
+import re
+
 from hub.rules import Rules
-from hub.storage.database import SQLiteDatabase
+from hub.storage.database import Database
 
 SCHEMA_VERSION = 5
 
@@ -24,7 +28,7 @@ MIGRATIONS = {
         "ALTER TABLE events ADD COLUMN closed_at TEXT",
         "ALTER TABLE events ADD COLUMN emails_queued_at TEXT",
         "UPDATE events SET closed_at = created_at, emails_queued_at = created_at"
-        " WHERE date < DATE('now')"],
+        " WHERE date < CAST(CURRENT_DATE AS TEXT)"],
 }
 
 SCHEMA = """
@@ -71,7 +75,7 @@ CREATE INDEX IF NOT EXISTS events_by_date ON events (date);
 CREATE TABLE IF NOT EXISTS roles (
     name TEXT PRIMARY KEY,
     points INTEGER NOT NULL,
-    hours REAL NOT NULL DEFAULT 0
+    hours DOUBLE PRECISION NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS kiosks (
     id TEXT PRIMARY KEY,
@@ -105,7 +109,7 @@ DROP INDEX IF EXISTS scans_by_annuls;
 -- Only undos name another scan: a partial index keeps the common insert free of it.
 CREATE INDEX IF NOT EXISTS scans_undoing ON scans (annuls) WHERE annuls IS NOT NULL;
 CREATE TABLE IF NOT EXISTS quarantine (
-    id INTEGER PRIMARY KEY,
+    id {autoincrement_key},
     scan_id TEXT,
     kiosk TEXT,
     topic TEXT NOT NULL,
@@ -150,7 +154,7 @@ CREATE TABLE IF NOT EXISTS standings (
 );
 CREATE INDEX IF NOT EXISTS standings_by_points ON standings (points DESC, attended DESC);
 CREATE TABLE IF NOT EXISTS outcomes (
-    id INTEGER PRIMARY KEY,
+    id {autoincrement_key},
     event TEXT NOT NULL,
     kind TEXT NOT NULL,
     title TEXT NOT NULL,
@@ -174,17 +178,17 @@ CREATE TABLE IF NOT EXISTS pseudonyms (
 );
 CREATE TABLE IF NOT EXISTS sessions (
     id_hash TEXT PRIMARY KEY,  -- SHA-256 of the id in the organiser's cookie, never the id
-    created_at REAL NOT NULL,  -- Unix seconds: the absolute lifetime counts from here
-    last_seen REAL NOT NULL    -- Unix seconds: the idle limit counts from here
+    created_at DOUBLE PRECISION NOT NULL,  -- Unix seconds: the absolute lifetime counts from here
+    last_seen DOUBLE PRECISION NOT NULL  -- Unix seconds: the idle limit counts from here
 );
 -- Emails to send, each exactly once: written in the transaction that decides to send them.
 CREATE TABLE IF NOT EXISTS email_outbox (
-    id INTEGER PRIMARY KEY,
+    id {autoincrement_key},
     event TEXT NOT NULL,
     badge TEXT NOT NULL,
     kind TEXT NOT NULL,  -- 'results'
     address TEXT,  -- NULL once sent or given up (and when the person is erased)
-    message BLOB,  -- the whole message (RFC 5322), as composed when queued
+    message TEXT,  -- the whole message (RFC 5322, 7-bit), as composed when queued
     message_id TEXT NOT NULL UNIQUE,  -- fixed when queued: a resend after a crash is the same mail
     state TEXT NOT NULL DEFAULT 'queued',  -- queued, sent, failed (given up), dropped (opted out)
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -211,7 +215,7 @@ CREATE TABLE IF NOT EXISTS credentials (
 CREATE UNIQUE INDEX IF NOT EXISTS credentials_live ON credentials (badge, milestone)
     WHERE revoked_at IS NULL;
 CREATE TABLE IF NOT EXISTS privacy_requests (
-    id INTEGER PRIMARY KEY,
+    id {autoincrement_key},
     badge TEXT NOT NULL,
     kind TEXT NOT NULL,
     note TEXT,
@@ -222,10 +226,20 @@ CREATE TABLE IF NOT EXISTS privacy_requests (
 """
 
 
-def init_schema(db: SQLiteDatabase, file_rules: Rules) -> None:
+# Tables whose ``id`` the database numbers (a sequence in PostgreSQL, to move on after copying).
+NUMBERED_TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+) \(\s+id \{autoincrement_key\}", SCHEMA))
+
+
+def schema_for(db: Database) -> str:
+    """SCHEMA in the words of this database's engine."""
+    return SCHEMA.replace("{autoincrement_key}", db.dialect.autoincrement_key)
+
+
+def init_schema(db: Database, file_rules: Rules) -> None:
     """Create the tables, or run the migrations an older database needs."""
-    db.script(SCHEMA)
+    db.script(schema_for(db))
     with db.transaction():
+        db.lock(["schema"])  # hub processes starting together: one sets the version, once
         row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
             db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)",

@@ -4,7 +4,6 @@ Everything here can be rebuilt from the scans with ``recompute()``."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from itertools import groupby
 from operator import itemgetter
@@ -19,8 +18,8 @@ from hub.scoring import (
     score_people,
     score_person,
 )
-from hub.storage.base import StoreBase, utc_now
-from hub.storage.database import chunks, marks
+from hub.storage.base import SCORING, StoreBase, utc_now
+from hub.storage.database import Row, chunks, marks
 from hub.storage.events import event_filter
 from hub.storage.people import Person
 
@@ -80,8 +79,9 @@ class StandingsStore(StoreBase):
 
     def refresh_person(self, badge: str, award: bool = False) -> Standing:
         """Re-score one badge and keep its standing (and, if asked, its new clubs) up to date."""
-        standing = self.standing(badge)
         with self.db.transaction():
+            self.lock_badges([badge])
+            standing = self.standing(badge)
             self.save_standing(standing)
             if award:
                 person = self.person(badge)
@@ -104,6 +104,7 @@ class StandingsStore(StoreBase):
         rules = self.reload_rules()
         q = self.db.execute
         with self.db.transaction():
+            self.db.lock([SCORING])  # batches being scored finish first; new ones wait
             dates = dict(q("SELECT id, date FROM events").fetchall())
             people = {b: (bool(junior), bool(claimed))
                       for b, junior, claimed in q("SELECT badge, junior, claimed FROM people")}
@@ -177,7 +178,7 @@ class StandingsStore(StoreBase):
         return [(people[s.badge], s) for s in ranked(standings.values(), limit)]
 
     @staticmethod
-    def _standing_row(row: sqlite3.Row) -> Standing:
+    def _standing_row(row: Row) -> Standing:
         return Standing(badge=row["badge"], points=row["points"], attended=row["attended"],
                         volunteered=row["volunteered"])
 

@@ -2,7 +2,7 @@
 roles and points, exports, printing, and privacy requests.
 
 Every page needs a signed-in session (``hub.web.security``); every form carries a CSRF token.
-Pages follow POST-redirect-GET, with a one-line message ("Event saved") shown on the next page.
+Pages follow POST-redirect-GET, with a one-line message (_("Event saved")) shown on the next page.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from hub.text import spreadsheet_safe
 from hub.web import printouts
 from hub.web.forms import CONSENT_CHOICES, FormState, clean_text, normalise_code, read_person
 from hub.web.privacy import data_download
+from hub.web.i18n import N_, gettext as _, ngettext
 from hub.web.security import checked_form, client_key, verify_password
 from turnout.codes import is_badge, is_role_name
 from turnout.protocol import EVENT_ID, is_kiosk_id
@@ -35,16 +36,18 @@ from turnout.protocol import EVENT_ID, is_kiosk_id
 log = logging.getLogger("turnout.hub.web")
 
 SECTIONS = (
-    ("Overview", "/admin"),
-    ("Events", "/admin/events"),
-    ("Kiosks", "/admin/kiosks"),
-    ("Quarantine", "/admin/quarantine"),
-    ("People", "/admin/people"),
-    ("Roles and points", "/admin/roles"),
-    ("Print", "/admin/print"),
-    ("Export", "/admin/export"),
-    ("Privacy", "/admin/privacy"),
+    (N_("Overview"), "/admin"),
+    (N_("Events"), "/admin/events"),
+    (N_("Kiosks"), "/admin/kiosks"),
+    (N_("Quarantine"), "/admin/quarantine"),
+    (N_("People"), "/admin/people"),
+    (N_("Roles and points"), "/admin/roles"),
+    (N_("Print"), "/admin/print"),
+    (N_("Export"), "/admin/export"),
+    (N_("Privacy"), "/admin/privacy"),
 )
+# A privacy request's kind and how it ended, as the person's admin page says them.
+PRIVACY_WORDS = (N_("Erase"), N_("erased"), N_("declined"))
 PEOPLE_PAGE = 50
 _COST = re.compile(r"^£?\s*(\d{1,7})(?:\.(\d{1,2}))?$")
 _HASHTAG = re.compile(r"^#?[\w]{1,60}$")
@@ -70,22 +73,22 @@ def read_event(form, new: bool) -> FormState:
     if new:
         v["id"] = clean_text(form.get("id"))
     if not v["name"]:
-        state.errors["name"] = "Enter the event's name"
+        state.errors["name"] = _("Enter the event's name")
     try:
         Date.fromisoformat(v["date"])
     except ValueError:
-        state.errors["date"] = ("Enter the date as year-month-day, like 2025-06-14" if v["date"]
-                                else "Enter the date of the event")
+        state.errors["date"] = (_("Enter the date as year-month-day, like 2025-06-14") if v["date"]
+                                else _("Enter the date of the event"))
     if new and v["id"] and not EVENT_ID.fullmatch(v["id"]):
-        state.errors["id"] = "An event id may use letters, digits, dots, dashes and underscores (up to 64)"
+        state.errors["id"] = _("An event id may use letters, digits, dots, dashes and underscores (up to 64)")
     if v["hashtag"] and not _HASHTAG.match(v["hashtag"]):
-        state.errors["hashtag"] = "A hashtag is one word of letters, digits or underscores, like #CivicCamp25"
+        state.errors["hashtag"] = _("A hashtag is one word of letters, digits or underscores, like #CivicCamp25")
     if v["notes_url"]:
         parts = urlsplit(v["notes_url"])
         if parts.scheme not in ("http", "https") or not parts.netloc or len(v["notes_url"]) > 500:
-            state.errors["notes_url"] = "Enter the notes link as a full web address starting https://"
+            state.errors["notes_url"] = _("Enter the notes link as a full web address starting https://")
     if v["cost"] and not _COST.match(v["cost"]):
-        state.errors["cost"] = "Enter the cost in pounds, like 120 or 120.50"
+        state.errors["cost"] = _("Enter the cost in pounds, like 120 or 120.50")
     return state
 
 
@@ -179,8 +182,9 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         wait = math.ceil(sec.logins.retry_after(key))
         if wait > 0:  # a back-off, not a lock: the wait never passes a minute
             log.warning("admin sign-in from %s refused: too many wrong passwords, %d s to wait", key, wait)
-            state.errors["password"] = (f"Too many wrong passwords. Wait {wait} second"
-                                        f"{'' if wait == 1 else 's'} and try again")
+            state.errors["password"] = ngettext("Too many wrong passwords. Wait %(num)s second and try again",
+                                                "Too many wrong passwords. Wait %(num)s seconds and try again",
+                                                wait) % {"num": wait}
             response = show(request, "admin/login.html", {"form": state, "has_password": stored is not None,
                                                           "next": form.get("next", "")}, status_code=429)
             response.headers["Retry-After"] = str(wait)
@@ -188,8 +192,8 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         if not verify_password(stored, str(form.get("password") or "")):
             sec.logins.failed(key)
             log.warning("admin sign-in from %s: wrong password", key)
-            state.errors["password"] = ("The password is not right" if stored
-                                        else "No admin password is set yet: see below")
+            state.errors["password"] = (_("The password is not right") if stored
+                                        else _("No admin password is set yet: see below"))
             return show(request, "admin/login.html", {"form": state, "has_password": stored is not None,
                                                       "next": form.get("next", "")},
                         status_code=401 if stored else 400)
@@ -199,7 +203,7 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         target = str(form.get("next") or "")
         if not re.fullmatch(r"/admin(/[A-Za-z0-9._~%/-]*)?", target):
             target = "/admin"  # only ever back into the admin: never an open redirect
-        return done(request, target, "You are signed in")
+        return done(request, target, _("You are signed in"))
 
     @admin.post("/logout")
     async def logout(request: Request):
@@ -238,7 +242,7 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         signed_in(request)
         state = read_event(await checked_form(request), new=True)
         if state.values["id"] and store.has_event(state.values["id"]):
-            state.errors["id"] = "There is already an event with that id: choose another"
+            state.errors["id"] = _("There is already an event with that id: choose another")
         if state.ok:
             changes = event_changes(state.values)
             event = store.add_event(changes.pop("name"), changes.pop("date"),
@@ -248,12 +252,12 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
             return show(request, "admin/event_form.html", {"form": state, "event": None, "steps": STEPS,
                                                            "series": store.series()}, status_code=400)
         log.info("organiser added event %s", event.id)
-        return done(request, f"/admin/events/{quote(event.id)}", f"Event “{event.name}” created")
+        return done(request, f"/admin/events/{quote(event.id)}", _("Event “%(name)s” created") % {"name": event.name})
 
     def one_event(event_id: str) -> Event:
         event = store.event(event_id)
         if event is None:
-            raise HTTPException(404, "No such event")
+            raise HTTPException(404, _("No such event"))
         return event
 
     def event_page(request: Request, event: Event, form: FormState | None = None,
@@ -283,7 +287,7 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
             return event_page(request, event, form=state, status_code=400)
         event = store.update_event(event.id, **event_changes(state.values))
         log.info("organiser changed event %s", event.id)
-        return done(request, f"/admin/events/{quote(event.id)}", "Event saved")
+        return done(request, f"/admin/events/{quote(event.id)}", _("Event saved"))
 
     @admin.post("/events/{event_id}/close")
     async def close_event(request: Request, event_id: str):
@@ -308,23 +312,23 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
                                   "story": str(form.get("story") or "").strip()[:5000],
                                   "link": clean_text(form.get("link"))})
         if state.values["kind"] not in OUTCOME_KINDS:
-            state.errors["kind"] = "Choose what kind of outcome it was"
+            state.errors["kind"] = _("Choose what kind of outcome it was")
         if not state.values["title"]:
-            state.errors["title"] = "Enter a short title for the outcome"
+            state.errors["title"] = _("Enter a short title for the outcome")
         link = state.values["link"]
         if link and (urlsplit(link).scheme not in ("http", "https") or not urlsplit(link).netloc):
-            state.errors["link"] = "Enter the link as a full web address starting https://"
+            state.errors["link"] = _("Enter the link as a full web address starting https://")
         if not state.ok:
             return event_page(request, event, outcome_form=state, status_code=400)
         store.add_outcome(event.id, **state.values)
-        return done(request, f"/admin/events/{quote(event.id)}#outcomes", "Outcome recorded")
+        return done(request, f"/admin/events/{quote(event.id)}#outcomes", _("Outcome recorded"))
 
     @admin.post("/events/{event_id}/outcomes/{outcome_id}/delete")
     async def delete_outcome(request: Request, event_id: str, outcome_id: int):
         signed_in(request)
         await checked_form(request)
         store.delete_outcome(outcome_id)
-        return done(request, f"/admin/events/{quote(event_id)}#outcomes", "Outcome removed")
+        return done(request, f"/admin/events/{quote(event_id)}#outcomes", _("Outcome removed"))
 
     @admin.get("/events/{event_id}/setup-card.pdf")
     def setup_card(request: Request, event_id: str, hub: str = ""):
@@ -335,8 +339,8 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
             printouts.print_setup_card(out, store, event.id, hub=clean_text(hub) or None)
         except ValueError:
             state = FormState(values={"hub": clean_text(hub)[:100]},
-                              errors={"hub": "Enter the hub address as a host name or IP address,"
-                                             " with :port if it is not 1883, like hub.local:1883"})
+                              errors={"hub": _("Enter the hub address as a host name or IP address,"
+                                               " with :port if it is not 1883, like hub.local:1883")})
             return event_page(request, event, setup_form=state, status_code=400)
         return _pdf(out, f"setup-card-{event.id}.pdf")
 
@@ -361,31 +365,32 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         kiosk_id = clean_text(form.get("kiosk"))
         state = FormState(values={"kiosk": kiosk_id})
         if not is_kiosk_id(kiosk_id):
-            state.errors["kiosk"] = ("Enter the kiosk's id: letters, digits, dashes and underscores, "
-                                     "up to 32, as in its kiosk.toml")
+            state.errors["kiosk"] = _("Enter the kiosk's id: letters, digits, dashes and underscores, "
+                                      "up to 32, as in its kiosk.toml")
             return kiosks_page(request, state, status_code=400)
         store.add_kiosk(kiosk_id)
-        return done(request, "/admin/kiosks", f"Kiosk {kiosk_id} recorded")
+        return done(request, "/admin/kiosks", _("Kiosk %(kiosk)s recorded") % {"kiosk": kiosk_id})
 
     @admin.post("/kiosks/{kiosk_id}/assign")
     async def assign(request: Request, kiosk_id: str):
         signed_in(request)
         form = await checked_form(request)
         if store.kiosk(kiosk_id) is None:
-            raise HTTPException(404, "No such kiosk")
+            raise HTTPException(404, _("No such kiosk"))
         event_id = form.get("event") or None
         if event_id is not None and store.event(event_id) is None:
-            return done(request, "/admin/kiosks", "Choose an event from the list")
+            return done(request, "/admin/kiosks", _("Choose an event from the list"))
         store.assign_kiosk(kiosk_id, event_id)
         publish = request.app.state.publish_config
         # Kept in the database: the hub sends it now, or as soon as it reaches the broker.
-        sent = "the hub tells it as soon as it is connected to the broker"
+        sent = _("the hub tells it as soon as it is connected to the broker")
         if publish is not None:
             publish(kiosk_id)
-            sent = "the kiosk is being told"
-        log.info("organiser assigned kiosk %s to %s", kiosk_id, event_id or "no event")
-        name = store.event(event_id).name if event_id else "no event"
-        return done(request, "/admin/kiosks", f"Kiosk {kiosk_id} now counts for {name}: {sent}")
+            sent = _("the kiosk is being told")
+        log.info("organiser assigned kiosk %s to %s", kiosk_id, event_id or _("no event"))
+        name = store.event(event_id).name if event_id else _("no event")
+        return done(request, "/admin/kiosks", _("Kiosk %(kiosk)s now counts for %(event)s: %(sent)s") % {
+            "kiosk": kiosk_id, "event": name, "sent": sent})
 
     # -- quarantine --
 
@@ -404,15 +409,16 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         form = await checked_form(request)
         event_id = form.get("event") or ""
         if store.event(event_id) is None:
-            return done(request, "/admin/quarantine", "Choose the event the scan belongs to")
+            return done(request, "/admin/quarantine", _("Choose the event the scan belongs to"))
         from hub.intake import Intake
 
         try:  # the hub's own topics: a scan kept under a custom --base-topic must still parse
             ack = Intake(store, request.app.state.topics).reassign(item_id, event_id)
         except (NotFound, ValueError) as exc:
-            return done(request, "/admin/quarantine", f"That scan could not be moved: {exc}")
+            return done(request, "/admin/quarantine", _("That scan could not be moved: %(why)s") % {"why": exc})
         log.info("organiser moved quarantined scan %s to %s (%s)", item_id, event_id, ack.status)
-        return done(request, "/admin/quarantine", f"Scan now counts at {store.event(event_id).name} ({ack.status})")
+        return done(request, "/admin/quarantine", _("Scan now counts at %(event)s (%(status)s)") % {
+            "event": store.event(event_id).name, "status": ack.status})
 
     # -- people: find, edit, merge, privacy --
 
@@ -437,7 +443,7 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         state = FormState(values={"keep": keep, "gone": gone})
         for field, code in (("keep", keep), ("gone", gone)):
             if not is_badge(code) or store.person(code) is None:
-                state.errors[field] = "Enter a badge code we know, like T10019"
+                state.errors[field] = _("Enter a badge code we know, like T10019")
         if state.ok:
             try:
                 person = store.merge_badges(keep, gone)
@@ -447,12 +453,13 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
             return show(request, "admin/people.html", {"q": "", "people": [], "page": 1, "more": False,
                                                        "merge": state}, status_code=400)
         log.info("organiser merged badge %s into %s", gone, keep)
-        return done(request, f"/admin/people/{keep}", f"Badge {gone} merged into {keep}: its scans count for {person.badge} now")
+        return done(request, f"/admin/people/{keep}", _("Badge %(gone)s merged into %(keep)s: its scans count for %(badge)s now") % {
+            "gone": gone, "keep": keep, "badge": person.badge})
 
     def one_person(badge: str):
         person = store.person(badge) if is_badge(badge) else None
         if person is None:
-            raise HTTPException(404, "No such badge")
+            raise HTTPException(404, _("No such badge"))
         return person
 
     def person_page(request: Request, person, form: FormState | None = None,
@@ -487,7 +494,7 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         else:
             store.claim(badge, v["name"], junior=v["junior"], org=v["organisation"],
                         email=v["email"], consent=v["consent"])
-        return done(request, f"/admin/people/{badge}", "Details saved")
+        return done(request, f"/admin/people/{badge}", _("Details saved"))
 
     @admin.get("/people/{badge}/data.json")
     def person_data(request: Request, badge: str):
@@ -502,13 +509,15 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         form = await checked_form(request)
         if normalise_code(form.get("confirm")) != person.badge:
             state = FormState(values={"confirm": clean_text(form.get("confirm"))[:40]},
-                              errors={"confirm": f"Type the badge code, {person.badge}, to confirm"})
+                              errors={"confirm": _("Type the badge code, %(badge)s, to confirm") % {"badge": person.badge}})
             return person_page(request, person, erase_form=state, status_code=400)
         scans = store.erase_person(person.badge)
         store.recompute()
         log.info("organiser erased badge %s (%d scans kept as anonymous counts)", person.badge, scans)
         return done(request, f"/admin/people/{badge}",
-                    f"Personal details removed; {scans} scans kept as anonymous counts")
+                    ngettext("Personal details removed; %(num)s scan kept as an anonymous count",
+                             "Personal details removed; %(num)s scans kept as anonymous counts", scans)
+                    % {"num": scans})
 
     # -- roles and points --
 
@@ -535,9 +544,9 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         state.values["new_role"] = new_name
         if new_name:
             if not is_role_name(new_name):
-                state.errors["new_role"] = "A role name is lower-case letters, digits, - or _, starting with a letter"
+                state.errors["new_role"] = _("A role name is lower-case letters, digits, - or _, starting with a letter")
             elif new_name in rules.roles:
-                state.errors["new_role"] = f"There is already a role called {new_name}"
+                state.errors["new_role"] = _("There is already a role called %(role)s") % {"role": new_name}
             names.append(new_name)
         for i, role in enumerate(names):
             key = "new" if role == new_name and role not in rules.roles else role
@@ -549,14 +558,14 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
                 if not 0 <= points <= 1000:
                     raise ValueError
             except ValueError:
-                state.errors[f"points-{key}"] = f"Enter {role}'s points as a whole number from 0 to 1000"
+                state.errors[f"points-{key}"] = _("Enter %(role)s's points as a whole number from 0 to 1000") % {"role": role}
                 continue
             try:
                 hours = float(hours_text)
                 if not 0 <= hours <= 24:
                     raise ValueError
             except ValueError:
-                state.errors[f"hours-{key}"] = f"Enter {role}'s hours as a number from 0 to 24"
+                state.errors[f"hours-{key}"] = _("Enter %(role)s's hours as a number from 0 to 24") % {"role": role}
                 continue
             changes.append((role, points, hours))
         if not state.ok:
@@ -566,7 +575,8 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
                 store.set_role(role, points, hours)
         count = store.recompute()
         log.info("organiser changed roles and points; rescored %d badges", count)
-        return done(request, "/admin/roles", f"Roles saved and {count} badges rescored")
+        return done(request, "/admin/roles", ngettext("Roles saved and %(num)s badge rescored", "Roles saved and %(num)s badges rescored",
+                                                count) % {"num": count})
 
     # -- print --
 
@@ -591,8 +601,8 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
                 codes = [normalise_code(c) for c in re.split(r"[\s,;]+", state.values["codes"]) if c]
                 bad = [c for c in codes if not is_badge(c) or store.person(c) is None]
                 if not codes or bad:
-                    state.errors["codes"] = ("Enter badge codes we know, separated by spaces" if not bad
-                                             else f"We have no badge {bad[0]}: check the code")
+                    state.errors["codes"] = (_("Enter badge codes we know, separated by spaces") if not bad
+                                             else _("We have no badge %(badge)s: check the code") % {"badge": bad[0]})
                 else:
                     specs = printouts.people_badges(store, codes)
             elif which == "blank":
@@ -601,13 +611,13 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
                 except ValueError:
                     count = 0
                 if not 1 <= count <= printouts.MAX_BLANK:
-                    state.errors["blank"] = f"Enter how many blank badges, from 1 to {printouts.MAX_BLANK}"
+                    state.errors["blank"] = _("Enter how many blank badges, from 1 to %(most)s") % {"most": printouts.MAX_BLANK}
                 else:
                     specs = printouts.blank_badges(store, count)
             else:
                 specs = printouts.everyone_badges(store)
                 if not specs:
-                    state.errors["which"] = "Nobody is registered yet: print blank badges instead"
+                    state.errors["which"] = _("Nobody is registered yet: print blank badges instead")
         except ValueError as exc:
             state.errors["which"] = str(exc).capitalize()
         if not state.ok:
@@ -673,7 +683,7 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         signed_in(request)
         await checked_form(request)
         store.resolve_privacy_request(request_id, "declined")
-        return done(request, "/admin/privacy", "Request closed without erasing")
+        return done(request, "/admin/privacy", _("Request closed without erasing"))
 
     return admin
 

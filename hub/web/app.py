@@ -15,7 +15,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date as Date
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,6 +23,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.store import Store
+from hub.web import i18n
+from hub.web.i18n import N_, gettext as _
 
 log = logging.getLogger("turnout.hub.web")
 
@@ -34,12 +35,12 @@ OGL = ("Open Government Licence v3.0",
 
 # Header navigation: (label, path). A page is "current" when its path starts with the item's.
 NAV = (
-    ("Events", "/events"),
-    ("Leaderboard", "/leaderboard"),
-    ("Impact", "/impact"),
-    ("Open data", "/data"),
-    ("Register", "/register"),
-    ("Admin", "/admin"),
+    (N_("Events"), "/events"),
+    (N_("Leaderboard"), "/leaderboard"),
+    (N_("Impact"), "/impact"),
+    (N_("Open data"), "/data"),
+    (N_("Register"), "/register"),
+    (N_("Admin"), "/admin"),
 )
 
 # Optional modules built beside the public pages; each has mount(app, store, templates, settings).
@@ -74,19 +75,27 @@ class WebSettings:
 
 
 def make_templates(settings: WebSettings, assets=None) -> Jinja2Templates:
-    """The Jinja environment every page uses (autoescape on for .html, as Starlette sets it)."""
+    """The Jinja environment every page uses (autoescape on for .html, as Starlette sets it).
+
+    Its words come from the ``hub`` catalogue in the request's language (``hub.web.i18n``):
+    ``{{ _("…") }}`` and ``{% trans %}`` in templates, newstyle (placeholders by name, escaped)."""
     from hub.headers import is_noindex
     from hub.web.assets import Assets
     from hub.web.indexing import NOINDEX
 
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     env = templates.env
-    # Every sentence is marked for gettext; English until catalogues are installed (i18n).
     env.add_extension("jinja2.ext.i18n")
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    env.policies["ext.i18n.trimmed"] = True  # a message's line breaks and indents are not part of it
     env.globals.update(settings=settings, nav=NAV, service_name=settings.service_name,
                        static_url=(assets or Assets(HERE / "static")).url,
-                       noindex=lambda path: is_noindex(path, NOINDEX))
+                       noindex=lambda path: is_noindex(path, NOINDEX),
+                       languages=i18n.LANGUAGES, language=i18n.current_language,
+                       language_tag=i18n.language_tag, switch_url=i18n.switch_url,
+                       role_name=i18n.role_name, percent=i18n.percent,
+                       milestone_name=i18n.milestone_name,
+                       translated=i18n.gettext)  # a message id from Python, no %-formatting
     env.filters.update(long_date=long_date, short_date=short_date, month_name=month_name,
                        number=number, money=money)
     env.trim_blocks = True
@@ -112,6 +121,8 @@ def mount_web(app: FastAPI, store: Store, settings: WebSettings | None = None) -
     app.state.noindex = indexing.NOINDEX
     app.mount("/static", static.VersionedStaticFiles(assets), name="static")
     app.include_router(static.router(assets))
+    app.include_router(i18n.router())
+    app.add_middleware(i18n.LanguageMiddleware)
     app.include_router(indexing.router(settings, reports))
     app.include_router(pages.router(store, templates, settings, reports))
     app.include_router(opendata.router(store, templates, settings, reports))
@@ -152,60 +163,27 @@ def _error_pages(app: FastAPI, templates: Jinja2Templates) -> None:
             return await invalid_parameters(request, exc)
         problems = [p.problem for p in bad_request(exc).problems]
         return templates.TemplateResponse(request, "error.html",
-                                          {"status": 400, "detail": "This address has a value the "
-                                           "page cannot use.", "problems": problems}, status_code=400)
+                                          {"status": 400, "detail": _("This address has a value the "
+                                                        "page cannot use."), "problems": problems}, status_code=400)
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("error on %s %s", request.method, request.url.path)
         if _wants_json(request):
             return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+        token = i18n.use_language_of(request.headers)  # made outside LanguageMiddleware
         try:
             return templates.TemplateResponse(request, "500.html", {}, status_code=500)
         except Exception:  # the error page itself must not fail
             return HTMLResponse("<h1>Sorry, there is a problem with the service</h1>", 500)
+        finally:
+            i18n.reset_language(token)
 
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
 
 
-# --- Template filters: plain words and numbers as a British reader expects them. -------------
-
-def long_date(value: str | Date | None) -> str:
-    """'Saturday 18 January 2025'."""
-    if not value:
-        return ""
-    day = Date.fromisoformat(value[:10]) if isinstance(value, str) else value
-    return f"{day:%A} {day.day} {day:%B %Y}"
-
-
-def short_date(value: str | Date | None) -> str:
-    """'18 Jan 2025'."""
-    if not value:
-        return ""
-    day = Date.fromisoformat(value[:10]) if isinstance(value, str) else value
-    return f"{day.day} {day:%b %Y}"
-
-
-def month_name(value: str) -> str:
-    """'2025-01' -> 'January 2025'."""
-    year, month = value[:7].split("-")
-    return f"{Date(int(year), int(month), 1):%B %Y}"
-
-
-def number(value: Any, places: int | None = None) -> str:
-    """'1,234'; a fraction keeps one decimal place ('10.5') unless ``places`` says otherwise."""
-    if value is None:
-        return ""
-    if places is None:
-        places = 0 if float(value).is_integer() else 1
-    return f"{value:,.{places}f}"
-
-
-def money(pence: int | float | None) -> str:
-    """Pounds from pence: '£1,234' or '£2.50'."""
-    if pence is None:
-        return ""
-    pounds = pence / 100
-    return f"£{pounds:,.0f}" if float(pounds).is_integer() else f"£{pounds:,.2f}"
+# Template filters: dates and numbers in the request's language (hub.web.i18n, with Babel).
+long_date, short_date, month_name = i18n.long_date, i18n.short_date, i18n.month_name
+number, money = i18n.number, i18n.money

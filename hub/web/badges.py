@@ -50,7 +50,7 @@ def issuer_of(app: FastAPI, store: Store, settings) -> Issuer:
     issuer = getattr(app.state, "issuer", None)
     if issuer is None:
         issuer = app.state.issuer = Issuer(store, settings.base_url or "http://localhost:8080",
-                                           IssuerKeys.beside(store.db.path), settings.service_name)
+                                           IssuerKeys.beside(store.db.location), settings.service_name)
     return issuer
 
 

@@ -22,6 +22,8 @@ import pygal
 from markupsafe import Markup
 from pygal.style import Style
 
+from hub.web.i18n import gettext as _
+
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif'
 STYLE = Style(
     background="#ffffff", plot_background="#ffffff", foreground="#0b0c0c",
@@ -49,6 +51,7 @@ class Chart:
 
 def _config(**extra: Any) -> dict[str, Any]:
     return {**dict(style=STYLE, js=[], disable_xml_declaration=True, explicit_size=False,
+                   no_data_text=_("No data"),  # drawn when a chart has nothing yet, in the page's language
                    width=900, height=420, show_legend=False, print_values=False,
                    truncate_label=-1, x_label_rotation=0, margin=10), **extra}
 

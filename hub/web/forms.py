@@ -24,6 +24,7 @@ from hub.people import CONSENTS, DEFAULT_CONSENT, FULL, HIDDEN, INITIAL
 from hub.printing.badges import BadgeSpec, badges_pdf
 from hub.store import Person, Store
 from hub.text import one_line
+from hub.web.i18n import N_, gettext as _
 from hub.web.security import checked_form, client_key
 from turnout.codes import damm_valid, is_badge
 
@@ -34,17 +35,18 @@ MAX_ORG = 120
 MAX_EMAIL = 254
 REMEMBERED_BADGES = 10  # badges a browser may reopen after registering them
 
+# Messages here are English message ids (N_): the form templates say them in the page's language.
 CONSENT_CHOICES = (
-    (INITIAL, "My first name and the first letter of my last name",
-     "For example, Ada L. This is what we do if you do not choose."),
-    (FULL, "My full name", "As you type it above."),
-    (HIDDEN, "Do not show my name",
-     "Your points still count, and the kiosk still greets you, but no public page names you."),
+    (INITIAL, N_("My first name and the first letter of my last name"),
+     N_("For example, Ada L. This is what we do if you do not choose.")),
+    (FULL, N_("My full name"), N_("As you type it above.")),
+    (HIDDEN, N_("Do not show my name"),
+     N_("Your points still count, and the kiosk still greets you, but no public page names you.")),
 )
-ALREADY_CLAIMED = "That badge has already been claimed. If it is yours, ask an organiser to help"
-NO_CLAIM_CODE = "Enter the claim code printed on your badge"
-WRONG_CLAIM_CODE = "That claim code does not match the badge. Check it against your badge"
-TOO_MANY_CLAIMS = "You have tried too many times. Wait an hour and try again, or ask an organiser"
+ALREADY_CLAIMED = N_("That badge has already been claimed. If it is yours, ask an organiser to help")
+NO_CLAIM_CODE = N_("Enter the claim code printed on your badge")
+WRONG_CLAIM_CODE = N_("That claim code does not match the badge. Check it against your badge")
+TOO_MANY_CLAIMS = N_("You have tried too many times. Wait an hour and try again, or ask an organiser")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CODE_SHAPE = re.compile(r"^T[0-9]{2,18}$")
 
@@ -79,17 +81,17 @@ def read_person(form) -> FormState:
                         junior=form.get("junior") == "yes", consent=consent,
                         results_email=form.get("results_email") == "yes")
     if not name:
-        state.errors["name"] = "Enter your name or a nickname"
+        state.errors["name"] = N_("Enter your name or a nickname")
     elif len(name) > MAX_NAME:
-        state.errors["name"] = f"Name must be {MAX_NAME} characters or fewer"
+        state.errors["name"] = _("Name must be %(most)s characters or fewer") % {"most": MAX_NAME}
     if len(org) > MAX_ORG:
-        state.errors["organisation"] = f"Organisation must be {MAX_ORG} characters or fewer"
+        state.errors["organisation"] = _("Organisation must be %(most)s characters or fewer") % {"most": MAX_ORG}
     if email and (len(email) > MAX_EMAIL or not _EMAIL.match(email)):
-        state.errors["email"] = "Enter an email address in the correct format, like name@example.com"
+        state.errors["email"] = N_("Enter an email address in the correct format, like name@example.com")
     if state.values["results_email"] and not email and "email" not in state.errors:
-        state.errors["results_email"] = "Enter your email address above to get results emails"
+        state.errors["results_email"] = N_("Enter your email address above to get results emails")
     if consent not in CONSENTS:
-        state.errors["consent"] = "Choose how your name appears on public pages"
+        state.errors["consent"] = N_("Choose how your name appears on public pages")
         state.values["consent"] = DEFAULT_CONSENT
     return state
 
@@ -103,11 +105,11 @@ def normalise_code(text: Any) -> str:
 def code_problem(code: str) -> str | None:
     """Why a typed code cannot be a badge: empty, the wrong shape, or a typo (Damm check)."""
     if not code:
-        return "Enter the code printed on your badge"
+        return N_("Enter the code printed on your badge")
     if not _CODE_SHAPE.match(code):
-        return "A badge code is the letter T followed by numbers, like T10019"
+        return N_("A badge code is the letter T followed by numbers, like T10019")
     if not damm_valid(code[1:]):
-        return "That code has a typo: check each number against your badge"
+        return N_("That code has a typo: check each number against your badge")
     return None
 
 
@@ -119,13 +121,13 @@ def claim_problems(person: Person | None, typed_claim: str) -> dict[str, str]:
     handed to them. Badges printed before claim codes have none: only an organiser claims those.
     """
     if person is None:
-        return {"code": "We have no badge with that code. Check it against your badge, "
-                        "or register for a new badge"}
+        return {"code": N_("We have no badge with that code. Check it against your badge, "
+                           "or register for a new badge")}
     if person.claimed:
         return {"code": ALREADY_CLAIMED}
     if person.claim_code is None:
-        return {"code": "This badge was printed before badges had claim codes. "
-                        "Ask an organiser to claim it for you"}
+        return {"code": N_("This badge was printed before badges had claim codes. "
+                           "Ask an organiser to claim it for you")}
     if not typed_claim:
         return {"claim_code": NO_CLAIM_CODE}
     if not claim_code_matches(typed_claim, person.claim_code):
@@ -224,7 +226,7 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
     def badge_pdf(request: Request, code: str):
         person = store.person(code) if is_badge(code) else None
         if person is None or not person.claimed or not may_see_badge(request, code):
-            raise HTTPException(404, "No badge to download here")
+            raise HTTPException(404, _("No badge to download here"))
         out = io.BytesIO()
         badges_pdf(out, [BadgeSpec(person.badge, person.name, person.org, junior=person.junior)],
                    layout="single")
@@ -236,7 +238,7 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
     def badge_ready(request: Request, code: str, new: int = 0, claimed: int = 0):
         person = store.person(code) if is_badge(code) else None
         if person is None or not person.claimed or not may_see_badge(request, code):
-            raise HTTPException(404, "No badge here")
+            raise HTTPException(404, _("No badge here"))
         standing = store.standing(code) if claimed else None
         return show(request, "badge_ready.html", {"person": person, "new": bool(new),
                                                   "claimed": bool(claimed), "standing": standing})

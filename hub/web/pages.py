@@ -16,7 +16,8 @@ from fastapi.templating import Jinja2Templates
 from hub.openness import MAX_STARS, STEPS, openness
 from hub.reports import Reports
 from hub.store import OUTCOME_KINDS, Store
-from hub.web import charts
+from hub.web import charts, i18n
+from hub.web.i18n import gettext as _, ngettext, role_name
 
 SEASON = re.compile(r"^\d{4}$")
 
@@ -62,7 +63,7 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
     @pages.get("/events/{event_id}")
     def event(request: Request, event_id: str):
         if not store.has_event(event_id):
-            raise HTTPException(404, "There is no event at this address.")
+            raise HTTPException(404, _("There is no event at this address."))
         event = store.event(event_id)
         present = reports.event_roll(event_id)
         attend = store.rules().attend_role
@@ -77,7 +78,7 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
                     role_counts[role] = role_counts.get(role, 0) + 1
         helpers = {role: sorted(people, key=lambda r: (not r.name, (r.name or "").lower()))
                    for role, people in sorted(helpers.items())}
-        did = {r.badge: ", ".join(x for x in r.roles if x != attend).capitalize() or "Came"
+        did = {r.badge: ", ".join(role_name(x) for x in r.roles if x != attend) or _("Came")
                for r in named}
         return render(
             request, "event.html", event=event, named=named, did=did,
@@ -95,13 +96,13 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
         if found is not None and not found.claimed:  # a blank badge from the door: say how to claim it
             return templates.TemplateResponse(request, "unclaimed.html", {"badge": badge}, status_code=404)
         if found is None or found.name is None:
-            raise HTTPException(404, "There is no registered badge with that code.")
+            raise HTTPException(404, _("There is no registered badge with that code."))
         standing = store.standing(badge, found) if _takes_person(store) else store.standing(badge)
         events = reports.events_by_id()
         attended = [events[e] for e in reversed(standing.events) if e in events]
         year = settings.now().year
         history = reports.history_by_month(standing.events, year)
-        chart = _history_chart(year, tuple(history))
+        chart = _history_chart(year, tuple(history), i18n.current_language())
         nxt = standing.next_milestone
         progress = None
         if nxt:
@@ -124,12 +125,13 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
         all_series = sorted({e.series for e in events if e.series})
         problems = {}
         if season and not SEASON.match(season):
-            problems["season"] = "The season must be a year, like 2025: showing all time instead"
+            problems["season"] = _("The season must be a year, like 2025: showing all time instead")
         elif season and season not in seasons:
-            problems["season"] = f"There were no events in {season}: showing all time instead"
+            problems["season"] = _("There were no events in %(season)s: showing all time instead") % {
+                "season": season}
         if series and series not in all_series:
-            problems["series"] = (f"There is no series called ‘{series[:60]}’: showing all series "
-                                  "instead")
+            problems["series"] = _("There is no series called ‘%(series)s’: showing all series "
+                                   "instead") % {"series": series[:60]}
         status = 400 if season and not SEASON.match(season) else 404 if problems else 200
         season = season if season in seasons else None
         series = series if series in all_series else None
@@ -150,7 +152,8 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
         hours = reports.volunteer_hours(hours_per_role())
         costs = reports.costs()
         snap = reports.snapshot()
-        chart_set = snap.memo(("impact-charts", tuple(sorted(hours_per_role().items()))),
+        chart_set = snap.memo(("impact-charts", tuple(sorted(hours_per_role().items())),
+                               i18n.current_language()),
                               lambda: _impact_charts(months, hours))
         total_cost = sum(c for _, c, _ in costs)
         costed = sum(a for _, _, a in costs)
@@ -180,15 +183,20 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
 
 
 @lru_cache(maxsize=256)
-def _history_chart(year: int, history: tuple[tuple[str, int, int], ...]) -> charts.Chart:
-    """A person's months, this year against last; many people share the same shape."""
+def _history_chart(year: int, history: tuple[tuple[str, int, int], ...], language: str) -> charts.Chart:
+    """A person's months, this year against last; many people share the same shape (``language``
+    is part of the cache's key: the words are the request's)."""
+    months = [f"{year}-{m:02d}" for m in range(1, len(history) + 1)]
+    this_year, last_year = sum(h[1] for h in history), sum(h[2] for h in history)
     return charts.bar(
-        "history", f"Events attended each month, {year} and {year - 1}",
-        [m[:3] for m, _, _ in history],
+        "history", _("Events attended each month, %(year)s and %(last)s") % {"year": year, "last": year - 1},
+        [i18n.month_only(m, short=True) for m in months],
         {str(year): [h[1] for h in history], str(year - 1): [h[2] for h in history]},
-        ("Month", str(year), str(year - 1)),
-        f"{sum(h[1] for h in history)} events in {year}, {sum(h[2] for h in history)} in {year - 1}.",
-        row_labels=[m for m, _, _ in history])
+        (_("Month"), str(year), str(year - 1)),
+        ngettext("%(num)s event in %(year)s, %(last_count)s in %(last)s.",
+                 "%(num)s events in %(year)s, %(last_count)s in %(last)s.", this_year)
+        % {"num": this_year, "year": year, "last_count": last_year, "last": year - 1},
+        row_labels=[i18n.month_only(m) for m in months])
 
 
 def _badges_for(request: Request, store: Store, person) -> tuple[bool, list]:
@@ -215,32 +223,36 @@ def _takes_person(store: Store) -> bool:
 
 
 def _impact_charts(months: list[dict], hours: list[tuple[str, int, float, float]]) -> list[charts.Chart]:
-    from hub.web.app import month_name
+    """The impact page's charts, in the request's language (their cache key includes it)."""
+    from hub.web.i18n import month_name, number, short_month
 
     labels = [month_name(m["month"]) for m in months]
-    short = [f"{month_name(m['month'])[:3]} {m['month'][2:4]}" for m in months]
+    short = [short_month(m["month"]) for m in months]
     growth = charts.bar(
-        "growth", "Attendances and new people each month", short,
-        {"Attendances": [m["attendances"] for m in months],
-         "New people": [m["new_people"] for m in months]},
-        ("Month", "Attendances", "New people"),
-        f"From {labels[0] if labels else 'the start'} to {labels[-1] if labels else 'now'}, "
-        f"{sum(m['attendances'] for m in months):,} attendances and "
-        f"{sum(m['new_people'] for m in months):,} new people.", row_labels=labels)
+        "growth", _("Attendances and new people each month"), short,
+        {_("Attendances"): [m["attendances"] for m in months],
+         _("New people"): [m["new_people"] for m in months]},
+        (_("Month"), _("Attendances"), _("New people")),
+        _("From %(first)s to %(last)s, %(attendances)s attendances and %(new)s new people.") % {
+            "first": labels[0] if labels else _("the start"), "last": labels[-1] if labels else _("now"),
+            "attendances": number(sum(m["attendances"] for m in months)),
+            "new": number(sum(m["new_people"] for m in months))}, row_labels=labels)
+    so_far = months[-1]["people_so_far"] if months else 0
     people = charts.line(
-        "people", "People who have taken part, in total", short,
-        {"People so far": [m["people_so_far"] for m in months]},
-        ("Month", "People so far"),
-        f"{months[-1]['people_so_far'] if months else 0:,} people have taken part so far.",
+        "people", _("People who have taken part, in total"), short,
+        {_("People so far"): [m["people_so_far"] for m in months]},
+        (_("Month"), _("People so far")),
+        ngettext("%(num)s person has taken part so far.", "%(num)s people have taken part so far.",
+                 so_far) % {"num": number(so_far)},
         row_labels=labels)
     roles = charts.bar(
-        "roles", "Volunteer occasions by role", [r for r, *_ in hours],
-        {"Occasions": [n for _, n, _, _ in hours]}, ("Role", "Occasions"),
-        ", ".join(f"{r}: {n:,}" for r, n, _, _ in hours) + ".", horizontal=True)
+        "roles", _("Volunteer occasions by role"), [role_name(r) for r, *_ in hours],
+        {_("Occasions"): [n for _, n, _, _ in hours]}, (_("Role"), _("Occasions")),
+        ", ".join(f"{role_name(r)}: {number(n)}" for r, n, _, _ in hours) + ".", horizontal=True)
     opened = charts.line(
-        "openness", "How open events were: average stars each month", short,
-        {"Average stars": [round(m["average_stars"], 1) for m in months]},
-        ("Month", "Average stars (out of 5)"),
-        "Average openness stars per event, month by month.", range_=(0, MAX_STARS),
+        "openness", _("How open events were: average stars each month"), short,
+        {_("Average stars"): [round(m["average_stars"], 1) for m in months]},
+        (_("Month"), _("Average stars (out of 5)")),
+        _("Average openness stars per event, month by month."), range_=(0, MAX_STARS),
         row_labels=labels)
     return [growth, people, roles, opened]

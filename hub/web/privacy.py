@@ -21,13 +21,15 @@ from fastapi.templating import Jinja2Templates
 
 from hub.store import Person, Store, utc_now
 from hub.web.forms import FormState, clean_text, code_problem, normalise_code
+from hub.web.i18n import N_
 from hub.web.security import checked_form, client_key
 
 log = logging.getLogger("turnout.hub.web")
 
-NO_MATCH = ("We could not match that badge code and email address. Check both, or ask an "
-            "organiser at any event to help")
-TOO_MANY = "You have tried too many times. Wait an hour and try again, or ask an organiser"
+# English message ids (N_): the form templates say them in the page's language.
+NO_MATCH = N_("We could not match that badge code and email address. Check both, or ask an "
+              "organiser at any event to help")
+TOO_MANY = N_("You have tried too many times. Wait an hour and try again, or ask an organiser")
 
 
 def person_data(store: Store, person: Person) -> dict[str, Any]:
@@ -115,7 +117,7 @@ def router(store: Store, templates: Jinja2Templates, settings) -> APIRouter:
         if problem:
             state.errors["code"] = problem
         if not email:
-            state.errors["email"] = "Enter the email address you gave when you registered"
+            state.errors["email"] = N_("Enter the email address you gave when you registered")
         if state.errors:
             return state, None
         person = store.person(code)

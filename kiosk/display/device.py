@@ -8,13 +8,14 @@ import shutil
 import threading
 from dataclasses import replace
 from pathlib import Path
+from gettext import NullTranslations
 from typing import TextIO
 
 from luma.core.device import dummy
 from luma.core.render import canvas
 from PIL import Image
 
-from kiosk.display.render import HEIGHT, WIDTH, render
+from kiosk.display.render import ENGLISH, HEIGHT, WIDTH, render
 from kiosk.screens import Armed, Idle, Screen
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,9 @@ def make_device(kind: str, i2c_port: int = 1, i2c_address: int = 0x3C, rotate: i
 class Display:
     """Shows kiosk screens on a luma device, redrawing only when the screen changes."""
 
-    def __init__(self, device) -> None:
+    def __init__(self, device, words: NullTranslations = ENGLISH) -> None:
         self.device = device
+        self.words = words  # the kiosk's language, for the screens' fixed words
         self.screen: Screen | None = None
         self._lock = threading.Lock()
         self._failing = False
@@ -53,7 +55,7 @@ class Display:
                 return False
             try:
                 with canvas(self.device) as draw:
-                    render(screen, draw)
+                    render(screen, draw, self.words)
             except OSError as error:
                 # A loose I2C wire must not stop the kiosk scanning; the next screen retries.
                 if not self._failing:
@@ -79,8 +81,8 @@ class SimDisplay(Display):
     """A dummy OLED that saves each new screen as a PNG and draws it in the terminal."""
 
     def __init__(self, png_path: str | os.PathLike | None = None, stream: TextIO | None = None,
-                 terminal_style: str | None = None) -> None:
-        super().__init__(make_device("dummy"))
+                 terminal_style: str | None = None, words: NullTranslations = ENGLISH) -> None:
+        super().__init__(make_device("dummy"), words)
         self.png_path = Path(png_path) if png_path is not None else None
         self.stream = stream
         self.terminal_style = terminal_style or _style_for_terminal()

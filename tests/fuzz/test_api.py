@@ -28,8 +28,8 @@ class SchemaMismatch(UserWarning):
 
 
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("fuzz-api") / "hub.sqlite")
+def api_schema(hub_db_shared):
+    store = Store(hub_db_shared)
     seed_sample(store, people=25, events=4)
     app = create_web_app(store, settings=WebSettings(stats_background=False, stats_min_interval=0))
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -112,8 +112,8 @@ def test_peek_id_finds_exactly_the_usable_id(payload):
 # --- the hub's whole path for a message: read, check, store or quarantine, answer ------------
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("fuzz-hub") / "hub.sqlite")
+def hub(hub_db_shared):
+    store = Store(hub_db_shared)
     ada = store.add_person("Ada Lovelace")
     event = store.add_event("Camp", "2025-03-14")
     yield store, Intake(store), good_scan(event=event.id, badge=ada.badge)

@@ -288,8 +288,8 @@ def table(messages: list[Sent], listener: AckListener) -> str:
 
 
 @pytest.fixture
-def hub_db(tmp_path):
-    db = tmp_path / "hub.sqlite"
+def flood_hub(hub_db):
+    db = hub_db
     store = Store(db)
     event = store.add_event("Fuzz camp", EVENT_DAY)
     badges = [store.add_person(f"Person {n}").badge for n in range(40)]
@@ -298,8 +298,8 @@ def hub_db(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_flood_of_random_and_mutated_payloads(tmp_path, own_broker, hub_db, capsys):
-    db, event, badges = hub_db
+def test_a_flood_of_random_and_mutated_payloads(tmp_path, own_broker, flood_hub, capsys):
+    db, event, badges = flood_hub
     rng = random.Random(2025)
     payloads = Payloads(rng, badges, event)
     kinds, weights = zip(*KINDS.items())

@@ -10,8 +10,8 @@ from tests.hub.kiosks import TOPICS, make_scan
 
 
 @pytest.fixture
-def hub(tmp_path):
-    store = Store(tmp_path / "hub.sqlite")
+def hub(hub_db, tmp_path):
+    store = Store(hub_db)
     yield store, Intake(store), TestClient(create_app(store))
     store.close()
 
@@ -135,13 +135,13 @@ def test_kiosks_and_openapi(hub):
             "/api/v1/kiosks"} <= set(paths)
 
 
-def test_api_docs_page_works_offline(tmp_path):
+def test_api_docs_page_works_offline(hub_db, tmp_path):
     """/docs is self-contained: no Swagger UI from a CDN, so it shows on a venue network."""
     from fastapi.testclient import TestClient
 
     from hub.api import create_app
     from hub.store import Store
-    client = TestClient(create_app(Store(tmp_path / "hub.db")))
+    client = TestClient(create_app(Store(hub_db)))
     page = client.get("/docs")
     assert page.status_code == 200
     assert "/api/v1/people/{badge}" in page.text and "<script" not in page.text
@@ -199,11 +199,11 @@ def test_a_query_or_path_value_the_api_cannot_use_is_a_clear_400(hub):
     assert client.get("/api/v1/events?series=" + "x" * 201).status_code == 400
 
 
-def test_too_many_requests_from_one_address_get_a_429_with_retry_after(tmp_path):
+def test_too_many_requests_from_one_address_get_a_429_with_retry_after(hub_db, tmp_path):
     """Every outside input is bounded, the rate of API requests too."""
     from hub.ratelimit import RateLimit
 
-    store = Store(tmp_path / "hub.sqlite")
+    store = Store(hub_db)
     now = [0.0]
     client = TestClient(create_app(store, rate_limit=RateLimit(burst=5, per_second=1,
                                                                clock=lambda: now[0])))

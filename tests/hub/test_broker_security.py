@@ -177,8 +177,8 @@ def test_logins_added_rotated_and_removed_apply_to_the_running_broker(secured):
         accounts.add_kiosk(HUB_USER)  # nobody gets the hub's own login
 
 
-def test_the_hub_and_a_kiosk_work_end_to_end_with_their_logins(secured, tmp_path):
-    store = Store(tmp_path / "hub.sqlite")
+def test_the_hub_and_a_kiosk_work_end_to_end_with_their_logins(hub_db, secured, tmp_path):
+    store = Store(hub_db)
     ada = store.add_person("Ada Lovelace")
     event = store.add_event("Camp", "2025-03-14")
     login = secured["accounts"].hub_login()
@@ -201,14 +201,14 @@ def test_the_hub_and_a_kiosk_work_end_to_end_with_their_logins(secured, tmp_path
         store.close()
 
 
-def test_a_real_kiosk_set_up_from_its_printed_settings_or_its_login_card_syncs_over_tls(secured, tmp_path):
+def test_a_real_kiosk_set_up_from_its_printed_settings_or_its_login_card_syncs_over_tls(hub_db, secured, tmp_path):
     """The whole path an organiser takes: `kiosk add` prints the settings (and the card); a kiosk
     given either one logs in over TLS, pinning the hub's CA, and its scans reach the real hub."""
     from tests.hub.hubproc import cli
     from tests.kiosk.sim import KioskProcess, wait_for
     from turnout.codes import LoginCard, classify
 
-    db = tmp_path / "hub.sqlite"
+    db = hub_db
     store = Store(db)
     ada = store.add_person("Ada Lovelace")
     event = store.add_event("Camp", date.today().isoformat())

@@ -9,8 +9,8 @@ from tests.hub.kiosks import TOPICS, FakeKiosk, make_scan, retained
 from turnout.codes import is_badge
 
 
-def test_person_add_prints_the_badge_last_and_show_finds_them(tmp_path):
-    db = tmp_path / "hub.sqlite"
+def test_person_add_prints_the_badge_last_and_show_finds_them(hub_db, tmp_path):
+    db = hub_db
     badge = last_token(cli(db, "person", "add", "Ada Lovelace", "--org", "Leeds City Council",
                            "--email", "ada@example.org"))
     assert is_badge(badge)
@@ -22,8 +22,8 @@ def test_person_add_prints_the_badge_last_and_show_finds_them(tmp_path):
     assert "points: 0" in shown and "next:" in shown
 
 
-def test_event_add_prints_the_id_last_and_event_list_shows_it(tmp_path):
-    db = tmp_path / "hub.sqlite"
+def test_event_add_prints_the_id_last_and_event_list_shows_it(hub_db, tmp_path):
+    db = hub_db
     event = last_token(cli(db, "event", "add", "LocalGovCamp North", "--date", "2025-03-14",
                            "--series", "LGC", "--venue", "Leeds"))
     assert re.fullmatch(r"[A-Za-z0-9_.-]+", event)
@@ -32,8 +32,8 @@ def test_event_add_prints_the_id_last_and_event_list_shows_it(tmp_path):
     assert event in cli(db, "event", "list").stdout
 
 
-def test_blank_badges_are_claimed_later(tmp_path):
-    db = tmp_path / "hub.sqlite"
+def test_blank_badges_are_claimed_later(hub_db, tmp_path):
+    db = hub_db
     lines = [line.split("\t") for line in cli(db, "person", "blank", "2").stdout.splitlines()]
     codes = [code for code, _ in lines]
     assert len(codes) == 2 and all(is_badge(c) for c in codes)
@@ -44,8 +44,8 @@ def test_blank_badges_are_claimed_later(tmp_path):
     assert refused.returncode == 1 and "already claimed" in refused.stderr
 
 
-def test_mistakes_get_a_one_line_reason_not_a_traceback(tmp_path):
-    db = tmp_path / "hub.sqlite"
+def test_mistakes_get_a_one_line_reason_not_a_traceback(hub_db, tmp_path):
+    db = hub_db
     for args in (["person", "show", "T13"], ["event", "add", "X", "--date", "14/03/2025"],
                  ["person", "claim", "T5725", "Bad Digit"], ["assign", "hall-1", "no-event"],
                  ["quarantine", "reassign", "99", "x"]):
@@ -54,8 +54,8 @@ def test_mistakes_get_a_one_line_reason_not_a_traceback(tmp_path):
         assert result.stderr.startswith("turnout-hub: ")
 
 
-def test_kiosks_roles_recompute_and_seed(tmp_path):
-    db = tmp_path / "hub.sqlite"
+def test_kiosks_roles_recompute_and_seed(hub_db, tmp_path):
+    db = hub_db
     cli(db, "kiosk", "add", "hall-9")
     assert "hall-9\tunknown" in cli(db, "kiosk", "list").stdout
     event = last_token(cli(db, "event", "add", "Camp", "--date", "2025-03-14"))
@@ -67,9 +67,9 @@ def test_kiosks_roles_recompute_and_seed(tmp_path):
     assert "Rescored" in cli(db, "recompute").stdout
 
 
-def test_assignments_and_roles_set_beside_a_running_hub_reach_kiosks_and_scores(tmp_path, broker):
+def test_assignments_and_roles_set_beside_a_running_hub_reach_kiosks_and_scores(hub_db, tmp_path, broker):
     """The command line is another process: the running hub must notice what it changed."""
-    db = tmp_path / "hub.sqlite"
+    db = hub_db
     badge = last_token(cli(db, "person", "add", "Ada Lovelace"))
     event = last_token(cli(db, "event", "add", "Camp", "--date", "2025-03-14"))
     hub = HubProcess(db, broker.url, tmp_path / "hub.log").start()
@@ -93,12 +93,12 @@ def test_assignments_and_roles_set_beside_a_running_hub_reach_kiosks_and_scores(
         hub.stop()
 
 
-def test_quarantine_list_and_reassign(tmp_path):
+def test_quarantine_list_and_reassign(hub_db, tmp_path):
     from hub.intake import Intake
     from hub.store import Store
     from tests.hub.kiosks import make_scan
 
-    db = tmp_path / "hub.sqlite"
+    db = hub_db
     badge = last_token(cli(db, "person", "add", "Ada Lovelace"))
     store = Store(db)
     Intake(store).receive(TOPICS.scan("hall-1"), make_scan("hall-1", "typo-event", badge).to_json())
@@ -113,14 +113,14 @@ def test_quarantine_list_and_reassign(tmp_path):
     assert "\thall-1\t1\t1\t0\t0" in after
 
 
-def test_the_rules_file_applies_to_every_command_not_only_serve(tmp_path):
+def test_the_rules_file_applies_to_every_command_not_only_serve(hub_db, tmp_path):
     from hub.intake import Intake
     from hub.rules import load_rules
     from hub.store import Store
 
     rules = tmp_path / "rules.toml"
     rules.write_text("[clubs]\nattend = [2]\n")
-    db = tmp_path / "hub.sqlite"
+    db = hub_db
     badge = last_token(cli(db, "person", "add", "Ada Lovelace"))
     events = [last_token(cli(db, "event", "add", f"Camp {n}", "--date", f"2025-03-1{n}")) for n in (1, 2)]
     store = Store(db, rules=load_rules(rules))

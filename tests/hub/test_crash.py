@@ -12,8 +12,8 @@ from tests.hub.kiosks import FakeKiosk, make_scan
 
 
 @pytest.mark.slow
-def test_killed_mid_stream_and_restarted_totals_are_exact(tmp_path, own_broker):
-    db = tmp_path / "hub.sqlite"
+def test_killed_mid_stream_and_restarted_totals_are_exact(hub_db, tmp_path, own_broker):
+    db = hub_db
     store = Store(db)
     events = [store.add_event(f"Camp {n}", f"2025-0{n + 1}-14") for n in range(3)]
     people = [store.add_person(f"Person {n}") for n in range(60)]

@@ -4,7 +4,6 @@ unsubscribing, back-off, the Maildir default, and a hub killed mid-send."""
 from __future__ import annotations
 
 import mailbox
-import sqlite3
 from datetime import date as Date
 
 import pytest
@@ -61,7 +60,7 @@ def hub_with_event(path, regulars: int = 24) -> tuple[Store, str, dict[str, str]
 
 
 def worker_for(store: Store, mailer, **settings) -> EmailWorker:
-    issuer = Issuer(store, "https://hub.example", IssuerKeys.beside(store.db.path))
+    issuer = Issuer(store, "https://hub.example", IssuerKeys.beside(store.db.location))
     return EmailWorker(store, issuer, EmailSettings(sender=SENDER, **settings), mailer,
                        today=lambda: TODAY)
 
@@ -95,9 +94,9 @@ def test_closing_an_event_sends_one_email_to_each_person_present_who_opted_in(tm
     assert "Help out 9 more times to reach the volunteer 10 club." in bo_text
     summary = store.email_summary(event)
     assert (summary.sent, summary.queued, summary.failed) == (2, 0, 0)
-    kept = sqlite3.connect(store.db.path).execute(
+    kept = store.db.execute(
         "SELECT COUNT(*) FROM email_outbox WHERE address IS NOT NULL OR message IS NOT NULL").fetchone()
-    assert kept == (0,)  # once sent, the outbox forgets the address and the text
+    assert kept[0] == 0  # once sent, the outbox forgets the address and the text
 
 
 def test_one_click_unsubscribe_stops_the_emails(tmp_path, smtp):

@@ -12,8 +12,8 @@ from tests.hub.kiosks import TOPICS, make_scan
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = Store(tmp_path / "hub.sqlite")
+def store(hub_db, tmp_path):
+    store = Store(hub_db)
     yield store
     store.close()
 

@@ -29,10 +29,10 @@ SECURITY_HEADERS = {
 
 
 @pytest.fixture
-def site(tmp_path):
+def site(hub_db, tmp_path):
     from hub.web.security import set_admin_password
 
-    site = small_site(tmp_path)
+    site = small_site(hub_db)
     set_admin_password(site.store, PASSWORD)
 
     @site.app.get("/boom")
@@ -90,18 +90,18 @@ def test_the_policy_allows_the_hubs_own_origin_no_script_and_only_hashed_inline_
     assert re.findall(r"<style>(.*?)</style>", docs) == [DOCS_STYLE], "the one inline style is hashed"
 
 
-def test_strict_transport_security_only_over_https(tmp_path):
-    hub = make_hub(tmp_path)
+def test_strict_transport_security_only_over_https(hub_db, tmp_path):
+    hub = make_hub(hub_db)
     assert "strict-transport-security" not in hub.client().get("/").headers
     secure = hub.client(https=True).get("/")
     assert secure.headers["strict-transport-security"] == "max-age=31536000"
 
 
-def test_behind_a_proxy_https_is_believed_only_from_a_trusted_one(tmp_path, broker):
+def test_behind_a_proxy_https_is_believed_only_from_a_trusted_one(hub_db, tmp_path, broker):
     """turnout-hub serve: X-Forwarded-Proto from 127.0.0.1 (the default trusted_proxies) makes
     the page HTTPS; from a proxy not in trusted_proxies it is ignored."""
     proto = {"X-Forwarded-Proto": "https"}
-    hub = HubProcess(tmp_path / "hub.sqlite", broker.url, tmp_path / "hub.log").start()
+    hub = HubProcess(hub_db, broker.url, tmp_path / "hub.log").start()
     try:
         base = f"http://127.0.0.1:{hub.port}"
         assert httpx.get(base + "/", headers=proto).headers["strict-transport-security"]
@@ -114,7 +114,7 @@ def test_behind_a_proxy_https_is_believed_only_from_a_trusted_one(tmp_path, brok
         hub.kill()
     config = tmp_path / "hub.toml"
     config.write_text('trusted_proxies = "192.0.2.10"\n')
-    hub = HubProcess(tmp_path / "hub.sqlite", broker.url, tmp_path / "hub2.log", config=config).start()
+    hub = HubProcess(hub_db, broker.url, tmp_path / "hub2.log", config=config).start()
     try:
         answer = httpx.get(f"http://127.0.0.1:{hub.port}/", headers=proto)
         assert "strict-transport-security" not in answer.headers

@@ -15,8 +15,8 @@ from tests.hub.kiosks import TOPICS, FakeKiosk, make_scan, retained
 
 
 @pytest.fixture
-def hub(tmp_path, broker):
-    store = Store(tmp_path / "hub.sqlite")
+def hub(hub_db, tmp_path, broker):
+    store = Store(hub_db)
     ingest = Ingest(store, broker.url, client_id=f"hub-{uuid.uuid4().hex[:8]}").start()
     assert ingest.connected.wait(10)
     kiosk = FakeKiosk(broker.port, f"k{uuid.uuid4().hex[:8]}")
@@ -95,8 +95,8 @@ def test_kiosk_status_messages_are_recorded(hub, broker):
     kiosk.client.publish(TOPICS.status(kiosk.kiosk), b"", retain=True).wait_for_publish(5)
 
 
-def test_hub_says_offline_when_it_stops(tmp_path, own_broker):
-    store = Store(tmp_path / "hub.sqlite")
+def test_hub_says_offline_when_it_stops(hub_db, tmp_path, own_broker):
+    store = Store(hub_db)
     ingest = Ingest(store, own_broker.url).start()
     assert ingest.connected.wait(10)
     ingest.stop()
@@ -140,8 +140,8 @@ def test_the_intake_process_killed_mid_stream_is_replaced_and_nothing_is_lost(hu
     assert store.count_scans() == 400 and ingest._worker._proc.pid != first_worker
 
 
-def test_the_hub_reconnects_after_the_broker_is_killed_and_answers_again(tmp_path, own_broker):
-    store = Store(tmp_path / "hub.sqlite")
+def test_the_hub_reconnects_after_the_broker_is_killed_and_answers_again(hub_db, tmp_path, own_broker):
+    store = Store(hub_db)
     ada = store.add_person("Ada Lovelace")
     event = store.add_event("Camp", "2025-03-14")
     ingest = Ingest(store, own_broker.url).start()

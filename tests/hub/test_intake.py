@@ -10,8 +10,8 @@ from tests.hub.kiosks import TOPICS, make_scan
 
 
 @pytest.fixture
-def hub(tmp_path):
-    store = Store(tmp_path / "hub.sqlite")
+def hub(hub_db, tmp_path):
+    store = Store(hub_db)
     yield store, Intake(store)
     store.close()
 

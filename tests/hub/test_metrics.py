@@ -11,8 +11,8 @@ from hub.worker import _answer
 from tests.hub.kiosks import TOPICS, make_scan
 
 
-def test_answers_are_counted_by_status_and_reason_and_kiosks_by_what_they_said(tmp_path, monkeypatch):
-    store = Store(tmp_path / "hub.sqlite")
+def test_answers_are_counted_by_status_and_reason_and_kiosks_by_what_they_said(hub_db, tmp_path, monkeypatch):
+    store = Store(hub_db)
     metrics = HubMetrics(store)
     intake = Intake(store)
     ada = store.add_person("Ada Lovelace")

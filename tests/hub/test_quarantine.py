@@ -14,8 +14,8 @@ HOUR = "2025-03-14T10"
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = Store(tmp_path / "hub.sqlite")
+def store(hub_db, tmp_path):
+    store = Store(hub_db)
     yield store
     store.close()
 
@@ -26,9 +26,7 @@ def junk(n: int, size: int = 3000) -> bytes:
 
 
 def database_bytes(store: Store) -> int:
-    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
-    return pages * store.db.execute("PRAGMA page_size").fetchone()[0]
+    return store.db.size()
 
 
 def test_junk_is_kept_whole_then_cut_short_then_only_counted(store):

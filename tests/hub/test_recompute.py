@@ -75,11 +75,12 @@ def build_varied_hub(store: Store, seed: int) -> None:
     db.execute("INSERT INTO standings VALUES ('T000000', 99, 9, 9, '2020-01-01T00:00:00.000Z')"
                " ON CONFLICT DO NOTHING")
     db.execute("UPDATE standings SET points = points + 5 WHERE badge = ?", (people[0],))
-    db.execute("DELETE FROM milestones WHERE rowid IN (SELECT rowid FROM milestones LIMIT 1)")
+    db.execute("DELETE FROM milestones WHERE (badge, name) IN"
+               " (SELECT badge, name FROM milestones ORDER BY badge, name LIMIT 1)")
     db.execute("INSERT INTO milestones VALUES (?, '250 club', 'attend', 250, '2025-01-01', ?, 'x')",
                (people[4], events[0]))
-    db.execute("UPDATE scans SET annulled = 1 - annulled WHERE rowid IN"
-               " (SELECT rowid FROM scans ORDER BY id LIMIT 3)")
+    db.execute("UPDATE scans SET annulled = 1 - annulled WHERE id IN"
+               " (SELECT id FROM scans ORDER BY id LIMIT 3)")
 
 
 def expected(store: Store):
@@ -114,8 +115,8 @@ def everything(store: Store):
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_recompute_stores_what_pure_scoring_says_and_a_second_run_changes_nothing(tmp_path, seed):
-    store = Store(tmp_path / "hub.sqlite")
+def test_recompute_stores_what_pure_scoring_says_and_a_second_run_changes_nothing(hub_db, tmp_path, seed):
+    store = Store(hub_db)
     build_varied_hub(store, seed)
     awarded_before = {(r[0], r[1]): r[2] for r in store.db.execute(
         "SELECT badge, name, awarded_at FROM milestones")}
@@ -148,8 +149,8 @@ def test_recompute_stores_what_pure_scoring_says_and_a_second_run_changes_nothin
     store.close()
 
 
-def test_recompute_rescored_after_points_change_touches_only_those_standings(tmp_path):
-    store = Store(tmp_path / "hub.sqlite")
+def test_recompute_rescored_after_points_change_touches_only_those_standings(hub_db, tmp_path):
+    store = Store(hub_db)
     ada, bob = store.add_person("Ada").badge, store.add_person("Bob").badge
     event = store.add_event("Camp", "2025-03-14").id
     intake = Intake(store)

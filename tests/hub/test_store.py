@@ -3,8 +3,8 @@
 from hub.store import SCHEMA_VERSION, Store
 
 
-def test_a_database_from_the_first_release_is_upgraded_in_place(tmp_path):
-    path = tmp_path / "hub.sqlite"
+def test_a_database_from_the_first_release_is_upgraded_in_place(hub_db, tmp_path):
+    path = hub_db
     store = Store(path)
     store.add_kiosk("hall-1")
     for column in ("reported_event", "config_sent"):  # as version 1 made it
@@ -44,8 +44,8 @@ def as_version_2(store: Store) -> None:
     store.db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
 
 
-def test_a_database_from_before_claim_codes_is_upgraded_and_its_blank_badges_keep_none(tmp_path):
-    path = tmp_path / "hub.sqlite"
+def test_a_database_from_before_claim_codes_is_upgraded_and_its_blank_badges_keep_none(hub_db, tmp_path):
+    path = hub_db
     store = Store(path)
     [old_blank] = store.add_blank_badges(1)
     ada = store.add_person("Ada Lovelace").badge
@@ -80,8 +80,8 @@ def test_upgrading_to_results_emails_counts_past_events_as_closed_so_nobody_is_e
     store.close()
 
 
-def test_roles_changed_by_another_process_apply_at_once(tmp_path):
-    path = tmp_path / "hub.sqlite"
+def test_roles_changed_by_another_process_apply_at_once(hub_db, tmp_path):
+    path = hub_db
     serving, organiser = Store(path), Store(path)  # the running hub, and the command line
     assert serving.rules().points("pitch") == 3
     organiser.set_role("pitch", 20)
@@ -91,8 +91,8 @@ def test_roles_changed_by_another_process_apply_at_once(tmp_path):
     organiser.close()
 
 
-def test_a_kiosk_is_sent_its_config_once_per_change_and_never_unasked(tmp_path):
-    store = Store(tmp_path / "hub.sqlite")
+def test_a_kiosk_is_sent_its_config_once_per_change_and_never_unasked(hub_db, tmp_path):
+    store = Store(hub_db)
     event = store.add_event("Camp", "2025-03-14")
     store.add_kiosk("hall-1")
     store.add_kiosk("card-set")  # counting for a set-up card's event: the hub must not clear it
@@ -108,8 +108,8 @@ def test_a_kiosk_is_sent_its_config_once_per_change_and_never_unasked(tmp_path):
     store.close()
 
 
-def test_names_from_any_door_lose_bidi_overrides_and_invisible_characters(tmp_path):
-    store = Store(tmp_path / "hub.sqlite")  # the command line and imports call the store directly
+def test_names_from_any_door_lose_bidi_overrides_and_invisible_characters(hub_db, tmp_path):
+    store = Store(hub_db)  # the command line and imports call the store directly
     ada = store.add_person("\u202eAda\u202c\u200b Lovelace", org="\u2067Leeds\u2069")
     assert (ada.name, ada.org) == ("Ada Lovelace", "Leeds")
     [blank] = store.add_blank_badges(1)

@@ -18,10 +18,10 @@ from tests.hub.kiosks import FakeKiosk, make_scan
 from turnout.systemd import ServiceManager
 
 
-def test_the_hub_says_ready_once_it_serves_then_pings_while_it_works(tmp_path, broker, notify):
+def test_the_hub_says_ready_once_it_serves_then_pings_while_it_works(hub_db, tmp_path, broker, notify):
     port = free_port()
     log = open(tmp_path / "hub.log", "wb")
-    hub = subprocess.Popen([sys.executable, "-m", "hub.cli", "--db", str(tmp_path / "hub.db"), "serve",
+    hub = subprocess.Popen([sys.executable, "-m", "hub.cli", "--db", str(hub_db), "serve",
                             "--broker", broker.url, "--http", f"127.0.0.1:{port}",
                             "--client-id", f"hub-{uuid.uuid4().hex[:8]}"], cwd=ROOT, stdout=log, stderr=log,
                            env={**os.environ, "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000",
@@ -44,8 +44,8 @@ def test_the_hub_says_ready_once_it_serves_then_pings_while_it_works(tmp_path, b
         log.close()
 
 
-def test_a_hung_intake_stops_the_pings_until_it_works_again(tmp_path, broker, notify):
-    store = Store(tmp_path / "hub.sqlite")
+def test_a_hung_intake_stops_the_pings_until_it_works_again(hub_db, tmp_path, broker, notify):
+    store = Store(hub_db)
     event = store.add_event("Camp", "2025-03-14")
     ada = store.add_person("Ada Lovelace")
     ingest = Ingest(store, broker.url, client_id=f"hub-{uuid.uuid4().hex[:8]}").start()

@@ -12,15 +12,25 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
+from kiosk.buzzer.tunes import Tone
 from kiosk.clock import KioskClock
 from kiosk.config import Settings
 from kiosk.daemon import Feedback, KioskDaemon
 from kiosk.link import KioskLink
-from kiosk.machine import KioskMachine
+from kiosk.machine import CodeRead, KioskMachine
 from kiosk.screens import Idle, Problem
 from kiosk.store import ScanStore
 from tests.kiosk.sim import wait_for
 from turnout.broker_url import BrokerURL
+from turnout.codes import badge_code
+from turnout.protocol import Topics
+
+
+def fill_up(store: ScanStore) -> None:
+    """The store's own SQLite connection may grow by one page more: a full disk, really
+    (give it as ``run(..., before=fill_up)``)."""
+    pages = store.db.execute("pragma page_count").fetchone()[0]
+    store.db.execute(f"pragma max_page_count = {pages + 1}")
 
 
 class InProcessKiosk:
@@ -88,3 +98,34 @@ class InProcessKiosk:
 
     def problems(self) -> list[Problem]:
         return [s for s in list(self.screens) if isinstance(s, Problem)]
+
+    # -- what the steps do --
+
+    def scan_until_refused(self, first: int, last: int) -> int:
+        """Scan badges ``first``, ``first + 1``… until one gets another tone than OK; how many
+        beeped OK. Raises if all up to ``last`` did."""
+        beeped = 0
+        for n in range(first, last):
+            tones = len(self.tones)
+            self.daemon.post(CodeRead(badge_code(n)))
+            wait_for(lambda: len(self.tones) > tones, "a tone")
+            if self.tones[tones] is not Tone.OK:
+                return beeped
+            beeped += 1
+        raise AssertionError("every scan beeped OK: the store never filled up")
+
+    def kill_network_thread(self, publisher) -> KioskLink:
+        """End paho's network thread as a raising callback would, past the link's guard (a
+        message on the kiosk's ack topic from ``publisher`` sets it off); wait until the kiosk
+        has shown offline, then online again. The dead link."""
+        first = self.daemon.link
+
+        def boom(client, userdata, msg):
+            raise RuntimeError("a callback that raises: paho re-raises it and its thread ends")
+
+        first.client.on_message = boom  # through paho's own setter, bypassing the link's guard
+        shown = len(self.screens)
+        publisher.publish(Topics().ack(self.kiosk_id), b"anything", qos=1).wait_for_publish(5)
+        self.wait_online(False, after=shown)  # never "online" while nothing syncs
+        self.wait_online(True, after=shown + 1)
+        return first

@@ -83,3 +83,31 @@ def test_a_login_card_gives_the_kiosk_its_id_login_and_ca_but_flags_still_win(tm
     url = settings.configured_broker()
     assert (url.username, url.password, url.tls) == ("door-2", "s3cret-password-123", True)
     assert ssl.PEM_cert_to_DER_cert(settings.broker_ca) == ssl.PEM_cert_to_DER_cert(ca_pem)
+
+
+def test_language_is_english_or_welsh(tmp_path):
+    path = tmp_path / "kiosk.toml"
+    path.write_text('language = "cy"\n')
+    settings = load_settings(path)
+    assert settings.language == "cy" and settings.label("cake") == "Cacen"
+    assert settings.words().gettext("Try again") == "Ceisiwch eto"
+    assert Settings().label("cake") == "Cake"
+    path.write_text('language = "fr"\n')
+    with pytest.raises(ConfigError, match="language 'fr'"):
+        load_settings(path)
+
+
+def test_a_welsh_kiosk_needs_no_babel():
+    """The kiosk reads its compiled catalogue with the standard library alone (Babel is the hub's)."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['babel'] = None\n"
+            "from kiosk.config import Settings\n"
+            "from kiosk.display.device import SimDisplay\n"
+            "from kiosk.screens import Idle\n"
+            "words = Settings(language='cy').words()\n"
+            "SimDisplay(None, words=words).show(Idle('', '--:--', True, 0))\n"
+            "print(words.gettext('Try again'))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Ceisiwch eto"

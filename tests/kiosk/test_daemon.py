@@ -324,30 +324,16 @@ def test_an_answer_that_cannot_be_recorded_leaves_the_scan_pending_and_the_kiosk
 
 def test_a_full_disk_never_loses_a_beeped_scan_nor_stops_the_kiosk(broker, tmp_path, caplog):
     """The kiosk's own SQLite connection limited to the pages it has, plus one: really full."""
-    from kiosk.buzzer.tunes import Tone
     from kiosk.machine import CodeRead
     from kiosk.screens import Problem
-    from tests.kiosk.in_process import InProcessKiosk
+    from tests.kiosk.in_process import InProcessKiosk, fill_up
 
     hub = StandInHub(broker.port, answering=False)
     kiosk = InProcessKiosk(tmp_path, broker.url)
 
-    def fill(store):
-        pages = store.db.execute("pragma page_count").fetchone()[0]
-        store.db.execute(f"pragma max_page_count = {pages + 1}")
-
     def steps(k):
         k.wait_online()
-        beeped = 0
-        for n in range(100, 400):
-            tones = len(k.tones)
-            k.daemon.post(CodeRead(badge_code(n)))
-            wait_for(lambda: len(k.tones) > tones, "a tone")
-            if k.tones[tones] is not Tone.OK:
-                break
-            beeped += 1
-        else:
-            raise AssertionError("the store never filled up")
+        beeped = k.scan_until_refused(100, 400)
         assert k.problems()[-1] == Problem("Storage error", "tell an organiser")
         wait_for(lambda: len(hub.scans) >= beeped, "every beeped scan sent")
         for scan in list(hub.scans):  # the hub answers them all: recording answers needs room too
@@ -362,7 +348,7 @@ def test_a_full_disk_never_loses_a_beeped_scan_nor_stops_the_kiosk(broker, tmp_p
         wait_for(lambda: len(k.problems()) >= 2, "a second clear error")
         db.close()
 
-    kiosk.run(steps, before=fill)
+    kiosk.run(steps, before=fill_up)
     assert kiosk.daemon.machine.storage is not None
     hub.close()
 

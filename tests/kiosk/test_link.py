@@ -91,16 +91,7 @@ def test_a_network_thread_that_dies_is_noticed_and_the_link_rebuilt(broker, tmp_
 
     def steps(k: InProcessKiosk) -> None:
         k.wait_online()
-        first = k.daemon.link
-
-        def boom(client, userdata, msg):
-            raise RuntimeError("a callback that raises: paho re-raises it and its thread ends")
-
-        first.client.on_message = boom  # through paho's own setter, bypassing the link's guard
-        shown = len(k.screens)
-        hub.client.publish(TOPICS.ack(k.kiosk_id), b"anything", qos=1).wait_for_publish(5)
-        k.wait_online(False, after=shown)  # never "online" while nothing syncs
-        k.wait_online(True, after=shown + 1)
+        first = k.kill_network_thread(hub.client)
         assert k.daemon.link is not first and k.daemon.link.running
         k.daemon.post(CodeRead("T5724"))
         wait_for(lambda: "T5724" in hub.badges(), "a scan made after the death reaches the hub")

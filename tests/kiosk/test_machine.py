@@ -464,8 +464,9 @@ def test_wifi_card_joins_off_the_loop_and_shows_the_result(machine, clock):
     [join] = of(actions, JoinWifi)
     assert (join.credentials.ssid, join.credentials.password) == ("Venue;Guest", "pa:ss")
     assert of(actions, Show)[0].screen.title == "Joining Venue;Guest…"
-    actions = machine.handle(WifiJoined(WifiResult(False, "Venue;Guest", "Wrong password")), clock.now())
-    assert actions == [Play(Tone.ERROR), Show(screens.Problem("Wi-fi", "Wrong password"))]
+    actions = machine.handle(WifiJoined(WifiResult(False, "Venue;Guest", "Could not join Venue;Guest: timed out",
+                                                   "timed out")), clock.now())
+    assert actions == [Play(Tone.ERROR), Show(screens.Problem("Wi-fi", "Could not join Venue;Guest: timed out"))]
     actions = machine.handle(WifiJoined(WifiResult(True, "Venue;Guest", "Joined Venue;Guest")), clock.now())
     assert actions == [Play(Tone.OK), Show(screens.Notice("Wi-fi", "Joined Venue;Guest"))]
 
@@ -515,3 +516,17 @@ def test_a_login_card_for_another_kiosk_waits_until_the_outbox_is_empty(machine,
     clock.advance(4)
     same_kiosk = LoginCard("hall-1", LOGIN.broker, "hall-1", LOGIN.password, LOGIN.ca)
     assert of(machine.handle(CodeRead(same_kiosk.text), clock.now()), SaveLogin)  # same id: its scans go too
+
+
+def test_a_welsh_kiosk_says_its_messages_in_welsh(clock):
+    """The machine's words come from the kiosk catalogue in the settings' language; values (a
+    role's name, a number) are filled into the translated message."""
+    settings = Settings(language="cy")
+    m = KioskMachine(kiosk_id="k1", event="e1", event_name="Barcamp", roles=settings.roles,
+                     labels=settings.label, words=settings.words(), online=True)
+    [_, show] = m.handle(CodeRead("T5742"), clock.now())
+    assert show.screen == screens.Problem("Ceisiwch eto", "camddarllenwyd y bathodyn")
+    show = of(m.handle(CodeRead("TURNOUT:ROLE:juggling"), clock.now()), Show)[0]
+    assert show.screen == screens.Problem("Rôl anhysbys", "rôl juggling: heb ei gosod yma")
+    show = of(m.handle(CodeRead("TURNOUT:ROLE:cake"), clock.now()), Show)[0]
+    assert show.screen.role_label == "Cacen"

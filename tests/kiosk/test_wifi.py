@@ -2,14 +2,13 @@
 
 import logging
 import os
-import stat
-import sys
 from pathlib import Path
 
 import pytest
 
-from kiosk.wifi import (WifiCardError, WifiCredentials, join_wifi, joining_message, nmcli_commands,
+from kiosk.wifi import (WifiCardError, WifiCredentials, join_wifi, nmcli_commands,
                         parse_wifi, passwd_file_line)
+from tests.kiosk.fake_nmcli import ADDED_UUID, install_fake_nmcli, recorded
 
 
 def test_the_usual_wpa_card():
@@ -69,48 +68,18 @@ def test_no_nmcli_command_carries_the_password():
     assert passwd_file_line(WifiCredentials("old", "abcde", "WEP")) == "802-11-wireless-security.wep-key0:abcde\n"
 
 
-ADDED_UUID = "6b1a7e2c-0d3f-4c55-9a7e-2b9c1f0d8e41"
-
-
 @pytest.fixture
 def fake_nmcli(tmp_path, monkeypatch):
-    """An ``nmcli`` first on PATH, as NetworkManager's answers it: it records its arguments, and
-    for ``passwd-file`` the file's mode and contents as nmcli would read them. ``connection up``
-    exits $FAKE_EXIT."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
+    """An ``nmcli`` first on PATH (tests/kiosk/fake_nmcli.py); ``connection up`` exits $FAKE_EXIT."""
     record = tmp_path / "argv.txt"
-    script = bin_dir / "nmcli"
-    script.write_text(
-        f"#!{sys.executable}\n"
-        "import os, stat, sys\n"
-        "args = sys.argv[1:]\n"
-        f"out = open({str(record)!r}, 'a')\n"
-        "out.write('\\n'.join(args) + '\\n')\n"
-        "if 'passwd-file' in args:\n"
-        "    path = args[args.index('passwd-file') + 1]\n"
-        "    out.write('mode ' + oct(stat.S_IMODE(os.stat(path).st_mode)) + '\\n')\n"
-        "    out.write('dir mode ' + oct(stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode)) + '\\n')\n"
-        "    out.write('file ' + open(path).read())\n"
-        "out.write('---\\n')\n"
-        "if args[:2] == ['connection', 'add']:\n"
-        f"    print(\"Connection '\" + args[args.index('con-name') + 1] + \"' ({ADDED_UUID}) successfully added.\")\n"
-        "code = int(os.environ.get('FAKE_EXIT', '0')) if args[1:2] == ['up'] else 0\n"
-        "if code: sys.stderr.write('Error: Connection activation failed: (7) Secrets were required.\\n')\n"
-        "sys.exit(code)\n")
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    bin_dir = install_fake_nmcli(tmp_path / "bin", record)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("RUNTIME_DIRECTORY", str(tmp_path))
     return record
 
 
-def recorded(record):
-    return [call.splitlines() for call in record.read_text().split("---\n") if call.strip()]
-
-
 def test_join_wifi_gives_nmcli_the_password_in_a_private_file_never_as_an_argument(fake_nmcli, tmp_path, caplog):
     creds = parse_wifi(r"WIFI:T:WPA;S:venue\;wifi;P:cake\:1234;H:true;;")
-    assert joining_message(creds) == "Joining venue;wifi…"
     with caplog.at_level(logging.DEBUG):
         result = join_wifi(creds)
     assert result.joined and result.message == "Joined venue;wifi"

@@ -51,7 +51,7 @@ def main(out: Path = OUT) -> int:
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp())
     store, ada, event = sample(work)
-    issuer = Issuer(store, BASE, IssuerKeys.beside(store.db.path))
+    issuer = Issuer(store, BASE, IssuerKeys.beside(store.db.location))
     worker = EmailWorker(store, issuer, EmailSettings(sender="Turnout <turnout@example.org>"),
                          MaildirMailer(work / "mail"), today=lambda: Date(2025, 6, 15))
     worker.work_once()

@@ -20,7 +20,7 @@ OUT = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
 def main(out: Path = OUT) -> int:
     out.mkdir(parents=True, exist_ok=True)
-    hub = make_hub(Path(tempfile.mkdtemp()), password=False)
+    hub = make_hub(Path(tempfile.mkdtemp()) / "hub.sqlite", password=False)
     store = hub.store
     seed_sample(store, people=60, events=8)
     set_admin_password(store, PASSWORD)

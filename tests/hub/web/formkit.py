@@ -61,8 +61,8 @@ class Hub:
         return client
 
 
-def make_hub(tmp_path: Path, password: bool = True, publish=None, topics: Topics | None = None) -> Hub:
-    store = Store(tmp_path / "hub.sqlite")
+def make_hub(hub_db, password: bool = True, publish=None, topics: Topics | None = None) -> Hub:
+    store = Store(hub_db)
     if password:
         set_admin_password(store, PASSWORD)
     hub = Hub(store, None)

@@ -23,17 +23,22 @@ SHOTS = {  # file stem: (path, width)
     "home-320": ("/", 320), "event-320": ("/events/{past}", 320), "leaderboard-320": ("/leaderboard", 320),
     "impact-320": ("/impact", 320),
 }
+# The same pages in Welsh, chosen with the header's language link (/language/cy).
+WELSH_SHOTS = {"person-cy": ("/people/{regular}", 1024), "home-cy": ("/", 1024),
+               "event-cy": ("/events/{past}", 1024), "home-cy-320": ("/", 320)}
 
 
 def main(out: Path = OUT) -> int:
     out.mkdir(parents=True, exist_ok=True)
-    site = sample_site(Path(tempfile.mkdtemp()), people=120, events=12)
+    site = sample_site(Path(tempfile.mkdtemp()) / "hub.sqlite", people=120, events=12)
     axe = axe_source()
     with serve(site.app) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for stem, (path, width) in SHOTS.items():
+        for stem, (path, width) in {**SHOTS, **WELSH_SHOTS}.items():
             url = base + path.format(past=site.events["past"], regular=site.badges["regular"])
             page = browser.new_page(viewport={"width": width, "height": 900})
+            if stem in WELSH_SHOTS:
+                page.goto(base + "/language/cy?next=/")
             page.goto(url)
             if stem == "impact-print":
                 page.emulate_media(media="print")

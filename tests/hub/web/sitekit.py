@@ -58,8 +58,8 @@ class Scanner:
         return scan.id
 
 
-def small_site(tmp_path: Path, **changes) -> Site:
-    store = Store(tmp_path / "hub.sqlite")
+def small_site(hub_db, **changes) -> Site:
+    store = Store(hub_db)
     site = Site(store, None, settings(**changes))
     spring = store.add_event("Spring camp", "2025-03-01", series="LocalGovCamp", venue="Town Hall",
                              after_venue="The Fox & Hounds", hashtag="#lgcspring",
@@ -90,10 +90,10 @@ def small_site(tmp_path: Path, **changes) -> Site:
     return site
 
 
-def sample_site(tmp_path: Path, people: int = 60, events: int = 8) -> Site:
+def sample_site(hub_db, people: int = 60, events: int = 8) -> Site:
     from hub.sample import seed_sample
 
-    store = Store(tmp_path / "sample.sqlite")
+    store = Store(hub_db)
     seed_sample(store, people=people, events=events)
     xss = store.add_person(HOSTILE, consent="full", org="<b>Org</b>")
     Scanner(store).scan(store.events()[-3].id, xss.badge)

@@ -39,8 +39,8 @@ PAGES = {
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    return sample_site(tmp_path_factory.mktemp("a11y"))
+def site(hub_db_shared, tmp_path_factory):
+    return sample_site(hub_db_shared)
 
 
 @pytest.fixture(scope="module")

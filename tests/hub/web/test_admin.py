@@ -21,8 +21,8 @@ ADMIN_PAGES = ["/admin", "/admin/events", "/admin/events/new", "/admin/kiosks", 
 
 
 @pytest.fixture
-def hub(tmp_path):
-    return make_hub(tmp_path)
+def hub(hub_db, tmp_path):
+    return make_hub(hub_db)
 
 
 @pytest.fixture
@@ -191,9 +191,9 @@ def test_a_new_password_signs_everyone_out(hub, admin):
     assert replayed.get("/admin", follow_redirects=False).status_code == 303
 
 
-def test_a_hub_with_no_password_says_how_to_set_one(tmp_path, monkeypatch):
+def test_a_hub_with_no_password_says_how_to_set_one(hub_db, tmp_path, monkeypatch):
     monkeypatch.delenv("TURNOUT_HUB_ADMIN_PASSWORD", raising=False)
-    hub = make_hub(tmp_path, password=False)
+    hub = make_hub(hub_db, password=False)
     page = hub.client().get("/admin/login")
     assert "turnout-hub admin set-password" in page.text and 'name="password"' not in page.text
     client = hub.client()
@@ -201,16 +201,16 @@ def test_a_hub_with_no_password_says_how_to_set_one(tmp_path, monkeypatch):
     assert refused.status_code == 400 and "No admin password is set yet" in refused.text
 
 
-def test_on_first_run_the_password_comes_from_the_environment(tmp_path, monkeypatch):
+def test_on_first_run_the_password_comes_from_the_environment(hub_db, tmp_path, monkeypatch):
     monkeypatch.setenv("TURNOUT_HUB_ADMIN_PASSWORD", "from the environment")
-    hub = make_hub(tmp_path, password=False)
+    hub = make_hub(hub_db, password=False)
     assert login(hub.client(), "from the environment").status_code == 303
     assert hub.store.setting(PASSWORD_SETTING).startswith("$argon2id$")
 
 
-def test_set_password_from_the_command_line(tmp_path, monkeypatch, capsys):
+def test_set_password_from_the_command_line(hub_db, tmp_path, monkeypatch, capsys):
     from hub.cli import main
-    db = tmp_path / "hub.sqlite"
+    db = hub_db
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
     assert main(["--db", str(db), "admin", "set-password", "--stdin"]) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
@@ -309,8 +309,8 @@ def test_assigning_a_kiosk_publishes_its_config(hub, admin):
     assert hub.store.kiosk("door-1").event is None and hub.published == ["door-1", "door-1"]
 
 
-def test_an_assignment_waits_in_the_database_until_the_hub_can_send_it(tmp_path):
-    hub = make_hub(tmp_path)
+def test_an_assignment_waits_in_the_database_until_the_hub_can_send_it(hub_db, tmp_path):
+    hub = make_hub(hub_db)
     hub.app.state.publish_config = None  # no ingest running: the broker is away
     event = hub.store.add_event("Camp", "2025-01-01")
     hub.store.add_kiosk("door-1")
@@ -377,10 +377,10 @@ def test_the_quarantine_page_counts_refused_messages_and_shows_junk_cut_short(hu
     assert "cut short: 9" in page and page.count("/reassign") == 1  # not the one cut short
 
 
-def test_a_quarantined_scan_is_moved_under_the_hubs_own_base_topic(tmp_path):
+def test_a_quarantined_scan_is_moved_under_the_hubs_own_base_topic(hub_db, tmp_path):
     from turnout.protocol import Topics
     topics = Topics("civic/turnout")  # turnout-hub serve --base-topic civic/turnout
-    hub = make_hub(tmp_path, topics=topics)
+    hub = make_hub(hub_db, topics=topics)
     badge = hub.store.add_person("Ada Lovelace").badge
     assert scan(hub.store, "no-such-event", badge, topics=topics).ack.status == "rejected"
     [item] = hub.store.quarantined()
@@ -392,12 +392,12 @@ def test_a_quarantined_scan_is_moved_under_the_hubs_own_base_topic(tmp_path):
     assert hub.store.standing(badge).attended == 1 and hub.store.quarantined() == []
 
 
-def test_serve_gives_the_web_pages_the_topics_it_listens_on(tmp_path):
+def test_serve_gives_the_web_pages_the_topics_it_listens_on(hub_db, tmp_path):
     from hub.cli import _web_app
     from hub.ingest import Ingest
     from hub.store import Store
     from turnout.protocol import Topics
-    store = Store(tmp_path / "hub.sqlite")
+    store = Store(hub_db)
     ingest = Ingest(store, "mqtt://127.0.0.1:1", Topics("civic/turnout"))  # never started
     assert _web_app(store, ingest).state.topics.base == "civic/turnout"
 
@@ -473,7 +473,7 @@ def test_changing_points_rescores_everyone(hub, admin):
     data |= {f"hours-{r}": str(rules.hours.get(r, 0)) for r in rules.roles}
     data |= {"points-cake": "10", "new_role": "photos", "points-new": "2", "hours-new": "1.5"}
     response = post_form(admin, "/admin/roles", data)
-    assert "Roles saved and 1 badges rescored" in response.text
+    assert "Roles saved and 1 badge rescored" in response.text
     assert hub.store.leaderboard()[0][1].points == 11
     assert hub.store.rules().roles["photos"] == 2 and hub.store.rules().hours["photos"] == 1.5
 
@@ -536,10 +536,10 @@ def test_print_role_cards_and_the_undo_card(hub, admin):
                           "TURNOUT:ROLE:organise", "TURNOUT:UNDO"}
 
 
-def test_badges_and_cards_from_the_command_line(tmp_path, capsys):
+def test_badges_and_cards_from_the_command_line(hub_db, tmp_path, capsys):
     from hub.cli import main
     from hub.store import Store
-    db = str(tmp_path / "hub.sqlite")
+    db = str(hub_db)
     assert main(["--db", db, "person", "add", "Ada Lovelace"]) == 0
     ada = capsys.readouterr().out.split()[-1]
     out = tmp_path / "ada.pdf"

@@ -14,8 +14,8 @@ from tests.hub.web.sitekit import small_site
 
 
 @pytest.fixture
-def client(tmp_path):
-    return small_site(tmp_path).client()
+def client(hub_db, tmp_path):
+    return small_site(hub_db).client()
 
 
 def test_pages_link_static_files_by_content_hash_and_those_are_kept_a_year(client):

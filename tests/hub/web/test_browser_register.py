@@ -21,8 +21,8 @@ if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    hub = make_hub(tmp_path_factory.mktemp("browser"))
+def hub(hub_db_shared, tmp_path_factory):
+    hub = make_hub(hub_db_shared)
     store = hub.store
     event = store.add_event("LocalGovCamp North", "2025-06-14", series="LocalGovCamp",
                             venue="Leeds Central Library", openness=["agenda", "hashtag"])

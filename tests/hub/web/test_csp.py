@@ -38,10 +38,10 @@ BRAND = "rgb(0, 90, 116)"  # --brand, and pygal's first colour
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(hub_db_shared, tmp_path_factory):
     from hub.web.security import set_admin_password
 
-    site = sample_site(tmp_path_factory.mktemp("csp"))
+    site = sample_site(hub_db_shared)
     set_admin_password(site.store, PASSWORD)
     return site
 

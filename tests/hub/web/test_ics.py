@@ -9,8 +9,8 @@ from tests.hub.web.sitekit import small_site
 
 
 @pytest.fixture(scope="module")
-def feed(tmp_path_factory):
-    site = small_site(tmp_path_factory.mktemp("ics"))
+def feed(hub_db_shared, tmp_path_factory):
+    site = small_site(hub_db_shared)
     response = site.client().get("/events.ics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/calendar")

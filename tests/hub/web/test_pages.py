@@ -14,8 +14,8 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    return small_site(tmp_path_factory.mktemp("site"))
+def site(hub_db_shared, tmp_path_factory):
+    return small_site(hub_db_shared)
 
 
 @pytest.fixture(scope="module")
@@ -182,8 +182,8 @@ def test_leaderboard_by_organisation_counts_everyone_without_naming(client):
     assert "NHS Wales 1 2 1 7" in words  # Cat is counted here, not named anywhere
 
 
-def test_most_helpful_and_first_timers(tmp_path):
-    site = small_site(tmp_path, today=date(2025, 3, 20))
+def test_most_helpful_and_first_timers(hub_db, tmp_path):
+    site = small_site(hub_db, today=date(2025, 3, 20))
     words = text_of(assert_page(site.client().get("/leaderboard"), "Most helpful",
                                 "First-timers this month", "March 2025"))
     first = words.split("First-timers this month")[1]
@@ -204,8 +204,8 @@ def test_impact_headlines_tables_and_charts(client):
     assert "Show the figures as a table" in html
 
 
-def test_volunteer_hours_per_role_are_configurable(tmp_path):
-    site = small_site(tmp_path, hours_per_role={"organise": 4})
+def test_volunteer_hours_per_role_are_configurable(hub_db, tmp_path):
+    site = small_site(hub_db, hours_per_role={"organise": 4})
     assert_page(site.client().get("/impact"), "6.5 volunteer hours (estimated)")
 
 
@@ -241,12 +241,15 @@ def test_server_errors_are_friendly_and_hide_the_trace(site):
     assert "secret database detail" not in page.text and "Traceback" not in page.text
     api = client.get("/api/v1/boom-for-test")
     assert api.status_code == 500 and api.json() == {"detail": "Internal Server Error"}
+    client.cookies.set("turnout_lang", "cy")
+    welsh = client.get("/boom-for-test")
+    assert '<html lang="cy">' in welsh.text and "Mae'n ddrwg gennym" in welsh.text
 
 
-def test_pages_follow_new_scans_and_consent_changes(tmp_path):
+def test_pages_follow_new_scans_and_consent_changes(hub_db, tmp_path):
     from tests.hub.web.sitekit import Scanner
 
-    site = small_site(tmp_path)
+    site = small_site(hub_db)
     client = site.client()
     site.store.update_person(site.badges["bob"], consent="hidden")
     assert "Bob" not in text_of(client.get("/leaderboard").text)
@@ -254,21 +257,21 @@ def test_pages_follow_new_scans_and_consent_changes(tmp_path):
     assert "9 attendances" in text_of(client.get("/").text)
 
 
-def test_an_unclaimed_badge_page_says_how_to_claim_it(tmp_path):
+def test_an_unclaimed_badge_page_says_how_to_claim_it(hub_db, tmp_path):
     from fastapi.testclient import TestClient
 
     from hub.store import Store
     from hub.web import create_web_app
-    store = Store(tmp_path / "hub.db")
+    store = Store(hub_db)
     [code] = store.add_blank_badges(1)
     page = TestClient(create_web_app(store)).get(f"/people/{code}")
     assert page.status_code == 404
     assert "not claimed yet" in page.text and 'href="/claim"' in page.text
 
 
-def test_todays_event_is_coming_up_until_the_first_scan_then_held(tmp_path):
+def test_todays_event_is_coming_up_until_the_first_scan_then_held(hub_db, tmp_path):
     from tests.hub.web.sitekit import Scanner
-    site = small_site(tmp_path, today=date(2025, 9, 20))  # the day of the "future" event
+    site = small_site(hub_db, today=date(2025, 9, 20))  # the day of the "future" event
     client = site.client()
     today = site.events["future"]
 

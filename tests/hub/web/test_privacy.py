@@ -10,8 +10,8 @@ from tests.hub.web.formkit import errors_in, make_hub, post_form, scan
 
 
 @pytest.fixture
-def hub(tmp_path):
-    return make_hub(tmp_path)
+def hub(hub_db, tmp_path):
+    return make_hub(hub_db)
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from hub.store import Store
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("reports") / "hub.sqlite")
+def store(hub_db_shared):
+    store = Store(hub_db_shared)
     seed_sample(store, people=60, events=8, start=date(2024, 9, 1))
     return store
 
@@ -85,13 +85,13 @@ def _open_descriptors() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-def test_background_rebuilds_leave_no_descriptors_behind(tmp_path):
+def test_background_rebuilds_leave_no_descriptors_behind(hub_db, tmp_path):
     """Rule: a rebuild reuses its thread's connection. Each rebuild used to start a thread with a
     connection of its own that was never closed: two descriptors a rebuild, every 10 s under load,
     until paho's select() could not watch its socket."""
     import time
 
-    store = Store(tmp_path / "hub.sqlite")
+    store = Store(hub_db)
     seed_sample(store, people=10, events=2, start=date(2024, 9, 1))
     reports = Reports(store, min_interval=0, background=True)
     reports.warm()
@@ -116,11 +116,11 @@ def test_background_rebuilds_leave_no_descriptors_behind(tmp_path):
     store.close()
 
 
-def test_connections_of_ended_threads_are_closed(tmp_path):
+def test_connections_of_ended_threads_are_closed(hub_db, tmp_path):
     """Rule: a connection lives no longer than its thread (web servers' pool threads come and go)."""
     import threading
 
-    store = Store(tmp_path / "hub.sqlite")
+    store = Store(hub_db)
     store.count_people()
     settled = _open_descriptors()
     for _ in range(40):

@@ -11,8 +11,8 @@ def register(client, **fields):
     return post_form(client, "/register", data, follow_redirects=False)
 
 
-def test_registering_can_ask_for_results_emails_which_need_an_address(tmp_path):
-    hub = make_hub(tmp_path)
+def test_registering_can_ask_for_results_emails_which_need_an_address(hub_db):
+    hub = make_hub(hub_db)
     browser = hub.client()
     refused = register(browser, results_email="yes")
     assert refused.status_code == 400
@@ -25,8 +25,8 @@ def test_registering_can_ask_for_results_emails_which_need_an_address(tmp_path):
     assert not hub.store.person(plain.headers["location"].split("/")[2].split("?")[0]).results_email
 
 
-def test_only_the_persons_own_browser_sees_and_changes_their_settings(tmp_path):
-    hub = make_hub(tmp_path)
+def test_only_the_persons_own_browser_sees_and_changes_their_settings(hub_db):
+    hub = make_hub(hub_db)
     own = hub.client()
     badge = register(own, email="ada@example.org").headers["location"].split("/")[2].split("?")[0]
     page = own.get(f"/people/{badge}")
@@ -42,8 +42,8 @@ def test_only_the_persons_own_browser_sees_and_changes_their_settings(tmp_path):
     assert refused.status_code == 404 and hub.store.person(badge).results_email
 
 
-def test_an_organiser_closes_an_event_and_sees_its_emails(tmp_path):
-    hub = make_hub(tmp_path)
+def test_an_organiser_closes_an_event_and_sees_its_emails(hub_db):
+    hub = make_hub(hub_db)
     event = hub.store.add_event("CivicCamp June", "2999-06-14").id
     ada = hub.store.add_person("Ada Lovelace", email="ada@example.org", results_email=True).badge
     scan(hub.store, event, ada)
