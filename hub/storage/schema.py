@@ -192,7 +192,7 @@ CREATE TABLE IF NOT EXISTS email_outbox (
     message_id TEXT NOT NULL UNIQUE,  -- fixed when queued: a resend after a crash is the same mail
     state TEXT NOT NULL DEFAULT 'queued',  -- queued, sent, failed (given up), dropped (opted out)
     attempts INTEGER NOT NULL DEFAULT 0,
-    next_try REAL NOT NULL DEFAULT 0,  -- Unix seconds
+    next_try DOUBLE PRECISION NOT NULL DEFAULT 0,  -- Unix seconds (REAL is 4 bytes in PostgreSQL)
     last_error TEXT,
     created_at TEXT NOT NULL,
     sent_at TEXT,

@@ -17,6 +17,8 @@ from PIL import Image
 
 from hub.badges import credentials as ob
 from hub.badges.images import unbaked
+from hub.badges.issuer import Issuer
+from hub.badges.keys import IssuerKeys
 from hub.store import Store
 from tests.hub.kiosks import make_scan
 
@@ -44,9 +46,10 @@ def regular(store: Store, events: int = 25, **person) -> tuple[str, list]:
 
 
 @pytest.fixture
-def hub(tmp_path):
-    store = Store(tmp_path / "hub.sqlite")
-    client = TestClient(create_web_app(store, settings=WebSettings(base_url=BASE)))
+def hub(hub_db, tmp_path):
+    store = Store(hub_db)
+    issuer = Issuer(store, BASE, IssuerKeys(tmp_path / "issuer-keys"))  # where the CLI finds them too
+    client = TestClient(create_web_app(store, settings=WebSettings(base_url=BASE), issuer=issuer))
     yield store, client
     store.close()
 

@@ -4,6 +4,8 @@ unsubscribing, back-off, the Maildir default, and a hub killed mid-send."""
 from __future__ import annotations
 
 import mailbox
+from pathlib import Path
+from tempfile import mkdtemp
 from datetime import date as Date
 
 import pytest
@@ -59,14 +61,15 @@ def hub_with_event(path, regulars: int = 24) -> tuple[Store, str, dict[str, str]
     return store, event, people
 
 
-def worker_for(store: Store, mailer, **settings) -> EmailWorker:
-    issuer = Issuer(store, "https://hub.example", IssuerKeys.beside(store.db.location))
+def worker_for(store: Store, mailer, keys: Path | None = None, **settings) -> EmailWorker:
+    keys = keys or Path(mkdtemp()) / "issuer-keys"
+    issuer = Issuer(store, "https://hub.example", IssuerKeys(keys))
     return EmailWorker(store, issuer, EmailSettings(sender=SENDER, **settings), mailer,
                        today=lambda: TODAY)
 
 
-def test_closing_an_event_sends_one_email_to_each_person_present_who_opted_in(tmp_path, smtp):
-    store, event, people = hub_with_event(tmp_path / "hub.sqlite")
+def test_closing_an_event_sends_one_email_to_each_person_present_who_opted_in(hub_db, tmp_path, smtp):
+    store, event, people = hub_with_event(hub_db)
     worker = worker_for(store, SMTPMailer(EmailSettings(smtp=smtp.url, starttls=False)))
     assert worker.work_once() == 0  # not closed yet: nothing
     assert store.close_event(event) and not store.close_event(event)
@@ -99,10 +102,10 @@ def test_closing_an_event_sends_one_email_to_each_person_present_who_opted_in(tm
     assert kept[0] == 0  # once sent, the outbox forgets the address and the text
 
 
-def test_one_click_unsubscribe_stops_the_emails(tmp_path, smtp):
+def test_one_click_unsubscribe_stops_the_emails(hub_db, tmp_path, smtp):
     from hub.web import WebSettings, create_web_app
 
-    store, event, people = hub_with_event(tmp_path / "hub.sqlite")
+    store, event, people = hub_with_event(hub_db)
     worker = worker_for(store, SMTPMailer(EmailSettings(smtp=smtp.url, starttls=False)))
     store.close_event(event)
     worker.work_once()
@@ -126,8 +129,8 @@ def test_one_click_unsubscribe_stops_the_emails(tmp_path, smtp):
     assert smtp.inbox.wait_for(3)[-1]["To"] == "bo@example.org"
 
 
-def test_a_server_that_is_down_is_tried_again_later_and_a_refusal_is_given_up(tmp_path, smtp):
-    store, event, people = hub_with_event(tmp_path / "hub.sqlite")
+def test_a_server_that_is_down_is_tried_again_later_and_a_refusal_is_given_up(hub_db, tmp_path, smtp):
+    store, event, people = hub_with_event(hub_db)
     now = [1000.0]
     down = SMTPMailer(EmailSettings(smtp="smtp://127.0.0.1:1", starttls=False))
     worker = worker_for(store, down)
@@ -150,14 +153,14 @@ def test_a_server_that_is_down_is_tried_again_later_and_a_refusal_is_given_up(tm
 
 
 @pytest.mark.parametrize("tls", ["starttls", "smtps"])
-def test_the_server_is_reached_over_tls_with_a_login_and_never_in_the_clear(tmp_path, tls):
+def test_the_server_is_reached_over_tls_with_a_login_and_never_in_the_clear(hub_db, tmp_path, tls):
     from hub.broker.tls import self_signed
 
     files = self_signed(tmp_path / "tls", ["127.0.0.1"])
     server = SMTPServer(tls=tls, certificate=(str(files.cert), str(files.key)),
                         login=("turnout", "s3cret")).start()
     try:
-        store, event, people = hub_with_event(tmp_path / "hub.sqlite")
+        store, event, people = hub_with_event(hub_db)
         settings = dict(smtp=server.url, username="turnout", password="s3cret", ca_file=str(files.ca))
         worker = worker_for(store, SMTPMailer(EmailSettings(**settings)))
         store.close_event(event)
@@ -165,9 +168,11 @@ def test_the_server_is_reached_over_tls_with_a_login_and_never_in_the_clear(tmp_
         assert len(server.inbox.wait_for(2)) == 2
     finally:
         server.stop()
+    store.close()
     plain = SMTPServer().start()
     try:
-        store, event, people = hub_with_event(tmp_path / "second.sqlite")
+        second = tmp_path / "second.sqlite"  # a fresh hub, as the first has sent its emails
+        store, event, people = hub_with_event(second)
         worker = worker_for(store, SMTPMailer(EmailSettings(smtp=plain.url)))  # starttls required
         store.close_event(event)
         assert worker.work_once() == 0
@@ -178,8 +183,8 @@ def test_the_server_is_reached_over_tls_with_a_login_and_never_in_the_clear(tmp_
         plain.stop()
 
 
-def test_without_a_server_the_emails_go_to_a_maildir(tmp_path):
-    store, event, people = hub_with_event(tmp_path / "hub.sqlite")
+def test_without_a_server_the_emails_go_to_a_maildir(hub_db, tmp_path):
+    store, event, people = hub_with_event(hub_db)
     worker = worker_for(store, MaildirMailer(tmp_path / "mail"))
     store.close_event(event)
     assert worker.work_once() == 2
@@ -187,8 +192,8 @@ def test_without_a_server_the_emails_go_to_a_maildir(tmp_path):
     assert sorted(m["To"] for m in box) == ["ada@example.org", "bo@example.org"]
 
 
-def test_events_close_by_themselves_when_their_day_is_over(tmp_path):
-    store, event, people = hub_with_event(tmp_path / "hub.sqlite")
+def test_events_close_by_themselves_when_their_day_is_over(hub_db, tmp_path):
+    store, event, people = hub_with_event(hub_db)
     worker = worker_for(store, MaildirMailer(tmp_path / "mail"))
     worker.today = lambda: Date(2025, 6, 14)
     assert worker.work_once() == 0 and store.event(event).closed_at is None  # its day is not over
@@ -196,8 +201,8 @@ def test_events_close_by_themselves_when_their_day_is_over(tmp_path):
     assert worker.work_once() == 2 and store.event(event).closed_at
 
 
-def test_erasure_after_queueing_drops_the_email(tmp_path):
-    store, event, people = hub_with_event(tmp_path / "hub.sqlite")
+def test_erasure_after_queueing_drops_the_email(hub_db, tmp_path):
+    store, event, people = hub_with_event(hub_db)
     down = SMTPMailer(EmailSettings(smtp="smtp://127.0.0.1:1", starttls=False))
     worker = worker_for(store, down)
     store.close_event(event)
