@@ -84,6 +84,17 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--id", help="choose the id (default: date and name)")
     add.set_defaults(run=event_add)
     event.add_parser("list", help="every event").set_defaults(run=event_list)
+    close = event.add_parser("close", help="close an event (as the admin's button does): the running"
+                             " hub sends its results emails")
+    close.add_argument("event_id")
+    close.set_defaults(run=event_close)
+
+    bkey = sub.add_parser("badge-key", help="the key that signs milestone badges (docs/badges.md)") \
+        .add_subparsers(metavar="ACTION")
+    bkey.add_parser("rotate", help="make a new signing key; the old ones stay published") \
+        .set_defaults(run=badge_key_rotate)
+    bkey.add_parser("list", help="the signing keys, oldest first (the last one signs)") \
+        .set_defaults(run=badge_key_list)
 
     kiosk = sub.add_parser("kiosk", help="kiosks and their broker logins").add_subparsers(metavar="ACTION")
     add = kiosk.add_parser("add", help="record a kiosk and make its broker login; prints its settings (TOML)")
@@ -189,6 +200,8 @@ def _person_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--junior", action="store_true", help="under 18")
     p.add_argument("--org", help="organisation")
     p.add_argument("--email")
+    p.add_argument("--results-email", action="store_true",
+                   help="they asked for an email after each event they come to (needs --email)")
     p.add_argument("--consent", choices=CONSENTS, default=DEFAULT_CONSENT,
                    help="how the name shows on public pages (default: first name and initial)")
 
@@ -201,14 +214,14 @@ def _describe(person: Person) -> str:
 
 def person_add(store: Store, config: HubConfig, args) -> None:
     person = store.add_person(args.name, junior=args.junior, org=args.org, email=args.email,
-                              consent=args.consent)
+                              consent=args.consent, results_email=args.results_email)
     print(f"Registered {person.name}. Badge code:")
     print(person.badge)
 
 
 def person_claim(store: Store, config: HubConfig, args) -> None:
     person = store.claim(args.badge, args.name, junior=args.junior, org=args.org,
-                         email=args.email, consent=args.consent)
+                         email=args.email, consent=args.consent, results_email=args.results_email)
     s = store.standing(person.badge)
     print(f"Badge {person.badge} is now {person.name}'s ({s.attended} events, {s.points} points so far).")
     print(person.badge)
@@ -253,6 +266,29 @@ def event_add(store: Store, config: HubConfig, args) -> None:
 def event_list(store: Store, config: HubConfig, args) -> None:
     for e in store.events():
         print("\t".join([e.id, e.date, e.name, e.series or "", e.venue or ""]))
+
+
+def event_close(store: Store, config: HubConfig, args) -> None:
+    if store.close_event(args.event_id):
+        print(f"Closed {args.event_id}: the running hub sends its results emails within seconds.")
+    else:
+        print(f"{args.event_id} was already closed.")
+
+
+def badge_key_rotate(store: Store, config: HubConfig, args) -> None:
+    from hub.badges.keys import IssuerKeys
+
+    key = IssuerKeys.beside(config.db_path).rotate()
+    print("New signing key made; credentials signed before keep verifying while their key file stays.")
+    print(key.thumbprint())
+
+
+def badge_key_list(store: Store, config: HubConfig, args) -> None:
+    from hub.badges.keys import IssuerKeys
+
+    keys = IssuerKeys.beside(config.db_path)
+    for key in keys.keys():
+        print(f"{key.thumbprint()}\t{keys.directory / (key.thumbprint() + '.jwk')}")
 
 
 def kiosk_add(store: Store, config: HubConfig, args) -> None:
@@ -515,15 +551,18 @@ def serve_hub(store: Store, config: HubConfig, args) -> int:
     metrics = hub_metrics.HubMetrics(store)
     ingest = Ingest(store, broker, Topics(config.base_topic), client_id=config.client_id,
                     max_batch=config.max_batch, ca=ca, metrics=metrics)
-    app = _web_app(store, ingest)
+    emails = _email_worker(store, config)
+    app = _web_app(store, ingest, config, emails)
     app.include_router(hub_metrics.router(metrics))
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                            access_log=False, proxy_headers=True,
                                            forwarded_allow_ips=config.trusted_proxies))
     ingest.start()
+    emails.start()
     url = f"http://{host}:{port}/"
     watch = HubWatch(ServiceManager.from_environment(), ingest, started=lambda: server.started,
-                     web_check=lambda: web_problem(host, port), status=hub_status(ingest, url)).start()
+                     web_check=lambda: web_problem(host, port), status=hub_status(ingest, url),
+                     other_checks=(emails.problem,)).start()
     log.info("turnout-hub %s: database %s, web and API on %s", __version__, redacted(config.db_path), url)
     # uvicorn raises SIGTERM again once it has shut down; with the default handler that kills
     # the process before ingest says goodbye. Ours lets the cleanup below run.
@@ -532,8 +571,19 @@ def serve_hub(store: Store, config: HubConfig, args) -> int:
         server.run()  # returns on SIGINT or SIGTERM
     finally:
         watch.stop()
+        emails.stop()
         ingest.stop()
     return 0
+
+
+def _email_worker(store: Store, config: HubConfig):
+    from hub.badges.issuer import Issuer
+    from hub.badges.keys import IssuerKeys
+    from hub.email_worker import EmailWorker
+    from hub.mailer import mailer_for
+
+    issuer = Issuer(store, config.base_url, IssuerKeys.beside(config.db_path))
+    return EmailWorker(store, issuer, config.email, mailer_for(config.email, config.db_path))
 
 
 def _hub_broker(config: HubConfig, explicit: bool):
@@ -550,14 +600,14 @@ def _hub_broker(config: HubConfig, explicit: bool):
     return replace(BrokerURL.parse(login.broker), username=login.username, password=login.password), login.ca
 
 
-def _web_app(store: Store, ingest):
-    """The web pages' app when step 3's hub.web is present, else the JSON API alone."""
-    try:
-        from hub.web import create_web_app  # type: ignore[attr-defined]
-    except ImportError:
-        from hub.api import create_app
-        return create_app(store, publish_config=ingest.publish_config, topics=ingest.topics)
-    return create_web_app(store, publish_config=ingest.publish_config, topics=ingest.topics)
+def _web_app(store: Store, ingest, config: HubConfig | None = None, emails=None):
+    """The web pages' app, with the badge issuer and the email worker the pages use."""
+    from hub.web import WebSettings, create_web_app
+
+    config = config or HubConfig()
+    return create_web_app(store, publish_config=ingest.publish_config, topics=ingest.topics,
+                          settings=WebSettings(base_url=config.base_url),
+                          issuer=emails.issuer if emails else None, email_worker=emails)
 
 
 if __name__ == "__main__":

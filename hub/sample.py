@@ -73,7 +73,8 @@ def seed_sample(store: Store, seed: int = 2025, people: int = 120, events: int =
             name, junior=junior,
             org=None if junior or rng.random() < 0.15 else rng.choice(ORGANISATIONS),
             email=f"{name.lower().replace(' ', '.').replace(chr(39), '')}@example.org",
-            consent=rng.choices(["initial", "full", "hidden"], [70, 25, 5])[0])
+            consent=rng.choices(["initial", "full", "hidden"], [70, 25, 5])[0],
+            results_email=len(badges) % 3 == 0)  # a third asked for results emails (no rng: same sample)
         badges.append(person.badge)
         # A few regulars come to nearly everything; most come now and then.
         regularity[person.badge] = rng.choice([0.95, 0.9, 0.85]) if rng.random() < 0.15 else rng.uniform(0.08, 0.5)
@@ -122,6 +123,9 @@ def seed_sample(store: Store, seed: int = 2025, people: int = 120, events: int =
         made_scans += len(messages)
     store.assign_kiosk(kiosks[0], made_events[-1].id)
     store.recompute()
+    for event in made_events:  # held before: their results emails went at the time
+        store.close_event(event.id)
+        store.queue_emails(event.id, [])
     # Two events still to come, for the home page and the calendar feed.
     for n, ahead in enumerate((12, 40)):
         series, venues = SERIES[(events + n) % len(SERIES)]

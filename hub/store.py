@@ -8,6 +8,8 @@
     storage/privacy.py     requests and erasure      storage/outcomes.py   what came of events
     storage/roles.py       roles and points          storage/settings.py   hub-wide settings
     storage/sessions.py    organisers' admin sessions
+    storage/emails.py      closing events, the email outbox
+    storage/credentials.py Open Badges credentials issued, revoked
 
 Only these modules speak SQL (and hub.reports, which reads through the same connection). Scans
 are kept forever, exactly as the kiosk sent them; everything else about a person's points
@@ -20,11 +22,13 @@ from pathlib import Path
 
 from hub.rules import Rules, default_rules
 from hub.storage.base import NotFound, utc_now
+from hub.storage.credentials import CredentialsStore, IssuedCredential
 from hub.storage.database import Database, open_database
+from hub.storage.emails import EmailsStore, EmailSummary, OutboxEmail, QueuedEmail
 from hub.storage.events import Event, EventReport, EventsStore, RollEntry
 from hub.storage.kiosks import Kiosk, KiosksStore
 from hub.storage.outcomes import OUTCOME_KINDS, Outcome, OutcomesStore
-from hub.storage.people import Person, PeopleStore
+from hub.storage.people import RECIPIENT_CHOICES, Person, PeopleStore
 from hub.storage.privacy import ERASED_PREFIX, PrivacyRequest, PrivacyStore
 from hub.storage.quarantine import MAX_QUARANTINE_PAYLOAD, Quarantined, QuarantineStore
 from hub.storage.roles import RolesStore
@@ -35,15 +39,17 @@ from hub.storage.settings import SettingsStore
 from hub.storage.standings import StandingsStore
 
 __all__ = [
-    "ERASED_PREFIX", "MAX_QUARANTINE_PAYLOAD", "OUTCOME_KINDS", "SCHEMA_VERSION", "Event",
-    "EventReport", "Kiosk", "NewScan", "NotFound", "Outcome", "Person", "PrivacyRequest",
-    "Quarantined", "RollEntry", "Database", "Store", "StoredScan", "Tally", "open_database",
+    "ERASED_PREFIX", "MAX_QUARANTINE_PAYLOAD", "OUTCOME_KINDS", "RECIPIENT_CHOICES", "SCHEMA_VERSION",
+    "EmailSummary", "Event", "EventReport", "IssuedCredential", "Kiosk", "NewScan", "NotFound",
+    "OutboxEmail", "Outcome", "Person", "PrivacyRequest", "QueuedEmail", "Quarantined", "RollEntry",
+    "Database", "Store", "StoredScan", "Tally", "open_database",
     "utc_now",
 ]
 
 
 class Store(PeopleStore, EventsStore, KiosksStore, ScansStore, StandingsStore, QuarantineStore,
-            PrivacyStore, OutcomesStore, RolesStore, SettingsStore, SessionsStore):
+            PrivacyStore, OutcomesStore, RolesStore, SettingsStore, SessionsStore, EmailsStore,
+            CredentialsStore):
     """Everything the hub keeps. Thread-safe: each thread gets its own connection."""
 
     def __init__(self, location: str | Path, rules: Rules | None = None):

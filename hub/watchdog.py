@@ -43,13 +43,15 @@ class HubWatch:
 
     def __init__(self, service: ServiceManager, ingest, started: Callable[[], bool],
                  web_check: Callable[[], str | None], status: Callable[[], str],
-                 stuck_after: float = STUCK_SECONDS):
+                 stuck_after: float = STUCK_SECONDS,
+                 other_checks: tuple[Callable[[], str | None], ...] = ()):
         self.service = service
         self.ingest = ingest
         self.started = started  # the web server listens
         self.web_check = web_check
         self.status = status
         self.stuck_after = stuck_after
+        self.other_checks = other_checks  # the email worker's, say
         self.problem: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hub-watchdog", daemon=True)
@@ -65,7 +67,8 @@ class HubWatch:
 
     def check(self) -> str | None:
         """What stops the hub doing its work now, in words; None when all is well."""
-        return self.ingest.stuck(limit=self.stuck_after) or self.web_check()
+        return (self.ingest.stuck(limit=self.stuck_after) or self.web_check()
+                or next((p for p in (check() for check in self.other_checks) if p), None))
 
     def _run(self) -> None:
         while not self.started():

@@ -98,6 +98,7 @@ def main() -> int:
   Broker        : {broker_url}{'  (started for this demo)' if broker else ''}
   Event         : {event}   (today's; the kiosk below counts for it)
   Hub database  : {HUB_DB.relative_to(ROOT)}   (`make demo-reset` deletes var/ to start afresh)
+  Results emails: {(HUB_DB.parent / "mail").relative_to(ROOT)}/   (a Maildir: close today's event in the admin, then mutt -f it)
 
   A second kiosk, in another terminal:
     {second_kiosk_command(broker_url, event)}

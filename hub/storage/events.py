@@ -28,6 +28,7 @@ class Event:
     cost_pence: int | None = None
     openness: tuple[str, ...] = ()  # what organisers ticked, for the openness stars
     created_at: str = ""
+    closed_at: str | None = None  # closed: its results emails are (or are being) sent
 
     @property
     def season(self) -> str:
@@ -55,7 +56,8 @@ def _event(row: Row) -> Event:
     return Event(id=row["id"], name=row["name"], date=row["date"], series=row["series"],
                  venue=row["venue"], after_venue=row["after_venue"], hashtag=row["hashtag"],
                  notes_url=row["notes_url"], cost_pence=row["cost_pence"],
-                 openness=tuple(json.loads(row["openness"] or "[]")), created_at=row["created_at"])
+                 openness=tuple(json.loads(row["openness"] or "[]")), created_at=row["created_at"],
+                 closed_at=row["closed_at"])
 
 
 def event_filter(series: str | None, season: str | None,

@@ -28,6 +28,8 @@ class Person:
     claimed_at: str | None = None
     # An unclaimed badge's, printed on it; None once claimed. Kept out of logs and tracebacks.
     claim_code: str | None = field(default=None, repr=False)
+    results_email: bool = False  # opted in to an email after each event they come to
+    badge_recipient: str = "email"  # how their credentials name them: RECIPIENT_CHOICES
 
     @property
     def public_name(self) -> str | None:
@@ -42,7 +44,8 @@ def _person(row: Row) -> Person:
     return Person(badge=row["badge"], number=row["number"], name=row["name"], org=row["org"],
                   email=row["email"], junior=bool(row["junior"]), consent=row["consent"],
                   claimed=bool(row["claimed"]), created_at=row["created_at"],
-                  claimed_at=row["claimed_at"], claim_code=row["claim_code"])
+                  claimed_at=row["claimed_at"], claim_code=row["claim_code"],
+                  results_email=bool(row["results_email"]), badge_recipient=row["badge_recipient"])
 
 
 def _clean_name(name: str) -> str:
@@ -58,26 +61,38 @@ def _clean_org(org: str | None) -> str | None:
     return one_line(org) or None if org is not None else None
 
 
+def _check_results_email(results_email: bool, email: str | None) -> None:
+    if results_email and not email:
+        raise ValueError("a results email needs an email address (--email)")
+
+
 def _check_consent(consent: str) -> None:
     if consent not in CONSENTS:
         raise ValueError(f"consent must be one of {', '.join(CONSENTS)}")
 
 
+# How a person's credentials name them: a salted hash of their email, or their badge page.
+RECIPIENT_CHOICES = ("email", "page")
+
+
 class PeopleStore(StoreBase):
     def add_person(self, name: str, junior: bool = False, org: str | None = None,
-                   email: str | None = None, consent: str = DEFAULT_CONSENT) -> Person:
+                   email: str | None = None, consent: str = DEFAULT_CONSENT,
+                   results_email: bool = False) -> Person:
         """Register someone and give them the next badge number."""
         name = _clean_name(name)
         _check_consent(consent)
+        email = blank_none(email)
+        _check_results_email(results_email, email)
         now = utc_now()
         with self.db.transaction():
             self.db.lock(["people:numbers"])  # two at once must not take the same number
             number = self._next_number()
             self.db.execute(
                 "INSERT INTO people (badge, number, name, org, email, junior, consent, claimed,"
-                " created_at, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-                (badge_code(number), number, name, _clean_org(org), blank_none(email),
-                 int(junior), consent, now, now))
+                " created_at, claimed_at, results_email) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+                (badge_code(number), number, name, _clean_org(org), email,
+                 int(junior), consent, now, now, int(results_email)))
         return self.person(badge_code(number))
 
     def add_blank_badges(self, count: int) -> list[str]:
@@ -98,12 +113,14 @@ class PeopleStore(StoreBase):
         return codes
 
     def claim(self, badge: str, name: str, junior: bool = False, org: str | None = None,
-              email: str | None = None, consent: str = DEFAULT_CONSENT) -> Person:
+              email: str | None = None, consent: str = DEFAULT_CONSENT,
+              results_email: bool = False) -> Person:
         """Give a pre-printed (or already scanned) badge to a person. Its earlier scans count now."""
         if not is_badge(badge):
             raise ValueError(f"{badge} is not a valid badge code (check the digits)")
         name = _clean_name(name)
         _check_consent(consent)
+        _check_results_email(results_email, blank_none(email))
         now = utc_now()
         with self.db.transaction():
             existing = self.person(badge)
@@ -114,15 +131,16 @@ class PeopleStore(StoreBase):
                                "(print blank badges with `turnout-hub badges --blank N`)")
             self.db.execute(
                 "UPDATE people SET name = ?, org = ?, email = ?, junior = ?, consent = ?, claimed = 1,"
-                " claimed_at = ?, claim_code = NULL WHERE badge = ?",
-                (name, _clean_org(org), blank_none(email), int(junior), consent, now, badge))
+                " claimed_at = ?, claim_code = NULL, results_email = ? WHERE badge = ?",
+                (name, _clean_org(org), blank_none(email), int(junior), consent, now,
+                 int(results_email), badge))
             self.refresh_person(badge, award=True)
         return self.person(badge)
 
     def update_person(self, badge: str, **changes: Any) -> Person:
         """Change a person's details. Consent made less public also forgets their open-data
         pseudonym (``forget_pseudonym``), so later downloads cannot be linked to earlier ones."""
-        allowed = {"name", "org", "email", "junior", "consent"}
+        allowed = {"name", "org", "email", "junior", "consent", "results_email", "badge_recipient"}
         unknown = set(changes) - allowed
         if unknown:
             raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
@@ -134,12 +152,24 @@ class PeopleStore(StoreBase):
             changes["org"] = _clean_org(changes["org"])
         if "junior" in changes:
             changes["junior"] = int(bool(changes["junior"]))
+        if "email" in changes:
+            changes["email"] = blank_none(changes["email"])
+        if "results_email" in changes:
+            changes["results_email"] = int(bool(changes["results_email"]))
+        if changes.get("badge_recipient", "email") not in RECIPIENT_CHOICES:
+            raise ValueError(f"badge_recipient must be one of {', '.join(RECIPIENT_CHOICES)}")
         if not changes:
             return self._person_or_raise(badge)
         with self.db.transaction():
             before = self._person_or_raise(badge)
+            _check_results_email(bool(changes.get("results_email", before.results_email)),
+                                 changes.get("email", before.email))
             if "consent" in changes and less_public(changes["consent"], before.consent):
                 self.forget_pseudonym(badge)
+            if changes.get("badge_recipient", before.badge_recipient) != before.badge_recipient:
+                self.revoke_credentials([badge], "the person chose another way to be named")
+            elif changes.get("email", before.email) != before.email:  # badges name the old one
+                self.revoke_credentials([badge], "the person's email address changed")
             sets = ", ".join(f"{k} = ?" for k in changes)
             self.db.execute(f"UPDATE people SET {sets} WHERE badge = ?", (*changes.values(), badge))
             self.refresh_person(badge, award=True)
@@ -220,7 +250,7 @@ class PeopleStore(StoreBase):
             self.db.execute("DELETE FROM milestones WHERE badge = ?", (gone,))
             self.db.execute(
                 "UPDATE people SET name = NULL, org = NULL, email = NULL, consent = 'hidden',"
-                " claimed = 1, claimed_at = COALESCE(claimed_at, ?), claim_code = NULL"
+                " results_email = 0, claimed = 1, claimed_at = COALESCE(claimed_at, ?), claim_code = NULL"
                 " WHERE badge = ?", (utc_now(), gone))
             self.db.execute("INSERT INTO merges (badge, into_badge, merged_at) VALUES (?, ?, ?)",
                             (gone, keep, utc_now()))

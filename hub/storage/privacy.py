@@ -54,9 +54,12 @@ class PrivacyStore(StoreBase):
                 self.db.execute(f"DELETE FROM {table} WHERE badge IN ({in_list})", badges)
             self.db.execute(f"DELETE FROM pseudonyms WHERE badge IN ({in_list})", badges)
             self.db.execute(
-                "UPDATE people SET name = NULL, org = NULL, email = NULL, junior = 0,"
+                "UPDATE people SET name = NULL, org = NULL, email = NULL, junior = 0, results_email = 0,"
                 " consent = 'hidden', claimed = 1, claimed_at = COALESCE(claimed_at, ?),"
                 " claim_code = NULL WHERE badge = ?", (utc_now(), badge))
+            # Their credentials are revoked and forgotten; no email still queued goes out.
+            self.revoke_credentials(badges, "erased at the person's request", forget=True)
+            self.drop_emails(badges, "erased")
             for each in badges:
                 self.db.execute("UPDATE quarantine SET payload = REPLACE(payload, ?, '\"erased\"')"
                                 " WHERE payload LIKE ?", (f'"{each}"', f'%"{each}"%'))

@@ -9,7 +9,7 @@ import re
 from hub.rules import Rules
 from hub.storage.database import Database
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # How to bring an older database up to SCHEMA_VERSION: the statements for each version.
 # (New tables need none: SCHEMA below creates whatever is missing before these run.)
@@ -21,6 +21,14 @@ MIGRATIONS = {
         "ALTER TABLE quarantine ADD COLUMN is_scan INTEGER NOT NULL DEFAULT 0"],
     # Blank badges printed before claim codes keep none: only an organiser can claim them.
     4: ["ALTER TABLE people ADD COLUMN claim_code TEXT"],
+    # Results emails and badges (issue 13). Events already held count as closed, so upgrading
+    # a hub sends nobody an email about an event from before it could send them.
+    5: ["ALTER TABLE people ADD COLUMN results_email INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE people ADD COLUMN badge_recipient TEXT NOT NULL DEFAULT 'email'",
+        "ALTER TABLE events ADD COLUMN closed_at TEXT",
+        "ALTER TABLE events ADD COLUMN emails_queued_at TEXT",
+        "UPDATE events SET closed_at = created_at, emails_queued_at = created_at"
+        " WHERE date < CAST(CURRENT_DATE AS TEXT)"],
 }
 
 SCHEMA = """
@@ -28,6 +36,9 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+-- people.claim_code: printed on a blank badge, needed at /claim; NULL once claimed.
+-- people.results_email: opted in to an email after each event; people.badge_recipient: how
+-- their credentials name them ('email', hashed, or 'page').
 CREATE TABLE IF NOT EXISTS people (
     badge TEXT PRIMARY KEY,
     number BIGINT NOT NULL UNIQUE,  -- badge numbers run to 10^17
@@ -39,8 +50,12 @@ CREATE TABLE IF NOT EXISTS people (
     claimed INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     claimed_at TEXT,
-    claim_code TEXT  -- printed on a blank badge, needed at /claim; NULL once claimed
+    claim_code TEXT,
+    results_email INTEGER NOT NULL DEFAULT 0,
+    badge_recipient TEXT NOT NULL DEFAULT 'email'
 );
+-- events.closed_at: closed by an organiser or at the end of its day (results emails follow);
+-- events.emails_queued_at: when those emails went into the outbox.
 CREATE TABLE IF NOT EXISTS events (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -52,7 +67,9 @@ CREATE TABLE IF NOT EXISTS events (
     notes_url TEXT,
     cost_pence INTEGER,
     openness TEXT NOT NULL DEFAULT '[]',
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    closed_at TEXT,
+    emails_queued_at TEXT
 );
 CREATE INDEX IF NOT EXISTS events_by_date ON events (date);
 CREATE TABLE IF NOT EXISTS roles (
@@ -164,6 +181,39 @@ CREATE TABLE IF NOT EXISTS sessions (
     created_at DOUBLE PRECISION NOT NULL,  -- Unix seconds: the absolute lifetime counts from here
     last_seen DOUBLE PRECISION NOT NULL  -- Unix seconds: the idle limit counts from here
 );
+-- Emails to send, each exactly once: written in the transaction that decides to send them.
+CREATE TABLE IF NOT EXISTS email_outbox (
+    id {autoincrement_key},
+    event TEXT NOT NULL,
+    badge TEXT NOT NULL,
+    kind TEXT NOT NULL,  -- 'results'
+    address TEXT,  -- NULL once sent or given up (and when the person is erased)
+    message TEXT,  -- the whole message (RFC 5322, 7-bit), as composed when queued
+    message_id TEXT NOT NULL UNIQUE,  -- fixed when queued: a resend after a crash is the same mail
+    state TEXT NOT NULL DEFAULT 'queued',  -- queued, sent, failed (given up), dropped (opted out)
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_try DOUBLE PRECISION NOT NULL DEFAULT 0,  -- Unix seconds (REAL is 4 bytes in PostgreSQL)
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    UNIQUE (event, badge, kind)
+);
+CREATE INDEX IF NOT EXISTS email_outbox_due ON email_outbox (state, next_try);
+-- Open Badges 3.0 credentials issued; ``status_index`` is the credential's bit in the
+-- Bitstring Status List (revocation).
+CREATE TABLE IF NOT EXISTS credentials (
+    id TEXT PRIMARY KEY,  -- urn:uuid:...
+    badge TEXT NOT NULL,
+    milestone TEXT NOT NULL,
+    reached_on TEXT NOT NULL,
+    status_index INTEGER NOT NULL UNIQUE,
+    issued_at TEXT NOT NULL,
+    jws TEXT,  -- the signed credential (compact JWS); NULL once its person is erased
+    revoked_at TEXT,
+    revoked_why TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS credentials_live ON credentials (badge, milestone)
+    WHERE revoked_at IS NULL;
 CREATE TABLE IF NOT EXISTS privacy_requests (
     id {autoincrement_key},
     badge TEXT NOT NULL,

@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from datetime import date as Date, datetime, timedelta, timezone
+from gettext import gettext as _
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -268,7 +269,8 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
             "outcome_form": outcome_form or FormState(values={"kind": "project"}),
             "outcome_kinds": OUTCOME_KINDS,
             "outcome_choices": [(kind, label, None) for kind, label in OUTCOME_KINDS.items()],
-            "setup_form": setup_form or FormState()},
+            "setup_form": setup_form or FormState(), "emails": store.email_summary(event.id),
+            "emails_queued": store.emails_queued(event.id)},
             status_code=status_code)
 
     @admin.get("/events/{event_id}")
@@ -286,6 +288,20 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         event = store.update_event(event.id, **event_changes(state.values))
         log.info("organiser changed event %s", event.id)
         return done(request, f"/admin/events/{quote(event.id)}", _("Event saved"))
+
+    @admin.post("/events/{event_id}/close")
+    async def close_event(request: Request, event_id: str):
+        """Close an event now (it closes by itself when its day is over): its results emails go."""
+        signed_in(request)
+        await checked_form(request)
+        event = one_event(event_id)
+        if store.close_event(event.id):
+            log.info("organiser closed event %s: results emails follow", event.id)
+        worker = getattr(request.app.state, "email_worker", None)
+        if worker is not None:
+            worker.nudge()
+        return done(request, f"/admin/events/{quote(event.id)}#emails",
+                    _("Event closed: results emails are on their way"))
 
     @admin.post("/events/{event_id}/outcomes")
     async def add_outcome(request: Request, event_id: str):

@@ -44,7 +44,8 @@ NAV = (
 )
 
 # Optional modules built beside the public pages; each has mount(app, store, templates, settings).
-EXTRA_MODULES = ("hub.web.security", "hub.web.forms", "hub.web.admin")
+EXTRA_MODULES = ("hub.web.security", "hub.web.forms", "hub.web.admin", "hub.web.badges",
+                 "hub.web.subscriptions")
 
 
 @dataclass(frozen=True)

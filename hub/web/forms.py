@@ -78,7 +78,8 @@ def read_person(form) -> FormState:
     email = clean_text(form.get("email"))
     consent = form.get("consent") or DEFAULT_CONSENT
     state.values.update(name=name, organisation=org, email=email,
-                        junior=form.get("junior") == "yes", consent=consent)
+                        junior=form.get("junior") == "yes", consent=consent,
+                        results_email=form.get("results_email") == "yes")
     if not name:
         state.errors["name"] = N_("Enter your name or a nickname")
     elif len(name) > MAX_NAME:
@@ -87,6 +88,8 @@ def read_person(form) -> FormState:
         state.errors["organisation"] = _("Organisation must be %(most)s characters or fewer") % {"most": MAX_ORG}
     if email and (len(email) > MAX_EMAIL or not _EMAIL.match(email)):
         state.errors["email"] = N_("Enter an email address in the correct format, like name@example.com")
+    if state.values["results_email"] and not email and "email" not in state.errors:
+        state.errors["results_email"] = N_("Enter your email address above to get results emails")
     if consent not in CONSENTS:
         state.errors["consent"] = N_("Choose how your name appears on public pages")
         state.values["consent"] = DEFAULT_CONSENT
@@ -163,7 +166,8 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
             return show(request, "register.html", {"form": state}, status_code=400)
         v = state.values
         person = store.add_person(v["name"], junior=v["junior"], org=v["organisation"],
-                                  email=v["email"], consent=v["consent"])
+                                  email=v["email"], consent=v["consent"],
+                                  results_email=v["results_email"])
         log.info("registered badge %s at /register", person.badge)
         remember_badge(request, person.badge)
         return RedirectResponse(f"/badges/{person.badge}?new=1", status_code=303)
@@ -209,7 +213,8 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         v = state.values
         try:
             person = store.claim(code, v["name"], junior=v["junior"], org=v["organisation"],
-                                 email=v["email"], consent=v["consent"])
+                                 email=v["email"], consent=v["consent"],
+                                 results_email=v["results_email"])
         except ValueError:  # claimed by someone else a moment ago
             state.errors = {"code": ALREADY_CLAIMED, **state.errors}
             return show(request, "claim.html", {"form": state}, status_code=400)

@@ -18,7 +18,8 @@ from fastapi.responses import PlainTextResponse, Response
 from hub.reports import Reports
 
 # Not to be indexed: each prefix and everything under it.
-NOINDEX = ("/admin", "/privacy", "/badges", "/api", "/metrics", "/language")
+NOINDEX = ("/admin", "/privacy", "/badges", "/api", "/metrics", "/language", "/credentials",
+           "/unsubscribe")
 # Public pages with fixed addresses, for the sitemap (events are added one by one).
 PUBLIC_PAGES = ("/", "/events", "/leaderboard", "/impact", "/data", "/register", "/claim")
 

@@ -108,10 +108,13 @@ def router(store: Store, templates: Jinja2Templates, settings, reports: Reports)
         if nxt:
             done = nxt.target - nxt.to_go
             progress = round(100 * done / nxt.target) if nxt.target else 100
+        own, credentials = _badges_for(request, store, found)
         return render(request, "person.html", person=found, name=found.public_name,
                       standing=standing, attended=attended, history=history, chart=chart,
                       year=year, events=events, next_milestone=nxt, progress=progress,
-                      this_year=sum(h[1] for h in history), last_year=sum(h[2] for h in history))
+                      this_year=sum(h[1] for h in history), last_year=sum(h[2] for h in history),
+                      own=own, credentials=credentials,
+                      settings_note=request.query_params.get("settings"))
 
     @pages.get("/leaderboard")
     def leaderboard(request: Request, season: str | None = None, series: str | None = None):
@@ -194,6 +197,23 @@ def _history_chart(year: int, history: tuple[tuple[str, int, int], ...], languag
                  "%(num)s events in %(year)s, %(last_count)s in %(last)s.", this_year)
         % {"num": this_year, "year": year, "last_count": last_year, "last": year - 1},
         row_labels=[i18n.month_only(m) for m in months])
+
+
+def _badges_for(request: Request, store: Store, person) -> tuple[bool, list]:
+    """Whether this browser may change the person's settings, and their credentials with their
+    download links (listed for people shown publicly, and for the person themselves)."""
+    from hub.web.badges import linkedin_url, shareable
+    from hub.web.forms import may_see_badge
+    from hub.web.security import SESSION_COOKIE
+
+    # Only a browser with a session can be the person's own: others' pages stay cacheable.
+    own = (SESSION_COOKIE in request.cookies and hasattr(request.app.state, "security")
+           and may_see_badge(request, person.badge))
+    issuer = getattr(request.app.state, "issuer", None)
+    if issuer is None or not (own or shareable(person)):
+        return own, []
+    return own, [(c, c.id.removeprefix("urn:uuid:"), linkedin_url(issuer, c))
+                 for c in issuer.credentials_for(person) if c.jws]
 
 
 def _takes_person(store: Store) -> bool:

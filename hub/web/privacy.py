@@ -49,6 +49,11 @@ def person_data(store: Store, person: Person) -> dict[str, Any]:
         "registered_at": person.created_at,
         "claimed_at": person.claimed_at,
         "erased_at": store.erased_at(person.badge),
+        "results_email": person.results_email,
+        "badges_name_you_by": "your badge page" if person.badge_recipient == "page" else "your email (hashed)",
+        "credentials": [{"id": c.id, "milestone": c.milestone, "issued_at": c.issued_at,
+                         "revoked_at": c.revoked_at, "revoked_why": c.revoked_why}
+                        for c in store.credentials_of(person.badge)],
         "points": standing.points,
         "events_attended": standing.attended,
         "volunteer_occasions": standing.volunteered,

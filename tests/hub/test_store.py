@@ -22,9 +22,20 @@ def test_a_database_from_the_first_release_is_upgraded_in_place(hub_db, tmp_path
     store.close()
 
 
+def as_version_4(store: Store) -> None:
+    """Take away what version 5 added: results emails and badges."""
+    for table, column in (("people", "results_email"), ("people", "badge_recipient"),
+                          ("events", "closed_at"), ("events", "emails_queued_at")):
+        store.db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    store.db.execute("DROP TABLE email_outbox")
+    store.db.execute("DROP TABLE credentials")
+    store.db.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+
+
 def as_version_2(store: Store) -> None:
-    """Take away what versions 3 and 4 added: quarantine sizes and counters; claim codes on
-    badges and admin sessions on the hub."""
+    """Take away what versions 3 to 5 added: quarantine sizes and counters; claim codes on
+    badges and admin sessions on the hub; results emails and badges."""
+    as_version_4(store)
     for column in ("size", "cut_short", "is_scan"):
         store.db.execute(f"ALTER TABLE quarantine DROP COLUMN {column}")
     store.db.execute("DROP TABLE quarantine_counts")
@@ -48,7 +59,24 @@ def test_a_database_from_before_claim_codes_is_upgraded_and_its_blank_badges_kee
     store.start_session("hash", 1.0, keep=5)
     assert store.session_times("hash") == (1.0, 1.0)
     version = store.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
-    assert int(version) == SCHEMA_VERSION == 4
+    assert int(version) == SCHEMA_VERSION == 5
+    store.close()
+
+
+def test_upgrading_to_results_emails_counts_past_events_as_closed_so_nobody_is_emailed_about_them(tmp_path):
+    path = tmp_path / "hub.sqlite"
+    store = Store(path)
+    past = store.add_event("Old camp", "2020-05-01").id
+    future = store.add_event("Next camp", "2999-05-01").id
+    ada = store.add_person("Ada Lovelace", email="ada@example.org").badge
+    as_version_4(store)
+    store.close()
+    store = Store(path)
+    assert store.event(past).closed_at and store.emails_queued(past)
+    assert store.event(future).closed_at is None and not store.emails_queued(future)
+    assert store.events_awaiting_emails() == []
+    person = store.person(ada)
+    assert (person.results_email, person.badge_recipient) == (False, "email")
     store.close()
 
 

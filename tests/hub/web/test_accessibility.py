@@ -34,6 +34,7 @@ PAGES = {
     "data": "/data",
     "privacy": "/privacy",
     "not-found": "/events/no-such-event",
+    "verify": "/verify",
 }
 
 

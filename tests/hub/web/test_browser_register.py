@@ -72,6 +72,9 @@ def test_register_with_the_keyboard_then_download_a_badge_that_scans_as_the_code
         page.keyboard.press("Tab")
         page.keyboard.type("ada@example.org")
         page.keyboard.press("Tab")
+        assert focused_id(page) == "results_email"
+        page.keyboard.press("Space")  # yes, email my results
+        page.keyboard.press("Tab")
         assert focused_id(page) == "junior"
         page.keyboard.press("Tab")
         assert focused_id(page) == "consent"  # the chosen radio (first name and initial)
@@ -81,8 +84,9 @@ def test_register_with_the_keyboard_then_download_a_badge_that_scans_as_the_code
             page.keyboard.press("Enter")
         shown = page.inner_text("#badge-code").strip()
         person = hub.store.person(shown)
-        assert (person.name, person.org, person.email, person.consent, person.junior) == \
-            ("Ada Lovelace", "Analytical Engines", "ada@example.org", "full", False)
+        assert (person.name, person.org, person.email, person.consent, person.junior,
+                person.results_email) == \
+            ("Ada Lovelace", "Analytical Engines", "ada@example.org", "full", False, True)
 
         tab_to(page, "download-badge")
         with page.expect_download() as download:

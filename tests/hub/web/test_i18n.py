@@ -98,7 +98,7 @@ def test_the_template_check_finds_unmarked_words():
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    return small_site(tmp_path_factory.mktemp("i18n"))
+    return small_site(tmp_path_factory.mktemp("i18n") / "hub.sqlite")
 
 
 def test_english_by_default_with_a_link_to_welsh(site):
