@@ -81,6 +81,7 @@ class _BatchView:
     def __init__(self, store: Store, rules: Rules, scans: list[Scan]):
         badges = {scan.badge for scan in scans}
         self.store, self.rules = store, rules
+        store.hold_badges(badges)  # what is read below stays true until the batch commits
         self.tallies = store.badge_tallies(badges)
         self.people = store.people_by_badge(badges)
         self.awarded = store.awarded_by_badge(badges)

@@ -77,16 +77,28 @@ def mosquitto_conf(directory: Path, listeners: Listeners, base_topic: str = "tur
     return "\n".join(lines) + "\n"
 
 
-def acl(kiosks: list[str], base_topic: str = "turnout", hub_user: str = HUB_USER) -> str:
-    """The ACL: the hub speaks for the hub; each kiosk only for itself."""
+def worker_user(name: str) -> str:
+    """The broker login of the hub worker ``name`` (``turnout-hub worker add``)."""
+    return f"{HUB_USER}-{name}"
+
+
+def acl(kiosks: list[str], base_topic: str = "turnout", hub_user: str = HUB_USER,
+        workers: list[str] = ()) -> str:
+    """The ACL: the hub speaks for the hub; its workers take scans and answer them (reading
+    the scans covers the shared subscription ``$share/turnout-hub/…``); each kiosk only for
+    itself."""
     topics = Topics(base_topic)
-    lines = ["# Written by `turnout-hub`; regenerated whenever a kiosk is added or removed.",
+    lines = ["# Written by `turnout-hub`; regenerated whenever a kiosk or worker is added or removed.",
              "", f"user {hub_user}",
              f"topic read {topics.all_scans}",
              f"topic read {topics.all_statuses}",
              f"topic write {topics.ack('+')}",
              f"topic write {topics.config('+')}",
              f"topic write {topics.hub_status}"]
+    for worker in sorted(workers):
+        lines += ["", f"user {worker_user(worker)}",
+                  f"topic read {topics.all_scans}",
+                  f"topic write {topics.ack('+')}"]
     for kiosk in sorted(kiosks):
         lines += ["", f"user {kiosk}",
                   f"topic write {topics.scan(kiosk)}",

@@ -85,6 +85,11 @@ class SQLiteDatabase:
             raise
         conn.execute("COMMIT")
 
+    def lock_keys(self, kind: str, keys: list[str]) -> None:
+        """Inside a transaction: keep other processes off these keys (e.g. badges) until it
+        ends, so that what it read about them stays true. Nothing to do here: ``BEGIN
+        IMMEDIATE`` already made this the one writer. (PostgreSQL takes advisory locks.)"""
+
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """Undo just this part of a transaction if it fails (one bad message, not the batch)."""

@@ -56,6 +56,11 @@ class Tally:
 
 
 class ScansStore(StoreBase):
+    def hold_badges(self, badges: Iterable[str]) -> None:
+        """Inside a transaction, before reading these badges' scans: no other hub process
+        scores them until it commits (hub workers share the load; counting stays exact)."""
+        self.db.lock_keys("badge", sorted(set(badges)))
+
     def stored_scans(self, scan_ids: Iterable[str]) -> dict[str, StoredScan]:
         """Those of these scan ids already stored (under whatever badge), as stored."""
         found: dict[str, StoredScan] = {}

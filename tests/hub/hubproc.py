@@ -29,8 +29,10 @@ def last_token(result: subprocess.CompletedProcess) -> str:
 class HubProcess:
     """``turnout-hub serve`` in a subprocess; ``kill()`` is SIGKILL, no goodbye."""
 
-    def __init__(self, db: Path, broker_url: str, log: Path, config: Path | None = None):
+    def __init__(self, db: Path, broker_url: str, log: Path, config: Path | None = None,
+                 extra: tuple[str, ...] = ()):
         self.db, self.broker_url, self.log, self.config = db, broker_url, log, config
+        self.extra = extra  # more serve options, e.g. --no-ingest
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -44,7 +46,8 @@ class HubProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hub.cli", "--db", str(self.db),
              *(["--config", str(self.config)] if self.config else []), "serve", "--broker",
-             self.broker_url, "--http", f"127.0.0.1:{self.port}"], cwd=ROOT, stdout=out, stderr=out)
+             self.broker_url, "--http", f"127.0.0.1:{self.port}", *self.extra], cwd=ROOT, stdout=out,
+            stderr=out)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -71,4 +74,42 @@ class HubProcess:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             return self.proc.wait(15)
+        return self.proc.returncode if self.proc else 0
+
+
+class WorkerProcess:
+    """``turnout-hub serve --worker``: takes scans, no web server. ``start()`` returns once it
+    is subscribed (its log says so)."""
+
+    def __init__(self, db: Path | str, broker_url: str, log: Path, client_id: str,
+                 extra: tuple[str, ...] = ()):
+        self.db, self.broker_url, self.log, self.client_id, self.extra = db, broker_url, log, client_id, extra
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, wait: bool = True) -> "WorkerProcess":
+        out = open(self.log, "ab")
+        logged = out.tell()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "--db", str(self.db), "serve", "--worker", "--broker",
+             self.broker_url, "--client-id", self.client_id, *self.extra], cwd=ROOT, stdout=out, stderr=out)
+        deadline = time.monotonic() + 30
+        while wait and time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"worker exited: {self.log.read_text()[-2000:]}")
+            if b"connected to the broker" in self.log.read_bytes()[logged:]:
+                return self
+            time.sleep(0.05)
+        if wait:
+            raise AssertionError("worker did not connect")
+        return self
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> int:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            return self.proc.wait(20)
         return self.proc.returncode if self.proc else 0
