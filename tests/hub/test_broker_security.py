@@ -262,3 +262,31 @@ def _decoded_card(pdf) -> str:
     page = pdfium.PdfDocument(str(pdf))[0].render(scale=200 / 72).to_pil()
     [symbol] = [s for s in pyzbar.decode(page) if s.type == "QRCODE"]
     return symbol.data.decode()
+
+
+def test_a_worker_login_takes_scans_in_the_shared_subscription_and_only_answers_them(secured):
+    """`turnout-hub worker add` makes a login for `serve --worker`: it may read the scans
+    through the hub's shared subscription and publish acks, but not speak for the hub."""
+    from hub.broker.accounts import HubLogin
+
+    login = HubLogin.load(secured["accounts"].add_worker("w1"))  # the broker reloads (SIGHUP)
+    time.sleep(0.5)
+    connect = secured["connect"]
+    worker = connect(login.username, login.password)
+    assert worker.connected.wait(5)
+    worker.subscribe(f"$share/turnout-hub/{TOPICS.all_scans}")
+    worker.subscribe(TOPICS.all_statuses)  # not the worker's business: never delivered
+    b = connect("kiosk-b")
+    assert b.connected.wait(5)
+    for topic in (TOPICS.ack("kiosk-b"), TOPICS.config("kiosk-b"), TOPICS.hub_status):
+        b.subscribe(topic)
+    b.publish(TOPICS.scan("kiosk-b"), b'{"a": "scan"}')
+    b.publish(TOPICS.status("kiosk-b"), b'{"a": "status"}')
+    worker.publish(TOPICS.ack("kiosk-b"), b'{"an": "ack"}')
+    worker.publish(TOPICS.config("kiosk-b"), b'{"forged": "config"}', retain=True)
+    worker.publish(TOPICS.hub_status, b'{"forged": "hub status"}', retain=True)
+    time.sleep(1)
+    assert worker.received == [(TOPICS.scan("kiosk-b"), b'{"a": "scan"}')]
+    assert b.received == [(TOPICS.ack("kiosk-b"), b'{"an": "ack"}')]
+    assert secured["accounts"].kiosks() == ["kiosk-a", "kiosk-b"]
+    assert secured["accounts"].workers() == ["w1"]
