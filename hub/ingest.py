@@ -230,6 +230,9 @@ class Ingest:
                 self._dialled = True
                 session = Properties(PacketTypes.CONNECT)
                 session.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
+                # The broker sends no more unanswered scans than the inbox holds: the rest wait
+                # there, and the socket can always be read for the PUBACKs of our acks.
+                session.ReceiveMaximum = self.max_inbox + self.max_batch
                 self.client.connect(self.broker.host, self.broker.port, keepalive=30, clean_start=False,
                                     properties=session)
             else:
@@ -363,13 +366,14 @@ class Ingest:
             self._replace_worker(exc)
             self._submit()
             return
+        dropped = self.acks_dropped
         for kiosk, ack, _, _ in answers:
             if ack is not None and kiosk is not None:
                 if self.client.publish(self.topics.ack(kiosk), ack, qos=1).rc != mqtt.MQTT_ERR_SUCCESS:
                     self.acks_dropped += 1  # the broker is not taking them: the kiosk re-sends
         if self.metrics is not None:
             self._measure(answers)
-        if self.acks_dropped and self.acks_dropped % 100 == 1:
+        if self.acks_dropped // 100 > dropped // 100 or (self.acks_dropped and not dropped):
             log.warning("%d acks could not be sent (the broker is slow to take them); kiosks "
                         "re-send those scans and are answered then", self.acks_dropped)
         for delivery in self._pending:
