@@ -110,11 +110,14 @@ def acl(kiosks: list[str], base_topic: str = "turnout", hub_user: str = HUB_USER
     return "\n".join(lines) + "\n"
 
 
-def bridge(name: str, central: BrokerURL, base_topic: str = "turnout", ca: str | None = None) -> str:
+def bridge(name: str, central: BrokerURL, base_topic: str = "turnout", ca: str | None = None,
+           scans: bool = True) -> str:
     """Lines for a venue's (or a region's) Mosquitto, to carry its kiosks to the central broker:
     scans and statuses out, acks, configs and the hub's status in (docs/scaling.md). The kiosks
     keep talking to the broker near them, unchanged. ``central`` carries the bridge's login; a
-    persistent session there (cleansession false) keeps the acks while the venue is offline."""
+    persistent session there (cleansession false) keeps the acks while the venue is offline.
+    ``scans=False`` is for a shard whose scans hub workers take directly: only the configs and
+    statuses cross."""
     topics = Topics(base_topic)
     lines = [f"# Bridge {name} to the central broker, written by Turnout (docs/scaling.md).",
              f"connection turnout-bridge-{name}",
@@ -122,11 +125,11 @@ def bridge(name: str, central: BrokerURL, base_topic: str = "turnout", ca: str |
              f"remote_clientid turnout-bridge-{name}",
              "cleansession false",
              "restart_timeout 2 30",
-             f"topic {topics.all_scans} out 1",
              f"topic {topics.all_statuses} out 1",
-             f"topic {topics.ack('+')} in 1",
              f"topic {topics.config('+')} in 1",
              f"topic {topics.hub_status} in 1"]
+    if scans:
+        lines += [f"topic {topics.all_scans} out 1", f"topic {topics.ack('+')} in 1"]
     if central.username:
         lines += [f"remote_username {central.username}", f"remote_password {central.password}"]
     if central.tls:
