@@ -50,7 +50,7 @@ if str(ROOT) not in sys.path:
 import paho.mqtt.client as mqtt  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
-from bench.hub_ingest import cpu_seconds  # noqa: E402
+from bench.hub_ingest import cpu_seconds, wait_for_web  # noqa: E402
 from turnout.local_broker import Broker, free_port  # noqa: E402
 from turnout.mqtt import set_nodelay  # noqa: E402
 from turnout.protocol import Scan, Topics  # noqa: E402
@@ -300,13 +300,7 @@ class Hub:
         for n in range(workers - 1):
             self.procs.append(subprocess.Popen(base + ["--worker", "--client-id", f"sat-w{n}-{uuid.uuid4().hex[:6]}"],
                                                cwd=ROOT, stdout=self.log, stderr=self.log))
-        import httpx
-        for _ in range(300):
-            try:
-                httpx.get(f"http://127.0.0.1:{http}/api/v1/kiosks", timeout=0.5)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_for_web(http)
         time.sleep(1.0 if workers > 1 else 0.2)  # the worker subscribes
 
     def cpu(self) -> float:

@@ -26,7 +26,23 @@ def last_token(result: subprocess.CompletedProcess) -> str:
     return result.stdout.split()[-1]
 
 
-class HubProcess:
+class _Served:
+    proc: subprocess.Popen | None = None
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> int:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            return self.proc.wait(20)
+        return self.proc.returncode if self.proc else 0
+
+
+class HubProcess(_Served):
     """``turnout-hub serve`` in a subprocess; ``kill()`` is SIGKILL, no goodbye."""
 
     def __init__(self, db: Path, broker_url: str, log: Path, config: Path | None = None,
@@ -65,19 +81,9 @@ class HubProcess:
                 time.sleep(0.1)
         raise AssertionError("hub did not start serving")
 
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-    def stop(self) -> int:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            return self.proc.wait(15)
-        return self.proc.returncode if self.proc else 0
 
 
-class WorkerProcess:
+class WorkerProcess(_Served):
     """``turnout-hub serve --worker``: takes scans, no web server. ``start()`` returns once it
     is subscribed (its log says so)."""
 
@@ -102,14 +108,3 @@ class WorkerProcess:
         if wait:
             raise AssertionError("worker did not connect")
         return self
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-    def stop(self) -> int:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            return self.proc.wait(20)
-        return self.proc.returncode if self.proc else 0
