@@ -55,6 +55,7 @@ CONFIG_CHECK_SECONDS = 2.0  # how soon an assignment made in another process rea
 # dropped (and logged); the kiosk re-sends the scan after 30 s and is answered then.
 MAX_ACKS_IN_FLIGHT = 1_000
 MAX_ACKS_QUEUED = 10_000
+ACK_ROOM = MAX_ACKS_IN_FLIGHT + MAX_ACKS_QUEUED
 # Past this without a turn of the ingest loop, or with one batch in the intake's hands, the
 # ingest is stuck (its longest honest wait is the broker's back-off, 15 s, and a 5 s connect).
 STUCK_SECONDS = 60.0
@@ -94,6 +95,7 @@ class Ingest:
         self.max_inbox = max_inbox or 2 * max_batch
         self.inbox_high_water = 0  # the most ever waiting: for tests and the metrics
         self.acks_dropped = 0
+        self._acks_unconfirmed = 0  # acks handed to paho that the broker has not PUBACKed yet
         self.ca = ca  # a CA file to trust for mqtts (the hub's own CA); None: the system's
         self.metrics = metrics  # a hub.metrics.HubMetrics, or None
         self.connected = threading.Event()
@@ -123,11 +125,12 @@ class Ingest:
         if self.control:  # a worker going away is not the hub going away
             client.will_set(self.topics.hub_status, self._status(Availability.OFFLINE), qos=1, retain=True)
         client.max_inflight_messages_set(MAX_ACKS_IN_FLIGHT)
-        client.max_queued_messages_set(MAX_ACKS_IN_FLIGHT + MAX_ACKS_QUEUED)
+        client.max_queued_messages_set(ACK_ROOM)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
+        client.on_publish = self._on_publish
         # Our own loop writes (see _step): paho then queues each publish instead of writing it
         # at once, so a batch's acks and PUBACKs leave together.
         client.on_socket_register_write = lambda client, userdata, sock: None
@@ -203,7 +206,9 @@ class Ingest:
         """One turn of the loop, run here rather than by paho's loop() so that one select()
         waits on both the broker and the intake's answers, and a whole batch of acks goes
         out in one write instead of a send() per publish."""
-        room = len(self._inbox) < self.max_inbox  # else back-pressure: leave it at the broker
+        # Else back-pressure: leave scans at the broker. Still read while acks await their
+        # PUBACKs (the broker's Receive Maximum bounds what else can come).
+        room = len(self._inbox) < self.max_inbox or self._acks_unconfirmed > 0
         buffered = sock.pending() if room and hasattr(sock, "pending") else 0  # TLS bytes already read
         waiting = ([sock] if room else []) + ([self._worker] if self._pending is not None else [])
         idle = not buffered and not (self._inbox and self._pending is None)
@@ -218,7 +223,9 @@ class Ingest:
         self._send_configs()
         if self._pending is not None and self._worker in readable:
             self._answer()
-        if self._pending is None and self._inbox:
+        # A new batch only when its acks will have room in paho's queue: otherwise they would
+        # be dropped, and the kiosks wait 30 s to send again. The scans wait at the broker.
+        if self._pending is None and self._inbox and self._acks_unconfirmed <= ACK_ROOM - self.max_batch:
             self._pending, self._inbox = self._inbox[:self.max_batch], self._inbox[self.max_batch:]
             self._submit()
         if sock in writable or self.client.want_write():
@@ -319,6 +326,9 @@ class Ingest:
                  "listening for scans" + (" and speaking for the hub" if self.control else " (a worker)")
                  if self.scans else "speaking for the hub (scans go to the workers)")
 
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        self._acks_unconfirmed = max(0, self._acks_unconfirmed - 1)
+
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         refused = [str(code) for code in reason_codes if code.is_failure]
         if refused:  # e.g. a broker without shared subscriptions, or an ACL that forbids them
@@ -371,6 +381,8 @@ class Ingest:
             if ack is not None and kiosk is not None:
                 if self.client.publish(self.topics.ack(kiosk), ack, qos=1).rc != mqtt.MQTT_ERR_SUCCESS:
                     self.acks_dropped += 1  # the broker is not taking them: the kiosk re-sends
+                else:
+                    self._acks_unconfirmed += 1
         if self.metrics is not None:
             self._measure(answers)
         if self.acks_dropped // 100 > dropped // 100 or (self.acks_dropped and not dropped):
