@@ -349,6 +349,8 @@ def main() -> int:
     ap.add_argument("--sqlite", help="where to keep the SQLite databases (default: a temporary directory)")
     ap.add_argument("--postgres", help="postgresql://… a scratch database for the PostgreSQL rows (emptied)")
     ap.add_argument("--seed", type=int, default=6)
+    ap.add_argument("--configs", default="SQLite:1,SQLite:2,PostgreSQL:1,PostgreSQL:2",
+                    help="engine:hub processes, comma-separated")
     args = ap.parse_args()
 
     work = Path(args.sqlite or tempfile.mkdtemp(prefix="turnout-saturday-"))
@@ -369,7 +371,7 @@ def main() -> int:
           f"{unique / HOUR * args.speed:.0f}/s, busiest minute {busiest / 60 * args.speed:.0f}/s "
           f"(real-time {busiest / 60:.1f}/s); prepared in {time.perf_counter() - started:.0f} s")
 
-    configs = [("SQLite", 1), ("SQLite", 2), ("PostgreSQL", 1), ("PostgreSQL", 2)]
+    configs = [(c.split(":")[0], int(c.split(":")[1])) for c in args.configs.split(",")]
     has_pg = postgres_engine()
     broker = Broker(work / "mosquitto").start()
     rows, echoes = [], []
