@@ -262,11 +262,12 @@ class SoakReport:
 class Soak:
     def __init__(self, work: Path, scans: int, seconds: float, outage: float, seed: int,
                  people: int = 400, kiosks: int = 3, workers: int = 2, fault_every: float = 4.0,
-                 drain_limit: float = 300.0, say=print):
+                 drain_limit: float = 300.0, pause: tuple[float, float] = (2, 8), say=print):
         self.work, self.scans, self.seconds, self.outage = Path(work), scans, seconds, outage
         self.rng, self.say = random.Random(seed), say
         self.people, self.kiosk_count, self.worker_count = people, kiosks, workers
         self.fault_every, self.drain_limit = fault_every, drain_limit
+        self.pause = pause  # how long a pause (SIGSTOP) lasts, at random between these seconds
         self.report = SoakReport()
         self._stop = threading.Event()
         self._faults: list[threading.Thread] = []
@@ -377,11 +378,11 @@ class Soak:
         if target is None:
             if verb == "killed":
                 self.broker.stop(kill=True)
-                time.sleep(rng.uniform(1, 4))
+                time.sleep(rng.uniform(self.pause[0] / 2, self.pause[1] / 2))
                 self.broker.start()
             else:
                 self.broker.proc.send_signal(signal.SIGSTOP)
-                time.sleep(rng.uniform(2, 8))
+                time.sleep(rng.uniform(*self.pause))
                 self.broker.proc.send_signal(signal.SIGCONT)
         elif verb == "cut off":
             wire = self.wires[target.name]
@@ -390,12 +391,12 @@ class Soak:
             wire.mend()
         elif verb == "paused":
             target.signal(signal.SIGSTOP)
-            time.sleep(rng.uniform(2, 8))
+            time.sleep(rng.uniform(*self.pause))
             target.signal(signal.SIGCONT)
         else:
             with getattr(target, "typing", threading.Lock()):  # a killed kiosk reads nothing more
                 (target.stop if verb == "restarted" else target.kill)()
-                time.sleep(rng.uniform(0.5, 3))
+                time.sleep(rng.uniform(self.pause[0] / 4, self.pause[1] / 3))
                 target.start()
 
     # -- the end --
