@@ -78,7 +78,7 @@ saturday: install
 
 # The fault-injection soak at length (bench/soak.py): 10,000 scans from three real kiosk daemons
 # while the broker, the hub's processes and the kiosks are killed, paused and cut off (about
-# 12 minutes); make test runs a short one (tests/test_soak.py).
+# 9 minutes); make test runs a short one (tests/test_soak.py).
 soak: install
 	$(PY) bench/soak.py
 
