@@ -19,7 +19,7 @@ EXTRAS := camera,hub,test
 # pytest-xdist workers for make test: one per core by default; TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 
-.PHONY: install system-packages demo demo-reset test test-postgres fuzz bench audit audit-tools image hil clean translations
+.PHONY: install system-packages demo demo-reset test test-postgres fuzz bench saturday soak audit audit-tools image hil clean translations
 
 install: system-packages $(VENV)/.installed
 
@@ -110,7 +110,18 @@ fuzz: install
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/fuzz
 
 bench: install
-	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	for b in bench/*.py; do case $$b in bench/soak.py) continue;; esac; echo "== $$b"; $(PY) $$b || exit 1; done
+
+# A parkrun-sized Saturday morning against real hub processes (bench/saturday.py; docs/scaling.md).
+# SATURDAY_PG=postgresql://… adds the PostgreSQL rows.
+saturday: install
+	$(PY) bench/saturday.py $(if $(SATURDAY_PG),--postgres "$(SATURDAY_PG)")
+
+# The fault-injection soak at length (bench/soak.py): 10,000 scans from three real kiosk daemons
+# while the broker, the hub's processes and the kiosks are killed, paused and cut off (about
+# 9 minutes); make test runs a short one (tests/test_soak.py).
+soak: install
+	$(PY) bench/soak.py
 
 clean:
 	rm -rf $(VENV) var build .pytest_cache .hypothesis

@@ -171,6 +171,17 @@ def echo_round(broker: Broker, args, rng: random.Random) -> tuple[float, float]:
         echo.wait()
 
 
+def wait_for_web(port: int) -> None:
+    """Until the hub's web server answers (30 s at most)."""
+    import httpx
+    for _ in range(300):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/kiosks", timeout=0.5)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+
+
 class HubProcess:
     """``turnout-hub serve`` on a copy of the prepared database, in its own process."""
 
@@ -183,13 +194,7 @@ class HubProcess:
         self.proc = subprocess.Popen([sys.executable, *cprofile, "-m", "hub.cli", "--db", str(self.db),
                                       "serve", "--broker", broker.url, "--http", f"127.0.0.1:{http}"],
                                      cwd=ROOT, stdout=self.log, stderr=self.log)
-        import httpx
-        for _ in range(300):
-            try:
-                httpx.get(f"http://127.0.0.1:{http}/api/v1/kiosks", timeout=0.5)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_for_web(http)
 
     def stop(self) -> int:
         """Stop it; the number of scans it stored."""

@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 
 from hub import __version__
 from hub.config import HubConfig, load_config
@@ -110,6 +111,12 @@ def _parser() -> argparse.ArgumentParser:
     remove.set_defaults(run=kiosk_remove)
     kiosk.add_parser("list", help="each kiosk's last status").set_defaults(run=kiosk_list)
 
+    worker = sub.add_parser("worker", help="broker logins for hub workers (serve --worker)") \
+        .add_subparsers(metavar="ACTION")
+    wadd = worker.add_parser("add", help="make (or renew) a worker's broker login; writes it to a file")
+    wadd.add_argument("name")
+    wadd.set_defaults(run=worker_add)
+
     bconf = sub.add_parser("broker-config", help="write a complete Mosquitto configuration: logins, "
                            "ACL, TLS; anonymous access off")
     bconf.add_argument("--dir", required=True, help="where to write it (then: mosquitto -c DIR/mosquitto.conf)")
@@ -146,12 +153,20 @@ def _parser() -> argparse.ArgumentParser:
     qre.add_argument("event")
     qre.set_defaults(run=quarantine_reassign)
 
-    serve = sub.add_parser("serve", help="run ingest and the web server")
+    serve = sub.add_parser("serve", help="run ingest and the web server (or one of them: several "
+                           "--worker processes can share the scans; docs/scaling.md)")
     serve.add_argument("--broker", help="mqtt://HOST:PORT")
     serve.add_argument("--http", help="HOST:PORT for the web server and API")
     serve.add_argument("--rules", default=argparse.SUPPRESS, help="as the global --rules")
     serve.add_argument("--base-topic")
     serve.add_argument("--client-id", help="MQTT client id (keep it fixed: it names the session)")
+    serve.add_argument("--login", help="a broker login file `worker add` wrote (instead of the hub's own)")
+    mode = serve.add_mutually_exclusive_group()
+    mode.add_argument("--worker", action="store_true", help="take scans only: no web server, no "
+                      "configs (run any number, each with its own --client-id, beside one hub that "
+                      "serves the web)")
+    mode.add_argument("--no-ingest", action="store_true", help="web and API only, and speak for the "
+                      "hub (its status, kiosk configs); --worker processes take the scans")
     serve.set_defaults(run=serve_hub)
 
     migrate = sub.add_parser("migrate-db", help="move this hub's data to another database (SQLite to"
@@ -350,6 +365,16 @@ def _print_kiosk_settings(accounts, kiosk_id: str, password: str, card: str | No
         print(f"# Set-up card written to {card}: scan it on the kiosk in set-up mode.", file=sys.stderr)
 
 
+def worker_add(store: Store, config: HubConfig, args) -> None:
+    from hub.broker.files import worker_user
+
+    login = _required_broker_accounts(config).add_worker(args.name)
+    print(f"Worker {args.name} may take scans and answer them; its login is in {login} (keep it"
+          " secret). Run it with:")
+    print(f"  turnout-hub --db DATABASE serve --worker --client-id {worker_user(args.name)} --login {login}")
+    print(login)
+
+
 def broker_config(store: Store, config: HubConfig, args) -> None:
     from hub.broker.accounts import BrokerAccounts
     from hub.broker.files import Listeners
@@ -544,13 +569,21 @@ def serve_hub(store: Store, config: HubConfig, args) -> int:
 
     config = config.with_options(broker=args.broker, http=args.http, base_topic=args.base_topic,
                                  client_id=args.client_id)
-    host, port = config.http_host_port
+    if args.worker and args.client_id is None:
+        raise ValueError("each worker needs its own --client-id (it names the worker's MQTT session;"
+                         " two processes with one id take the session from each other)")
     from hub import metrics as hub_metrics
 
-    broker, ca = _hub_broker(config, explicit=args.broker is not None)
+    broker, ca = _hub_broker(config, explicit=args.broker is not None, login=args.login)
     metrics = hub_metrics.HubMetrics(store)
+    # Plain serve takes scans and speaks for the hub; --worker only takes scans; --no-ingest
+    # only speaks for the hub (one process must: see hub.ingest).
     ingest = Ingest(store, broker, Topics(config.base_topic), client_id=config.client_id,
-                    max_batch=config.max_batch, ca=ca, metrics=metrics)
+                    max_batch=config.max_batch, ca=ca, metrics=metrics, scans=not args.no_ingest,
+                    control=not args.worker)
+    if args.worker:
+        return _serve_worker(ingest, config)
+    host, port = config.http_host_port
     emails = _email_worker(store, config)
     app = _web_app(store, ingest, config, emails)
     app.include_router(hub_metrics.router(metrics))
@@ -586,14 +619,44 @@ def _email_worker(store: Store, config: HubConfig):
     return EmailWorker(store, issuer, config.email, mailer_for(config.email, config.db_path))
 
 
-def _hub_broker(config: HubConfig, explicit: bool):
-    """The broker and the CA to trust: the hub's own login from broker_dir unless --broker names
-    one (a URL may carry user:password)."""
+def _serve_worker(ingest, config: HubConfig) -> int:
+    """Take scans until SIGTERM or SIGINT, with no web server (``serve --worker``)."""
+    import signal
+    import threading
+
+    from hub.watchdog import HubWatch, hub_status
+    from turnout.systemd import ServiceManager
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    ingest.start()
+    watch = HubWatch(ServiceManager.from_environment(), ingest, started=lambda: True,
+                     web_check=lambda: None, status=hub_status(ingest, "scans only (a worker)")).start()
+    log.info("turnout-hub %s worker %s: database %s, taking scans from %s", __version__,
+             config.client_id, redacted(config.db_path), ingest.broker)
+    try:
+        while not stop.wait(1):
+            pass
+    finally:
+        watch.stop()
+        ingest.stop()
+    return 0
+
+
+def _hub_broker(config: HubConfig, explicit: bool, login: str | None = None):
+    """The broker and the CA to trust: a worker's login file, else the hub's own login from
+    broker_dir unless --broker names one (a URL may carry user:password)."""
     from dataclasses import replace
 
+    from hub.broker.accounts import HubLogin
     from turnout.broker_url import BrokerURL
 
     accounts = _broker_accounts(config)
+    if login is not None:
+        login = HubLogin.load(Path(login))
+        url = BrokerURL.parse(config.broker if explicit else login.broker)
+        return replace(url, username=login.username, password=login.password), login.ca
     if accounts is None or explicit:
         return BrokerURL.parse(config.broker), None
     login = accounts.hub_login()

@@ -21,7 +21,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub.broker.files import HUB_USER, Listeners, acl, mosquitto_conf
+from hub.broker.files import HUB_USER, Listeners, acl, mosquitto_conf, worker_user
 from turnout.protocol import is_kiosk_id
 
 MOSQUITTO_PASSWD = "mosquitto_passwd"
@@ -133,8 +133,37 @@ class BrokerAccounts:
     def kiosks(self) -> list[str]:
         if not self.passwd.exists():
             return []
-        users = [line.split(":", 1)[0] for line in self.passwd.read_text().splitlines() if ":" in line]
-        return sorted(u for u in users if u != HUB_USER)
+        return sorted(u for u in self._users() if u != HUB_USER and not u.startswith(worker_user("")))
+
+    def _users(self) -> list[str]:
+        if not self.passwd.exists():
+            return []
+        return [line.split(":", 1)[0] for line in self.passwd.read_text().splitlines() if ":" in line]
+
+    # -- hub workers (serve --worker): scans in, acks out --
+
+    def workers(self) -> list[str]:
+        prefix = worker_user("")
+        return sorted(u[len(prefix):] for u in self._users() if u.startswith(prefix))
+
+    def worker_login_file(self, name: str) -> Path:
+        return self.dir / f"worker-{name}.toml"
+
+    def add_worker(self, name: str) -> Path:
+        """A login for hub worker ``name`` (a new password if it has one), written to a file of
+        its own (mode 0600) that ``serve --worker --login FILE`` reads; the broker reloads."""
+        if not is_kiosk_id(name):
+            raise ValueError(f"worker name {name!r} may use letters, digits, '_' and '-' (up to 32)")
+        if not self.exists():
+            raise LookupError(f"no broker configuration in {self.dir}: run `turnout-hub broker-config "
+                              f"--dir {self.dir}` first")
+        hub = self.hub_login()
+        login = HubLogin(hub.broker, worker_user(name), new_password(), hub.ca)
+        self._set_password(login.username, login.password)
+        _write_private(self.worker_login_file(name), login.to_toml())
+        self._write_acl()
+        self.reload()
+        return self.worker_login_file(name)
 
     def add_kiosk(self, kiosk_id: str) -> str:
         """Create a kiosk's login; its password (shown once: only the hash is kept)."""
@@ -178,8 +207,8 @@ class BrokerAccounts:
     def _check(self, kiosk_id: str) -> None:
         if not is_kiosk_id(kiosk_id):
             raise ValueError(f"kiosk id {kiosk_id!r} may use letters, digits, '_' and '-' (up to 32)")
-        if kiosk_id == HUB_USER:
-            raise ValueError(f"{HUB_USER} is the hub's own login; choose another kiosk id")
+        if kiosk_id == HUB_USER or kiosk_id.startswith(worker_user("")):
+            raise ValueError(f"{kiosk_id} is a name for the hub's own logins; choose another kiosk id")
         if not self.exists():
             raise LookupError(f"no broker configuration in {self.dir}: run `turnout-hub broker-config "
                               f"--dir {self.dir}` first")
@@ -188,7 +217,7 @@ class BrokerAccounts:
         _run([MOSQUITTO_PASSWD, str(self.passwd), user], stdin=f"{password}\n{password}\n")
 
     def _write_acl(self) -> None:
-        (self.dir / "acl").write_text(acl(self.kiosks(), self.base_topic))
+        (self.dir / "acl").write_text(acl(self.kiosks(), self.base_topic, workers=self.workers()))
 
 
 def new_password() -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from turnout.local_broker import MAX_INFLIGHT, MAX_PACKET_SIZE, MAX_QUEUED
+from turnout.broker_url import BrokerURL
 from turnout.protocol import Topics
 
 HUB_USER = "turnout-hub"
@@ -77,16 +78,28 @@ def mosquitto_conf(directory: Path, listeners: Listeners, base_topic: str = "tur
     return "\n".join(lines) + "\n"
 
 
-def acl(kiosks: list[str], base_topic: str = "turnout", hub_user: str = HUB_USER) -> str:
-    """The ACL: the hub speaks for the hub; each kiosk only for itself."""
+def worker_user(name: str) -> str:
+    """The broker login of the hub worker ``name`` (``turnout-hub worker add``)."""
+    return f"{HUB_USER}-{name}"
+
+
+def acl(kiosks: list[str], base_topic: str = "turnout", hub_user: str = HUB_USER,
+        workers: list[str] = ()) -> str:
+    """The ACL: the hub speaks for the hub; its workers take scans and answer them (reading
+    the scans covers the shared subscription ``$share/turnout-hub/…``); each kiosk only for
+    itself."""
     topics = Topics(base_topic)
-    lines = ["# Written by `turnout-hub`; regenerated whenever a kiosk is added or removed.",
+    lines = ["# Written by `turnout-hub`; regenerated whenever a kiosk or worker is added or removed.",
              "", f"user {hub_user}",
              f"topic read {topics.all_scans}",
              f"topic read {topics.all_statuses}",
              f"topic write {topics.ack('+')}",
              f"topic write {topics.config('+')}",
              f"topic write {topics.hub_status}"]
+    for worker in sorted(workers):
+        lines += ["", f"user {worker_user(worker)}",
+                  f"topic read {topics.all_scans}",
+                  f"topic write {topics.ack('+')}"]
     for kiosk in sorted(kiosks):
         lines += ["", f"user {kiosk}",
                   f"topic write {topics.scan(kiosk)}",
@@ -94,4 +107,32 @@ def acl(kiosks: list[str], base_topic: str = "turnout", hub_user: str = HUB_USER
                   f"topic read {topics.ack(kiosk)}",
                   f"topic read {topics.config(kiosk)}",
                   f"topic read {topics.hub_status}"]
+    return "\n".join(lines) + "\n"
+
+
+def bridge(name: str, central: BrokerURL, base_topic: str = "turnout", ca: str | None = None,
+           scans: bool = True) -> str:
+    """Lines for a venue's (or a region's) Mosquitto, to carry its kiosks to the central broker:
+    scans and statuses out, acks, configs and the hub's status in (docs/scaling.md). The kiosks
+    keep talking to the broker near them, unchanged. ``central`` carries the bridge's login; a
+    persistent session there (cleansession false) keeps the acks while the venue is offline.
+    ``scans=False`` is for a shard whose scans hub workers take directly: only the configs and
+    statuses cross."""
+    topics = Topics(base_topic)
+    lines = [f"# Bridge {name} to the central broker, written by Turnout (docs/scaling.md).",
+             f"connection turnout-bridge-{name}",
+             f"address {central.host}:{central.port}",
+             f"remote_clientid turnout-bridge-{name}",
+             "cleansession false",
+             "restart_timeout 2 30",
+             f"topic {topics.all_statuses} out 1",
+             f"topic {topics.config('+')} in 1",
+             f"topic {topics.hub_status} in 1"]
+    if scans:
+        lines += [f"topic {topics.all_scans} out 1", f"topic {topics.ack('+')} in 1"]
+    if central.username:
+        lines += [f"remote_username {central.username}", f"remote_password {central.password}"]
+    if central.tls:
+        lines += [f"bridge_cafile {ca}" if ca else "bridge_capath /etc/ssl/certs",
+                  "bridge_insecure false"]
     return "\n".join(lines) + "\n"

@@ -366,3 +366,59 @@ def _start_as_printed(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_worker_login_takes_scans_in_the_shared_subscription_and_only_answers_them(secured):
+    """`turnout-hub worker add` makes a login for `serve --worker`: it may read the scans
+    through the hub's shared subscription and publish acks, but not speak for the hub."""
+    from hub.broker.accounts import HubLogin
+
+    login = HubLogin.load(secured["accounts"].add_worker("w1"))  # the broker reloads (SIGHUP)
+    time.sleep(0.5)
+    connect = secured["connect"]
+    worker = connect(login.username, login.password)
+    assert worker.connected.wait(5)
+    worker.subscribe(f"$share/turnout-hub/{TOPICS.all_scans}")
+    worker.subscribe(TOPICS.all_statuses)  # not the worker's business: never delivered
+    b = connect("kiosk-b")
+    assert b.connected.wait(5)
+    for topic in (TOPICS.ack("kiosk-b"), TOPICS.config("kiosk-b"), TOPICS.hub_status):
+        b.subscribe(topic)
+    b.publish(TOPICS.scan("kiosk-b"), b'{"a": "scan"}')
+    b.publish(TOPICS.status("kiosk-b"), b'{"a": "status"}')
+    worker.publish(TOPICS.ack("kiosk-b"), b'{"an": "ack"}')
+    worker.publish(TOPICS.config("kiosk-b"), b'{"forged": "config"}', retain=True)
+    worker.publish(TOPICS.hub_status, b'{"forged": "hub status"}', retain=True)
+    time.sleep(1)
+    assert worker.received == [(TOPICS.scan("kiosk-b"), b'{"a": "scan"}')]
+    assert b.received == [(TOPICS.ack("kiosk-b"), b'{"an": "ack"}')]
+    assert secured["accounts"].kiosks() == ["kiosk-a", "kiosk-b"]
+    assert secured["accounts"].workers() == ["w1"]
+
+
+def test_a_worker_started_with_the_login_worker_add_wrote_answers_a_kiosk(secured, tmp_path):
+    from tests.hub.hubproc import WorkerProcess, cli, last_token
+
+    db = tmp_path / "hub.sqlite"
+    store = Store(db)
+    ada = store.add_person("Ada Lovelace")
+    event = store.add_event("Camp", "2025-03-14")
+    store.close()
+    made = cli(db, "--broker-dir", str(secured["accounts"].dir), "worker", "add", "w2")
+    login = last_token(made)
+    assert "--login" in made.stdout and (os.stat(login).st_mode & 0o777) == 0o600
+    time.sleep(0.5)  # the broker reloads
+    worker = WorkerProcess(db, f"mqtt://127.0.0.1:{secured['port']}", tmp_path / "worker.log",
+                           "turnout-hub-w2", extra=("--login", login)).start()
+    try:
+        kiosk = secured["connect"]("kiosk-a")
+        assert kiosk.connected.wait(5)
+        kiosk.subscribe(TOPICS.ack("kiosk-a"))
+        kiosk.publish(TOPICS.scan("kiosk-a"), make_scan("kiosk-a", event.id, ada.badge).to_json())
+        deadline = time.monotonic() + 15
+        while not kiosk.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [(topic, payload)] = kiosk.received
+        assert json.loads(payload)["status"] == "accepted"
+    finally:
+        worker.stop()

@@ -37,7 +37,7 @@ def test_killed_mid_stream_and_restarted_totals_are_exact(hub_db, tmp_path, own_
         deadline = time.monotonic() + 30
         while sum(k.ack_count for k in kiosks) < 150 and time.monotonic() < deadline:
             time.sleep(0.005)
-        hub.kill()
+        hub.kill(keep_session=True)
         acked_before = sum(len(k.acks) for k in kiosks)
         assert 0 < acked_before < 600, "the hub was not killed mid-stream"
         for kiosk, scan in scans[600:]:  # the broker keeps these for the hub's session
