@@ -57,6 +57,8 @@ FINDER_MAX_PATCHES = 2
 DESKEW_MIN_ANGLE = 8.0
 # Quiet zone left around a patch so pyzbar sees the symbol's edges.
 PATCH_MARGIN = 16
+# Quiet zone (4 modules) and more around a QR code zxing-cpp found but could not read.
+QR_MARGIN = 32
 # Unsharp mask for the sharpened look: blur of this many pixels, taken away once.
 SHARPEN_SIGMA = 1.5
 
@@ -119,18 +121,29 @@ def zxing_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES
                 offset: tuple[int, int] = (0, 0)) -> list[Read]:
     """zxing-cpp alone, restricted to ``symbologies``, with its default search (rotations,
     downscaled and inverted copies)."""
+    return _zxing_scan(gray, symbologies, offset)[0]
+
+
+def _zxing_scan(gray: np.ndarray, symbologies: Sequence[str], offset: tuple[int, int] = (0, 0)
+                ) -> tuple[list[Read], list[tuple[int, int, int, int]]]:
+    """zxing-cpp's reads, and the boxes of QR codes it found but could not read (a
+    checksum failed): where a QR code is, for pyzbar to try."""
     import zxingcpp
 
     z = _zxing(symbologies)
-    reads = []
-    for barcode in zxingcpp.read_barcodes(gray, formats=z.formats):
+    reads, unread = [], []
+    for barcode in zxingcpp.read_barcodes(gray, formats=z.formats, return_errors=True):
         p = barcode.position
         xs = (p.top_left.x, p.top_right.x, p.bottom_right.x, p.bottom_left.x)
         ys = (p.top_left.y, p.top_right.y, p.bottom_right.y, p.bottom_left.y)
         box = (min(xs) + offset[0], min(ys) + offset[1], max(xs) + offset[0], max(ys) + offset[1])
+        if barcode.error:
+            if "QR" in str(barcode.format):  # QR Code, Micro QR Code, rMQR Code: one family
+                unread.append(box)
+            continue
         reads.append(Read(barcode.text, z.names.get(barcode.format, str(barcode.format)), box,
                           "zxing-cpp"))
-    return reads
+    return reads, unread
 
 
 _ZBAR_NAMES = {QR: "QRCODE", CODE128: "CODE128", CODE39: "CODE39", EAN13: "EAN13"}
@@ -249,6 +262,18 @@ def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int], slack: 
             and a[1] - slack < b[3] and b[1] - slack < a[3])
 
 
+def _joined(boxes: Iterable[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Overlapping boxes as one box around them (zxing-cpp reports one QR code several times)."""
+    joined: list[tuple[int, int, int, int]] = []
+    for box in boxes:
+        for other in [b for b in joined if _overlap(box, b)]:
+            joined.remove(other)
+            box = (min(box[0], other[0]), min(box[1], other[1]),
+                   max(box[2], other[2]), max(box[3], other[3]))
+        joined.append(box)
+    return joined
+
+
 # --- the chain ------------------------------------------------------------------------------
 
 def _agree(a: Read, b: Read) -> bool:
@@ -275,22 +300,32 @@ def merge(reads: Iterable[Read]) -> list[Read]:
         groups.append([read] + [r for g in joined for r in g])
     merged = []
     for group in groups:
+        # A text one decoder read only on pixels the chain made is no evidence either way: it
+        # neither reports the symbol nor unseats a read made as taken or by both decoders.
+        # (pyzbar reads a turned patch both right and wrong on different scan lines.)
+        group = [r for r in group if _confirmed(r, group)]
+        if not group:
+            continue
         # Prefer zxing-cpp's text: zbar drops the top bit of extended Code 128 characters.
         group.sort(key=lambda r: r.decoder != "zxing-cpp")
         first = group[0]
         if not all(_agree(first, other) for other in group[1:]):
             continue
-        if not any(r.look in AS_TAKEN for r in group) and len({r.decoder for r in group}) < 2:
-            continue  # only read on pixels the chain made, by one decoder: not confirmed
         merged.append(first)
     merged.sort(key=lambda r: (r.box[1], r.box[0]))
     return merged
 
 
+def _confirmed(read: Read, group: list[Read]) -> bool:
+    """Read on pixels as the camera took them, or else read alike by the other decoder."""
+    return read.look in AS_TAKEN or any(
+        other.decoder != read.decoder and _agree(read, other) for other in group)
+
+
 def chain_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES) -> list[Read]:
     """The kiosk's decoder chain (see the module docstring), with where each symbol was."""
     gray = _as_gray(gray)
-    reads = zxing_reads(gray, symbologies)
+    reads, unread = _zxing_scan(gray, symbologies)
     # A Code 128 read is checked by pyzbar too; QR's error correction makes a misread unlikely.
     if reads:
         checked = []
@@ -305,11 +340,24 @@ def chain_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES
             checked += [Read(r.text, r.type, box, r.decoder)
                         for r in pyzbar_reads(gray[y0:y1, x0:x1], symbologies)]
         return merge(checked)
+    # A QR code zxing-cpp found but could not read (tilted away, it often fails a checksum)
+    # pyzbar may read: on the pixels around it, as taken. Empty frames have none of these.
+    for box in _joined(unread)[:FINDER_MAX_PATCHES]:
+        x0, y0, x1, y1 = box = _grow(box, QR_MARGIN, gray.shape)
+        reads += _looked(pyzbar_reads(np.ascontiguousarray(gray[y0:y1, x0:x1]), [QR]), PATCH, box)
+    if reads:
+        return merge(reads)
     if CODE128 not in symbologies:
         return []
-    for patch in find_bars(gray):
+    patches = find_bars(gray)
+    for patch in patches:
         reads += _read_patch(gray, patch, symbologies)
-    return merge(reads)
+    found = merge(reads)
+    if found or not patches:
+        return found
+    # Something bar-like is there but no patch gave a read: the badge may not be among the
+    # patches picked, or reach past one. pyzbar reads the whole frame, as taken.
+    return merge(pyzbar_reads(gray, [CODE128]))
 
 
 def _read_patch(gray: np.ndarray, patch: Patch, symbologies: Sequence[str]) -> list[Read]:
