@@ -300,16 +300,19 @@ def merge(reads: Iterable[Read]) -> list[Read]:
         groups.append([read] + [r for g in joined for r in g])
     merged = []
     for group in groups:
-        # A text one decoder read only on pixels the chain made is no evidence either way: it
-        # neither reports the symbol nor unseats a read made as taken or by both decoders.
-        # (pyzbar reads a turned patch both right and wrong on different scan lines.)
-        group = [r for r in group if _confirmed(r, group)]
-        if not group:
-            continue
+        kept = [r for r in group if _confirmed(r, group)]
+        if not kept:
+            continue  # only read on pixels the chain made, by one decoder: not confirmed
         # Prefer zxing-cpp's text: zbar drops the top bit of extended Code 128 characters.
-        group.sort(key=lambda r: r.decoder != "zxing-cpp")
-        first = group[0]
-        if not all(_agree(first, other) for other in group[1:]):
+        kept.sort(key=lambda r: r.decoder != "zxing-cpp")
+        first = kept[0]
+        if not all(_agree(first, other) for other in kept[1:]):
+            continue
+        # A dissenting text read by one decoder only on pixels the chain made (pyzbar reads a
+        # turned patch right and wrong on different scan lines) is outvoted only by a text
+        # both decoders read; a read one decoder makes alone stays open to doubt.
+        dissent = any(not _agree(first, r) for r in group)
+        if dissent and len({r.decoder for r in kept}) < 2:
             continue
         merged.append(first)
     merged.sort(key=lambda r: (r.box[1], r.box[0]))
@@ -352,11 +355,11 @@ def chain_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES
     patches = find_bars(gray)
     for patch in patches:
         reads += _read_patch(gray, patch, symbologies)
-    found = merge(reads)
-    if found or not patches:
-        return found
-    # Something bar-like is there but no patch gave a read: the badge may not be among the
-    # patches picked, or reach past one. pyzbar reads the whole frame, as taken.
+    if reads or not patches:
+        return merge(reads)
+    # Something bar-like is there but no look at a patch read anything: the badge may not be
+    # among the patches picked, or reach past one. pyzbar reads the whole frame, as taken.
+    # (Not when the looks disagreed: that doubt stands.)
     return merge(pyzbar_reads(gray, [CODE128]))
 
 
