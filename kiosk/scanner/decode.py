@@ -57,8 +57,6 @@ FINDER_MAX_PATCHES = 2
 DESKEW_MIN_ANGLE = 8.0
 # Quiet zone left around a patch so pyzbar sees the symbol's edges.
 PATCH_MARGIN = 16
-# Quiet zone (4 modules) and more around a QR code zxing-cpp found but could not read.
-QR_MARGIN = 32
 # Unsharp mask for the sharpened look: blur of this many pixels, taken away once.
 SHARPEN_SIGMA = 1.5
 
@@ -262,18 +260,6 @@ def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int], slack: 
             and a[1] - slack < b[3] and b[1] - slack < a[3])
 
 
-def _joined(boxes: Iterable[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """Overlapping boxes as one box around them (zxing-cpp reports one QR code several times)."""
-    joined: list[tuple[int, int, int, int]] = []
-    for box in boxes:
-        for other in [b for b in joined if _overlap(box, b)]:
-            joined.remove(other)
-            box = (min(box[0], other[0]), min(box[1], other[1]),
-                   max(box[2], other[2]), max(box[3], other[3]))
-        joined.append(box)
-    return joined
-
-
 # --- the chain ------------------------------------------------------------------------------
 
 def _agree(a: Read, b: Read) -> bool:
@@ -344,12 +330,12 @@ def chain_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES
                         for r in pyzbar_reads(gray[y0:y1, x0:x1], symbologies)]
         return merge(checked)
     # A QR code zxing-cpp found but could not read (tilted away, it often fails a checksum)
-    # pyzbar may read: on the pixels around it, as taken. Empty frames have none of these.
-    for box in _joined(unread)[:FINDER_MAX_PATCHES]:
-        x0, y0, x1, y1 = box = _grow(box, QR_MARGIN, gray.shape)
-        reads += _looked(pyzbar_reads(np.ascontiguousarray(gray[y0:y1, x0:x1]), [QR]), PATCH, box)
-    if reads:
-        return merge(reads)
+    # pyzbar may read on the frame as taken. Empty frames have none of these. (Not on a crop
+    # around it: zbar's QR reading comes and goes with the crop's edges.)
+    if unread:
+        reads = pyzbar_reads(gray, [QR])
+        if reads:
+            return merge(reads)
     if CODE128 not in symbologies:
         return []
     patches = find_bars(gray)
