@@ -122,15 +122,16 @@ def zxing_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES
     return _zxing_scan(gray, symbologies, offset)[0]
 
 
-def _zxing_scan(gray: np.ndarray, symbologies: Sequence[str], offset: tuple[int, int] = (0, 0)
-                ) -> tuple[list[Read], list[tuple[int, int, int, int]]]:
-    """zxing-cpp's reads, and the boxes of QR codes it found but could not read (a
-    checksum failed): where a QR code is, for pyzbar to try."""
+def _zxing_scan(gray: np.ndarray, symbologies: Sequence[str], offset: tuple[int, int] = (0, 0),
+                errors: bool = False) -> tuple[list[Read], list[tuple[int, int, int, int]]]:
+    """zxing-cpp's reads, and with ``errors`` the boxes of QR codes it found but could not
+    read (a checksum failed): where a QR code is, for pyzbar to try. (Asked for errors,
+    zxing-cpp may stop its search at a failed symbol and miss a read it would make.)"""
     import zxingcpp
 
     z = _zxing(symbologies)
     reads, unread = [], []
-    for barcode in zxingcpp.read_barcodes(gray, formats=z.formats, return_errors=True):
+    for barcode in zxingcpp.read_barcodes(gray, formats=z.formats, return_errors=errors):
         p = barcode.position
         xs = (p.top_left.x, p.top_right.x, p.bottom_right.x, p.bottom_left.x)
         ys = (p.top_left.y, p.top_right.y, p.bottom_right.y, p.bottom_left.y)
@@ -314,7 +315,9 @@ def _confirmed(read: Read, group: list[Read]) -> bool:
 def chain_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES) -> list[Read]:
     """The kiosk's decoder chain (see the module docstring), with where each symbol was."""
     gray = _as_gray(gray)
-    reads, unread = _zxing_scan(gray, symbologies)
+    reads, unread = _zxing_scan(gray, symbologies, errors=True)
+    if unread and not reads:
+        reads = zxing_reads(gray, symbologies)  # what the failed symbol may have cut short
     # A Code 128 read is checked by pyzbar too; QR's error correction makes a misread unlikely.
     if reads:
         checked = []

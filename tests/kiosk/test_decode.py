@@ -85,16 +85,30 @@ def test_a_misread_after_turning_the_patch_upright_is_not_reported():
     assert [r.text for r in chain.pyzbar_reads(chain._upright(frame.image, patch))] == ["'89263"]
 
 
-def test_a_lone_read_stays_in_doubt_when_a_look_at_its_patch_disagrees():
-    # pyzbar alone reads 'T511825' (on the frame and the patch), and 'T,&29' on the patch
-    # turned upright; zxing-cpp reads neither. Nothing outvotes the doubt, and the chain does
-    # not then ask pyzbar about the whole frame: it reports nothing.
+def test_pyzbar_misreading_a_turned_patch_is_outvoted_when_both_decoders_read_it_right():
+    # A bench miss: pyzbar reads 'T511825' on the frame and on the patch, and 'T,&29' on the
+    # patch turned upright; sharpened, zxing-cpp and pyzbar read 'T511825'. The chain used to
+    # drop the badge for the lone misread.
     [frame] = badge_frames("T511825", "upside-down", [349])
+    assert texts_read(chain.decode_pyzbar, frame) == ["T511825"]
+    [patch] = [p for p in chain.find_bars(frame.image)
+               if chain._read_patch(frame.image, p, chain.BADGE_SYMBOLOGIES)]
+    looks = {(r.decoder, r.look, r.text)
+             for r in chain._read_patch(frame.image, patch, chain.BADGE_SYMBOLOGIES)}
+    assert {("pyzbar", chain.UPRIGHT, "T,&29"), ("zxing-cpp", chain.SHARPENED, "T511825")} <= looks
+    assert decode(frame.image) == [Decoded("T511825", "code128")]
+
+
+def test_a_lone_read_stays_in_doubt_when_a_look_at_its_patch_disagrees():
+    # Here only pyzbar reads 'T511825' (frame, patch, sharpened) and zxing-cpp reads 'T,&29'
+    # on the sharpened patch: no text has both decoders behind it, so the doubt stands, and
+    # the chain does not then ask pyzbar about the whole frame: it reports nothing.
+    [frame] = badge_frames("T511825", "upside-down", [252])
     assert texts_read(chain.decode_pyzbar, frame) == ["T511825"]
     looks = {(r.decoder, r.look, r.text) for patch in chain.find_bars(frame.image)
              for r in chain._read_patch(frame.image, patch, chain.BADGE_SYMBOLOGIES)}
-    assert ("pyzbar", chain.UPRIGHT, "T,&29") in looks
-    assert {r[0] for r in looks} == {"pyzbar"}
+    assert ("zxing-cpp", chain.SHARPENED, "T,&29") in looks
+    assert ("zxing-cpp", chain.SHARPENED, "T511825") not in looks
     assert decode(frame.image) == []
 
 
