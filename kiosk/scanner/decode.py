@@ -4,18 +4,24 @@ The chain, in the order a frame meets it:
 
 1. zxing-cpp reads the whole frame (fast, and good on tilted or perspective codes); pyzbar
    reads the patch around every Code 128 it finds, to check it.
-2. When zxing-cpp reads nothing, a cheap finder looks at a half-size copy for patches of
-   parallel bars and pyzbar reads only those, so on an empty frame the chain costs little
-   more than zxing-cpp alone. A patch whose bars are tilted is also turned upright and read
-   by both decoders. Once any of these reads something, the patch is also sharpened and
-   read by both, so every read of it can be checked against the others.
-3. Reads at the same place are one symbol, and the symbol is reported only when
-   - no two of its reads disagree about its text (a misread badge that passes its checks
-     would credit a stranger), and
-   - a decoder read it on pixels as the camera took them (the frame, or a patch of it), or
-     else both decoders read it on pixels the chain made (turned upright, sharpened). One
-     decoder on two transformations is not enough: pyzbar misreads blurred, turned Code 128
-     (``T89263`` as ``'89263``) the same way after turning and after sharpening.
+2. When zxing-cpp reads nothing but found a QR code it could not read (a checksum failed,
+   as it does on some codes held at an angle), pyzbar reads the whole frame for QR.
+3. Otherwise a cheap finder looks at a half-size copy for patches of parallel bars and
+   pyzbar reads only those, so on an empty frame the chain costs little more than zxing-cpp
+   alone. A patch whose bars are tilted is also turned upright and read by both decoders.
+   Once any of these reads something, the patch is also sharpened and read by both, so
+   every read of it can be checked against the others. If patches were found but no look
+   at them read anything, pyzbar reads the whole frame (the badge may be a patch not
+   picked, or reach past one).
+4. Reads at the same place are one symbol. A read counts when a decoder made it on pixels
+   as the camera took them (the frame, or a patch of it), or both decoders made it on
+   pixels the chain made (turned upright, sharpened). One decoder on two transformations
+   is not enough: pyzbar misreads blurred, turned Code 128 (``T89263`` as ``'89263``) the
+   same way after turning and after sharpening. The symbol is reported only when
+   - it has a read that counts, and no two reads that count disagree about its text (a
+     misread badge that passes its checks would credit a stranger), and
+   - no read disagrees at all, or else the text is read by both decoders and every
+     dissenting read is one decoder's alone on pixels the chain made.
 
 Both decoders are restricted to the symbologies badges use (QR and Code 128): unrestricted,
 zbar reads phantom Interleaved 2 of 5 codes in empty frames. No badge validation happens here.
