@@ -282,9 +282,10 @@ def _agree(a: Read, b: Read) -> bool:
 
 
 def merge(reads: Iterable[Read]) -> list[Read]:
-    """One read per symbol. A symbol whose reads disagree about its text yields nothing, and
-    so does one read only on pixels the chain made (``upright``, ``sharpened``) by only one
-    of the decoders."""
+    """One read per symbol. A symbol read only on pixels the chain made (``upright``,
+    ``sharpened``) by only one of the decoders yields nothing, and so does one whose reads
+    disagree about its text, unless both decoders read the text and every dissent is such
+    an unconfirmed read (see the module docstring)."""
     groups: list[list[Read]] = []
     for read in reads:
         joined = [g for g in groups if any(_overlap(read.box, other.box) for other in g)]
