@@ -20,8 +20,9 @@ The chain, in the order a frame meets it:
    same way after turning and after sharpening. The symbol is reported only when
    - it has a read that counts, and no two reads that count disagree about its text (a
      misread badge that passes its checks would credit a stranger), and
-   - no read disagrees at all, or else the text is read by both decoders and every
-     dissenting read is one decoder's alone on pixels the chain made.
+   - no read disagrees at all, or else the text is read as taken, and by both decoders,
+     and every dissenting read is one decoder's alone on pixels the chain made (both
+     decoders can agree on a misread of a turned patch: ``T511825`` as ``T,&29``).
 
 Both decoders are restricted to the symbologies badges use (QR and Code 128): unrestricted,
 zbar reads phantom Interleaved 2 of 5 codes in empty frames. No badge validation happens here.
@@ -284,8 +285,8 @@ def _agree(a: Read, b: Read) -> bool:
 def merge(reads: Iterable[Read]) -> list[Read]:
     """One read per symbol. A symbol read only on pixels the chain made (``upright``,
     ``sharpened``) by only one of the decoders yields nothing, and so does one whose reads
-    disagree about its text, unless both decoders read the text and every dissent is such
-    an unconfirmed read (see the module docstring)."""
+    disagree about its text, unless the text is read as taken and by both decoders and
+    every dissent is such an unconfirmed read (see the module docstring)."""
     groups: list[list[Read]] = []
     for read in reads:
         joined = [g for g in groups if any(_overlap(read.box, other.box) for other in g)]
@@ -304,9 +305,11 @@ def merge(reads: Iterable[Read]) -> list[Read]:
             continue
         # A dissenting text read by one decoder only on pixels the chain made (pyzbar reads a
         # turned patch right and wrong on different scan lines) is outvoted only by a text
-        # both decoders read; a read one decoder makes alone stays open to doubt.
+        # read as taken and by both decoders. Both decoders can agree on a misread of the
+        # pixels the chain made ('T511825' as 'T,&29'), and one decoder alone stays in doubt.
         dissent = any(not _agree(first, r) for r in group)
-        if dissent and len({r.decoder for r in kept}) < 2:
+        if dissent and (len({r.decoder for r in kept}) < 2
+                        or not any(r.look in AS_TAKEN for r in kept)):
             continue
         merged.append(first)
     merged.sort(key=lambda r: (r.box[1], r.box[0]))
