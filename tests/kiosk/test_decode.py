@@ -101,22 +101,39 @@ def test_pyzbar_misreading_a_turned_patch_is_outvoted_when_both_decoders_read_it
     assert decode(frame.image) == [Decoded("T511825", "code128")]
 
 
+def bench_frame(text, state, inc):
+    """A bench frame, from the random generator's state just before the bench drew it."""
+    rng = np.random.default_rng()
+    rng.bit_generator.state = {"bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0,
+                               "state": {"state": state, "inc": inc}}
+    return badge_frame(text, "code128", "upside-down", rng)
+
+
 def test_both_decoders_agreeing_on_a_misread_of_a_turned_patch_outvote_nothing():
     # The bench frame (seed 5, hard badges, frame 146) where a looser rule made a wrong read:
     # neither decoder reads the frame; turned upright pyzbar reads 'T,&29', sharpened zxing-cpp
     # reads 'T,&29' too, and pyzbar 'T511825'. Two decoders on pixels the chain made are not
     # enough to outvote a dissent.
-    rng = np.random.default_rng()
-    rng.bit_generator.state = {"bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0, "state": {
-        "state": 332406979819531449735283049646920071525,
-        "inc": 233193750087604940414945475171846202189}}
-    frame = badge_frame("T511825", "code128", "upside-down", rng)
+    frame = bench_frame("T511825", 332406979819531449735283049646920071525,
+                        233193750087604940414945475171846202189)
     assert texts_read(chain.decode_pyzbar, frame) == texts_read(chain.decode_zxing, frame) == []
     looks = {(r.decoder, r.look, r.text) for patch in chain.find_bars(frame.image)
              for r in chain._read_patch(frame.image, patch, chain.BADGE_SYMBOLOGIES)}
     assert {("pyzbar", chain.UPRIGHT, "T,&29"), ("zxing-cpp", chain.SHARPENED, "T,&29"),
             ("pyzbar", chain.SHARPENED, "T511825")} <= looks
     assert decode(frame.image) == []
+
+
+@pytest.mark.xfail(strict=True, reason="known wrong read, on main too: both decoders misread "
+                   "the turned patch alike and nothing dissents")
+def test_both_decoders_misreading_a_turned_patch_alike_is_not_reported():
+    # The bench frame (seed 7, hard badges, frame 31): neither decoder reads the frame; turned
+    # upright pyzbar reads "'89263", sharpened zxing-cpp reads "'89263" too. Confirmation by
+    # the other decoder on pixels the chain made is not enough here.
+    frame = bench_frame("T89263", 266298009428937995682040528017557160446,
+                        261136684632268670825940853076396136793)
+    assert texts_read(chain.decode_pyzbar, frame) == texts_read(chain.decode_zxing, frame) == []
+    assert set(texts_read(decode, frame)) <= {"T89263"}
 
 
 def test_a_lone_read_stays_in_doubt_when_a_look_at_its_patch_disagrees():
