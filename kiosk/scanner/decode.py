@@ -130,9 +130,9 @@ def zxing_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES
 
 
 def _zxing_scan(gray: np.ndarray, symbologies: Sequence[str], offset: tuple[int, int] = (0, 0),
-                errors: bool = False) -> tuple[list[Read], list[tuple[int, int, int, int]]]:
-    """zxing-cpp's reads, and with ``errors`` the boxes of QR codes it found but could not
-    read (a checksum failed): where a QR code is, for pyzbar to try. (Asked for errors,
+                errors: bool = False) -> tuple[list[Read], list[str]]:
+    """zxing-cpp's reads, and with ``errors`` the symbologies of symbols it found but could
+    not read (a checksum failed): a QR code there is for pyzbar to try. (Asked for errors,
     zxing-cpp may stop its search at a failed symbol and miss a read it would make.)"""
     import zxingcpp
 
@@ -144,8 +144,8 @@ def _zxing_scan(gray: np.ndarray, symbologies: Sequence[str], offset: tuple[int,
         ys = (p.top_left.y, p.top_right.y, p.bottom_right.y, p.bottom_left.y)
         box = (min(xs) + offset[0], min(ys) + offset[1], max(xs) + offset[0], max(ys) + offset[1])
         if barcode.error:
-            if "QR" in str(barcode.format):  # QR Code, Micro QR Code, rMQR Code: one family
-                unread.append(box)
+            # QR Code, Micro QR Code, rMQR Code: one family, and the one pyzbar may read.
+            unread.append(QR if "QR" in str(barcode.format) else str(barcode.format))
             continue
         reads.append(Read(barcode.text, z.names.get(barcode.format, str(barcode.format)), box,
                           "zxing-cpp"))
@@ -345,7 +345,7 @@ def chain_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES
     # A QR code zxing-cpp found but could not read (tilted away, it often fails a checksum)
     # pyzbar may read on the frame as taken. Empty frames have none of these. (Not on a crop
     # around it: zbar's QR reading comes and goes with the crop's edges.)
-    if unread:
+    if QR in unread:
         reads = pyzbar_reads(gray, [QR])
         if reads:
             return merge(reads)
