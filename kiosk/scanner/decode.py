@@ -4,18 +4,25 @@ The chain, in the order a frame meets it:
 
 1. zxing-cpp reads the whole frame (fast, and good on tilted or perspective codes); pyzbar
    reads the patch around every Code 128 it finds, to check it.
-2. When zxing-cpp reads nothing, a cheap finder looks at a half-size copy for patches of
-   parallel bars and pyzbar reads only those, so on an empty frame the chain costs little
-   more than zxing-cpp alone. A patch whose bars are tilted is also turned upright and read
-   by both decoders. Once any of these reads something, the patch is also sharpened and
-   read by both, so every read of it can be checked against the others.
-3. Reads at the same place are one symbol, and the symbol is reported only when
-   - no two of its reads disagree about its text (a misread badge that passes its checks
-     would credit a stranger), and
-   - a decoder read it on pixels as the camera took them (the frame, or a patch of it), or
-     else both decoders read it on pixels the chain made (turned upright, sharpened). One
-     decoder on two transformations is not enough: pyzbar misreads blurred, turned Code 128
-     (``T89263`` as ``'89263``) the same way after turning and after sharpening.
+2. When zxing-cpp reads nothing but found a QR code it could not read (a checksum failed,
+   as it does on some codes held at an angle), pyzbar reads the whole frame for QR.
+3. Otherwise a cheap finder looks at a half-size copy for patches of parallel bars and
+   pyzbar reads only those, so on an empty frame the chain costs little more than zxing-cpp
+   alone. A patch whose bars are tilted is also turned upright and read by both decoders.
+   Once any of these reads something, the patch is also sharpened and read by both, so
+   every read of it can be checked against the others. If patches were found but no look
+   at them read anything, pyzbar reads the whole frame (the badge may be a patch not
+   picked, or reach past one).
+4. Reads at the same place are one symbol. A read counts when a decoder made it on pixels
+   as the camera took them (the frame, or a patch of it), or both decoders made it on
+   pixels the chain made (turned upright, sharpened). One decoder on two transformations
+   is not enough: pyzbar misreads blurred, turned Code 128 (``T89263`` as ``'89263``) the
+   same way after turning and after sharpening. The symbol is reported only when
+   - it has a read that counts, and no two reads that count disagree about its text (a
+     misread badge that passes its checks would credit a stranger), and
+   - no read disagrees at all, or else the text is read as taken, and by both decoders,
+     and every dissenting read is one decoder's alone on pixels the chain made (both
+     decoders can agree on a misread of a turned patch: ``T511825`` as ``T,&29``).
 
 Both decoders are restricted to the symbologies badges use (QR and Code 128): unrestricted,
 zbar reads phantom Interleaved 2 of 5 codes in empty frames. No badge validation happens here.
@@ -119,18 +126,30 @@ def zxing_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES
                 offset: tuple[int, int] = (0, 0)) -> list[Read]:
     """zxing-cpp alone, restricted to ``symbologies``, with its default search (rotations,
     downscaled and inverted copies)."""
+    return _zxing_scan(gray, symbologies, offset)[0]
+
+
+def _zxing_scan(gray: np.ndarray, symbologies: Sequence[str], offset: tuple[int, int] = (0, 0),
+                errors: bool = False) -> tuple[list[Read], list[str]]:
+    """zxing-cpp's reads, and with ``errors`` the symbologies of symbols it found but could
+    not read (a checksum failed): a QR code there is for pyzbar to try. (Asked for errors,
+    zxing-cpp may stop its search at a failed symbol and miss a read it would make.)"""
     import zxingcpp
 
     z = _zxing(symbologies)
-    reads = []
-    for barcode in zxingcpp.read_barcodes(gray, formats=z.formats):
+    reads, unread = [], []
+    for barcode in zxingcpp.read_barcodes(gray, formats=z.formats, return_errors=errors):
         p = barcode.position
         xs = (p.top_left.x, p.top_right.x, p.bottom_right.x, p.bottom_left.x)
         ys = (p.top_left.y, p.top_right.y, p.bottom_right.y, p.bottom_left.y)
         box = (min(xs) + offset[0], min(ys) + offset[1], max(xs) + offset[0], max(ys) + offset[1])
+        if barcode.error:
+            # QR Code, Micro QR Code, rMQR Code: one family, and the one pyzbar may read.
+            unread.append(QR if "QR" in str(barcode.format) else str(barcode.format))
+            continue
         reads.append(Read(barcode.text, z.names.get(barcode.format, str(barcode.format)), box,
                           "zxing-cpp"))
-    return reads
+    return reads, unread
 
 
 _ZBAR_NAMES = {QR: "QRCODE", CODE128: "CODE128", CODE39: "CODE39", EAN13: "EAN13"}
@@ -264,9 +283,10 @@ def _agree(a: Read, b: Read) -> bool:
 
 
 def merge(reads: Iterable[Read]) -> list[Read]:
-    """One read per symbol. A symbol whose reads disagree about its text yields nothing, and
-    so does one read only on pixels the chain made (``upright``, ``sharpened``) by only one
-    of the decoders."""
+    """One read per symbol. A symbol read only on pixels the chain made (``upright``,
+    ``sharpened``) by only one of the decoders yields nothing, and so does one whose reads
+    disagree about its text, unless the text is read as taken and by both decoders and
+    every dissent is such an unconfirmed read (see the module docstring)."""
     groups: list[list[Read]] = []
     for read in reads:
         joined = [g for g in groups if any(_overlap(read.box, other.box) for other in g)]
@@ -275,22 +295,39 @@ def merge(reads: Iterable[Read]) -> list[Read]:
         groups.append([read] + [r for g in joined for r in g])
     merged = []
     for group in groups:
-        # Prefer zxing-cpp's text: zbar drops the top bit of extended Code 128 characters.
-        group.sort(key=lambda r: r.decoder != "zxing-cpp")
-        first = group[0]
-        if not all(_agree(first, other) for other in group[1:]):
-            continue
-        if not any(r.look in AS_TAKEN for r in group) and len({r.decoder for r in group}) < 2:
+        kept = [r for r in group if _confirmed(r, group)]
+        if not kept:
             continue  # only read on pixels the chain made, by one decoder: not confirmed
+        # Prefer zxing-cpp's text: zbar drops the top bit of extended Code 128 characters.
+        kept.sort(key=lambda r: r.decoder != "zxing-cpp")
+        first = kept[0]
+        if not all(_agree(first, other) for other in kept[1:]):
+            continue
+        # A dissenting text read by one decoder only on pixels the chain made (pyzbar reads a
+        # turned patch right and wrong on different scan lines) is outvoted only by a text
+        # read as taken and by both decoders. Both decoders can agree on a misread of the
+        # pixels the chain made ('T511825' as 'T,&29'), and one decoder alone stays in doubt.
+        dissent = any(not _agree(first, r) for r in group)
+        if dissent and (len({r.decoder for r in kept}) < 2
+                        or not any(r.look in AS_TAKEN for r in kept)):
+            continue
         merged.append(first)
     merged.sort(key=lambda r: (r.box[1], r.box[0]))
     return merged
 
 
+def _confirmed(read: Read, group: list[Read]) -> bool:
+    """Read on pixels as the camera took them, or else read alike by the other decoder."""
+    return read.look in AS_TAKEN or any(
+        other.decoder != read.decoder and _agree(read, other) for other in group)
+
+
 def chain_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES) -> list[Read]:
     """The kiosk's decoder chain (see the module docstring), with where each symbol was."""
     gray = _as_gray(gray)
-    reads = zxing_reads(gray, symbologies)
+    reads, unread = _zxing_scan(gray, symbologies, errors=True)
+    if unread and not reads:
+        reads = zxing_reads(gray, symbologies)  # what the failed symbol may have cut short
     # A Code 128 read is checked by pyzbar too; QR's error correction makes a misread unlikely.
     if reads:
         checked = []
@@ -305,11 +342,24 @@ def chain_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES
             checked += [Read(r.text, r.type, box, r.decoder)
                         for r in pyzbar_reads(gray[y0:y1, x0:x1], symbologies)]
         return merge(checked)
+    # A QR code zxing-cpp found but could not read (tilted away, it often fails a checksum)
+    # pyzbar may read on the frame as taken. Empty frames have none of these. (Not on a crop
+    # around it: zbar's QR reading comes and goes with the crop's edges.)
+    if QR in unread:
+        reads = pyzbar_reads(gray, [QR])
+        if reads:
+            return merge(reads)
     if CODE128 not in symbologies:
         return []
-    for patch in find_bars(gray):
+    patches = find_bars(gray)
+    for patch in patches:
         reads += _read_patch(gray, patch, symbologies)
-    return merge(reads)
+    if reads or not patches:
+        return merge(reads)
+    # Something bar-like is there but no look at a patch read anything: the badge may not be
+    # among the patches picked, or reach past one. pyzbar reads the whole frame, as taken.
+    # (Not when the looks disagreed: that doubt stands.)
+    return merge(pyzbar_reads(gray, [CODE128]))
 
 
 def _read_patch(gray: np.ndarray, patch: Patch, symbologies: Sequence[str]) -> list[Read]:

@@ -76,7 +76,9 @@ def test_upside_down_badges_on_busy_backgrounds_are_never_misread():
 def test_a_misread_after_turning_the_patch_upright_is_not_reported():
     # The issue's case: neither decoder reads the frame; turned upright, pyzbar reads
     # "'89263" ('T' as "'", as in "'20018970"), which the chain used to report. Sharpened,
-    # both decoders read 'T89263': the looks disagree, so nothing is reported this frame.
+    # both decoders read 'T89263', but no decoder reads it as taken: nothing outvotes the
+    # dissent (both decoders can agree on a misread of a turned patch), so nothing is
+    # reported this frame.
     [frame] = badge_frames("T89263", "upside-down", [93])
     assert texts_read(chain.decode_pyzbar, frame) == []
     assert texts_read(chain.decode_zxing, frame) == []
@@ -85,13 +87,82 @@ def test_a_misread_after_turning_the_patch_upright_is_not_reported():
     assert [r.text for r in chain.pyzbar_reads(chain._upright(frame.image, patch))] == ["'89263"]
 
 
-def test_a_read_only_pyzbar_makes_on_the_upright_patch_is_not_reported():
-    # Here that misread is the only read of the patch, by any look: unconfirmed.
-    [frame] = badge_frames("T89263", "upside-down", [84])
+def test_pyzbar_misreading_a_turned_patch_is_outvoted_when_both_decoders_read_it_right():
+    # A bench miss: pyzbar reads 'T511825' on the frame and on the patch, and 'T,&29' on the
+    # patch turned upright; sharpened, zxing-cpp and pyzbar read 'T511825'. The chain used to
+    # drop the badge for the lone misread.
+    [frame] = badge_frames("T511825", "upside-down", [349])
+    assert texts_read(chain.decode_pyzbar, frame) == ["T511825"]
+    [patch] = [p for p in chain.find_bars(frame.image)
+               if chain._read_patch(frame.image, p, chain.BADGE_SYMBOLOGIES)]
+    looks = {(r.decoder, r.look, r.text)
+             for r in chain._read_patch(frame.image, patch, chain.BADGE_SYMBOLOGIES)}
+    assert {("pyzbar", chain.UPRIGHT, "T,&29"), ("zxing-cpp", chain.SHARPENED, "T511825")} <= looks
+    assert decode(frame.image) == [Decoded("T511825", "code128")]
+
+
+def bench_frame(text, state, inc, has_uint32=0, uinteger=0):
+    """A bench frame, from the random generator's state just before the bench drew it."""
+    rng = np.random.default_rng()
+    rng.bit_generator.state = {"bit_generator": "PCG64", "has_uint32": has_uint32,
+                               "uinteger": uinteger, "state": {"state": state, "inc": inc}}
+    return badge_frame(text, "code128", "upside-down", rng)
+
+
+def test_both_decoders_agreeing_on_a_misread_of_a_turned_patch_outvote_nothing():
+    # The bench frame (seed 5, hard badges, frame 146) where a looser rule made a wrong read:
+    # neither decoder reads the frame; turned upright pyzbar reads 'T,&29', sharpened zxing-cpp
+    # reads 'T,&29' too, and pyzbar 'T511825'. Two decoders on pixels the chain made are not
+    # enough to outvote a dissent.
+    frame = bench_frame("T511825", 332406979819531449735283049646920071525,
+                        233193750087604940414945475171846202189)
+    assert texts_read(chain.decode_pyzbar, frame) == texts_read(chain.decode_zxing, frame) == []
+    looks = {(r.decoder, r.look, r.text) for patch in chain.find_bars(frame.image)
+             for r in chain._read_patch(frame.image, patch, chain.BADGE_SYMBOLOGIES)}
+    assert {("pyzbar", chain.UPRIGHT, "T,&29"), ("zxing-cpp", chain.SHARPENED, "T,&29"),
+            ("pyzbar", chain.SHARPENED, "T511825")} <= looks
     assert decode(frame.image) == []
-    looks = [(r.decoder, r.look, r.text) for patch in chain.find_bars(frame.image)
-             for r in chain._read_patch(frame.image, patch, chain.BADGE_SYMBOLOGIES)]
-    assert looks == [("pyzbar", chain.UPRIGHT, "'89263")]
+
+
+@pytest.mark.xfail(strict=True, reason="known wrong read, on main too: both decoders misread "
+                   "the turned patch alike and nothing dissents")
+def test_both_decoders_misreading_a_turned_patch_alike_is_not_reported():
+    # The bench frame (seed 7, hard badges, frame 31): neither decoder reads the frame; turned
+    # upright pyzbar reads "'89263", sharpened zxing-cpp reads "'89263" too. Confirmation by
+    # the other decoder on pixels the chain made is not enough here.
+    frame = bench_frame("T89263", 266298009428937995682040528017557160446,
+                        261136684632268670825940853076396136793, 1, 3572840357)
+    assert texts_read(chain.decode_pyzbar, frame) == texts_read(chain.decode_zxing, frame) == []
+    assert set(texts_read(decode, frame)) <= {"T89263"}
+
+
+def test_a_lone_read_stays_in_doubt_when_a_look_at_its_patch_disagrees():
+    # Here only pyzbar reads 'T511825' (frame, patch, sharpened) and zxing-cpp reads 'T,&29'
+    # on the sharpened patch: no text has both decoders behind it, so the doubt stands, and
+    # the chain does not then ask pyzbar about the whole frame: it reports nothing.
+    [frame] = badge_frames("T511825", "upside-down", [252])
+    assert texts_read(chain.decode_pyzbar, frame) == ["T511825"]
+    looks = {(r.decoder, r.look, r.text) for patch in chain.find_bars(frame.image)
+             for r in chain._read_patch(frame.image, patch, chain.BADGE_SYMBOLOGIES)}
+    assert ("zxing-cpp", chain.SHARPENED, "T,&29") in looks
+    assert ("zxing-cpp", chain.SHARPENED, "T511825") not in looks
+    assert decode(frame.image) == []
+
+
+@pytest.mark.parametrize("symbology,variant,seed", [
+    # zxing-cpp finds the QR code held at an angle but a checksum fails (seed 113: it reports
+    # it three times, partly as Micro QR).
+    ("qr", "perspective", 11), ("qr", "perspective", 113),
+    # Seed 133's badge is the third bar patch of the busy scene (two are read); seed 220's
+    # patch joined a cable, and pyzbar reads nothing on its crop.
+    ("code128", "upside-down", 133), ("code128", "upside-down", 220),
+])
+def test_what_pyzbar_alone_reads_on_the_frame_the_chain_reads(symbology, variant, seed):
+    # Bench misses: frames zxing-cpp does not read and pyzbar reads cleanly on the frame.
+    [frame] = frames(symbology, variant, 1, seed=seed)
+    assert texts_read(chain.decode_zxing, frame) == []
+    assert texts_read(chain.decode_pyzbar, frame) == [frame.text]
+    assert texts_read(decode, frame) == [frame.text]
 
 
 def test_zxing_reading_one_badge_twice_differently_reports_neither():
@@ -121,12 +192,25 @@ def test_a_read_of_a_transformed_patch_needs_the_other_decoder():
     assert merge([as_taken]) == [as_taken]
 
 
-def test_one_disagreeing_look_drops_a_confirmed_read():
+def test_a_disagreeing_look_drops_a_read_unless_both_decoders_outvote_a_lone_transformed_one():
     box = (100, 100, 300, 160)
-    confirmed = [Read("T5724", "code128", box, "pyzbar", chain.PATCH),
-                 Read("T5724", "code128", box, "zxing-cpp", chain.SHARPENED)]
+    as_taken = Read("T5724", "code128", box, "pyzbar", chain.PATCH)
+    confirmed = [as_taken, Read("T5724", "code128", box, "zxing-cpp", chain.SHARPENED)]
+    lone_upright = Read("T5751", "code128", box, "pyzbar", chain.UPRIGHT)
     assert merge(confirmed) == [confirmed[1]]
-    assert merge(confirmed + [Read("T5751", "code128", box, "pyzbar", chain.UPRIGHT)]) == []
+    # One decoder on pixels the chain made against a text read as taken and by both: outvoted.
+    assert merge(confirmed + [lone_upright]) == [confirmed[1]]
+    # Against a text one decoder read alone, or read by both only on pixels the chain
+    # made: the doubt stands.
+    assert merge([as_taken, lone_upright]) == []
+    both_transformed = [Read("T5724", "code128", box, "pyzbar", chain.SHARPENED),
+                        Read("T5724", "code128", box, "zxing-cpp", chain.SHARPENED)]
+    assert merge(both_transformed) == [both_transformed[1]]
+    assert merge(both_transformed + [lone_upright]) == []
+    # A dissent read as taken, or by both decoders, always drops the symbol.
+    assert merge(confirmed + [Read("T5751", "code128", box, "pyzbar", chain.PATCH)]) == []
+    assert merge(confirmed + [lone_upright,
+                              Read("T5751", "code128", box, "zxing-cpp", chain.SHARPENED)]) == []
 
 
 def test_tilted_code128_is_turned_upright_when_neither_decoder_reads_it():
