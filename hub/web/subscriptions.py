@@ -6,7 +6,6 @@ to the browser that registered or claimed the badge, and to organisers).
 from __future__ import annotations
 
 import logging
-from gettext import gettext as _
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from hub.store import RECIPIENT_CHOICES, Store
 from hub.unsubscribe import badge_from_token
 from hub.web.forms import may_see_badge
+from hub.web.i18n import gettext as _
 from hub.web.security import checked_form
 from turnout.codes import is_badge
 from turnout.i18n import LANGUAGES
