@@ -19,6 +19,7 @@ from hub.rules import load_rules
 from hub.storage.database import redacted
 from hub.store import NotFound, Person, Store
 from turnout import logs
+from turnout.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 log = logging.getLogger("turnout.hub")
 
@@ -219,6 +220,8 @@ def _person_options(p: argparse.ArgumentParser) -> None:
                    help="they asked for an email after each event they come to (needs --email)")
     p.add_argument("--consent", choices=CONSENTS, default=DEFAULT_CONSENT,
                    help="how the name shows on public pages (default: first name and initial)")
+    p.add_argument("--language", choices=list(LANGUAGES), default=DEFAULT_LANGUAGE,
+                   help="the language of their results emails (default: en)")
 
 
 def _describe(person: Person) -> str:
@@ -229,14 +232,16 @@ def _describe(person: Person) -> str:
 
 def person_add(store: Store, config: HubConfig, args) -> None:
     person = store.add_person(args.name, junior=args.junior, org=args.org, email=args.email,
-                              consent=args.consent, results_email=args.results_email)
+                              consent=args.consent, results_email=args.results_email,
+                              language=args.language)
     print(f"Registered {person.name}. Badge code:")
     print(person.badge)
 
 
 def person_claim(store: Store, config: HubConfig, args) -> None:
     person = store.claim(args.badge, args.name, junior=args.junior, org=args.org,
-                         email=args.email, consent=args.consent, results_email=args.results_email)
+                         email=args.email, consent=args.consent, results_email=args.results_email,
+                         language=args.language)
     s = store.standing(person.badge)
     print(f"Badge {person.badge} is now {person.name}'s ({s.attended} events, {s.points} points so far).")
     print(person.badge)

@@ -25,6 +25,8 @@ from hub.mailer import PermanentFailure
 from hub.results_email import Reached, ResultsNote, results_message
 from hub.store import Event, Person, QueuedEmail, Store
 from hub.unsubscribe import unsubscribe_token
+from hub.web.i18n import language_tag, long_date, milestone_name, role_name, speaking
+from turnout.i18n import translations
 
 log = logging.getLogger("turnout.hub.email")
 
@@ -102,8 +104,11 @@ class EmailWorker:
         emails = []
         for person, roles in self.store.results_recipients(event.id):
             message_id = f"<results.{secrets.token_hex(12)}@{self._domain()}>"
-            note = self.note(event, person, roles)
-            message = results_message(note, self.settings.sender, person.email, message_id)
+            # The recipient's language, chosen now: the outbox keeps the message as composed.
+            with speaking(person.language):
+                note = self.note(event, person, roles)
+            message = results_message(note, self.settings.sender, person.email, message_id,
+                                      translations("hub", person.language))
             # 7-bit text with CRLF line ends, as SMTP sends it (smtplib passes bytes untouched)
             text = message.as_bytes(policy=SMTP.clone(cte_type="7bit")).decode("ascii")
             emails.append(QueuedEmail(person.badge, person.email, text, message_id))
@@ -124,17 +129,18 @@ class EmailWorker:
             issued = credentials.get(name)
             if club.event == event.id and issued:
                 key = issued.id.removeprefix("urn:uuid:")
-                reached.append(Reached(name, f"{base}/credentials/{key}.json",
+                reached.append(Reached(milestone_name(name), f"{base}/credentials/{key}.json",
                                        f"{base}/credentials/{key}.png", f"{base}/verify"))
         nxt = standing.next_milestone
         return ResultsNote(
             service_name=self.issuer.service_name, first_name=person.first_name or person.name or "",
-            event_name=event.name, event_date=_long_date(event.date), event_url=f"{base}/events/{event.id}",
-            roles=roles, points=standing.points, attended=standing.attended,
-            volunteered=standing.volunteered, next_milestone=nxt.name if nxt else None,
+            event_name=event.name, event_date=long_date(event.date), event_url=f"{base}/events/{event.id}",
+            roles=tuple(role_name(r) for r in roles), points=standing.points, attended=standing.attended,
+            volunteered=standing.volunteered, next_milestone=milestone_name(nxt.name) if nxt else None,
             to_go=nxt.to_go if nxt else 0, next_is_helping=bool(nxt and nxt.kind != "attend"),
             reached=tuple(reached), page_url=f"{base}/people/{person.badge}",
-            unsubscribe_url=f"{base}/unsubscribe/{unsubscribe_token(self.store, person.badge)}")
+            unsubscribe_url=f"{base}/unsubscribe/{unsubscribe_token(self.store, person.badge)}",
+            lang=language_tag())
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -167,9 +173,3 @@ class EmailWorker:
                 sent += 1
                 log.info("results email for event %s sent to badge %s", email.event, email.badge)
         return sent
-
-
-
-def _long_date(iso: str) -> str:
-    day = Date.fromisoformat(iso)
-    return f"{day:%A} {day.day} {day:%B %Y}"

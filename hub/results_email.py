@@ -46,6 +46,7 @@ class ResultsNote:
     reached: tuple[Reached, ...]
     page_url: str
     unsubscribe_url: str  # the page with a button; the List-Unsubscribe header posts to it
+    lang: str = "en-GB"  # the HTML part's language tag: the catalogue's language
 
 
 @lru_cache(maxsize=8)

@@ -9,12 +9,13 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from gettext import gettext as _
 
 from hub.badges import credentials as ob
 from hub.badges.keys import IssuerKeys
 from hub.badges.proof import NotGenuine, sign, verify
 from hub.store import IssuedCredential, Person, Store
+# The reader's language (the request's, on /verify and the API): words and dates in it.
+from hub.web.i18n import gettext as _, long_date
 
 log = logging.getLogger("turnout.hub.badges")
 
@@ -117,7 +118,7 @@ class Issuer:
                                 claims, facts=facts)
         if issued.revoked_at:
             return Verification(False, _("Genuine, but revoked on %(day)s: %(why)s.") % {
-                                    "day": issued.revoked_at[:10], "why": issued.revoked_why}, claims, revoked=True, facts=facts)
+                                    "day": long_date(issued.revoked_at), "why": issued.revoked_why}, claims, revoked=True, facts=facts)
         return Verification(True, _("Genuine: %(service)s issued this badge and has not revoked "
                                   "it.") % {"service": self.service_name}, claims, facts=facts)
 
@@ -128,7 +129,7 @@ class Issuer:
         facts = {_("Badge"): str(achievement.get("name", claims.get("name", ""))),
                  _("What it takes"): str((achievement.get("criteria") or {}).get("narrative", "")),
                  _("Issued by"): str((claims.get("issuer") or {}).get("name", "")),
-                 _("Issued on"): str(claims.get("validFrom", ""))[:10]}
+                 _("Issued on"): _issued_on(claims.get("validFrom"))}
         page = str(subject.get("id", ""))
         prefix = f"{self.base}/people/"
         if page.startswith(prefix):
@@ -146,3 +147,11 @@ class Issuer:
         for evidence in claims.get("evidence") or []:
             facts[_("Reached at")] = str(evidence.get("name", ""))
         return facts
+
+
+def _issued_on(valid_from) -> str:
+    """The credential's day in the reader's words; as it is written if it is not a date."""
+    try:
+        return long_date(str(valid_from))
+    except ValueError:
+        return str(valid_from or "")[:40]

@@ -12,6 +12,7 @@ from hub.storage.base import NotFound, StoreBase, blank_none, utc_now
 from hub.storage.database import Row, chunks, marks
 from hub.text import one_line
 from turnout.codes import badge_code, is_badge
+from turnout.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Person:
     claim_code: str | None = field(default=None, repr=False)
     results_email: bool = False  # opted in to an email after each event they come to
     badge_recipient: str = "email"  # how their credentials name them: RECIPIENT_CHOICES
+    language: str = DEFAULT_LANGUAGE  # the language they read: their results emails are in it
 
     @property
     def public_name(self) -> str | None:
@@ -45,7 +47,8 @@ def _person(row: Row) -> Person:
                   email=row["email"], junior=bool(row["junior"]), consent=row["consent"],
                   claimed=bool(row["claimed"]), created_at=row["created_at"],
                   claimed_at=row["claimed_at"], claim_code=row["claim_code"],
-                  results_email=bool(row["results_email"]), badge_recipient=row["badge_recipient"])
+                  results_email=bool(row["results_email"]), badge_recipient=row["badge_recipient"],
+                  language=row["language"])
 
 
 def _clean_name(name: str) -> str:
@@ -66,6 +69,11 @@ def _check_results_email(results_email: bool, email: str | None) -> None:
         raise ValueError("a results email needs an email address (--email)")
 
 
+def _check_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
+
+
 def _check_consent(consent: str) -> None:
     if consent not in CONSENTS:
         raise ValueError(f"consent must be one of {', '.join(CONSENTS)}")
@@ -78,10 +86,11 @@ RECIPIENT_CHOICES = ("email", "page")
 class PeopleStore(StoreBase):
     def add_person(self, name: str, junior: bool = False, org: str | None = None,
                    email: str | None = None, consent: str = DEFAULT_CONSENT,
-                   results_email: bool = False) -> Person:
+                   results_email: bool = False, language: str = DEFAULT_LANGUAGE) -> Person:
         """Register someone and give them the next badge number."""
         name = _clean_name(name)
         _check_consent(consent)
+        _check_language(language)
         email = blank_none(email)
         _check_results_email(results_email, email)
         now = utc_now()
@@ -90,9 +99,9 @@ class PeopleStore(StoreBase):
             number = self._next_number()
             self.db.execute(
                 "INSERT INTO people (badge, number, name, org, email, junior, consent, claimed,"
-                " created_at, claimed_at, results_email) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+                " created_at, claimed_at, results_email, language) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
                 (badge_code(number), number, name, _clean_org(org), email,
-                 int(junior), consent, now, now, int(results_email)))
+                 int(junior), consent, now, now, int(results_email), language))
         return self.person(badge_code(number))
 
     def add_blank_badges(self, count: int) -> list[str]:
@@ -114,12 +123,13 @@ class PeopleStore(StoreBase):
 
     def claim(self, badge: str, name: str, junior: bool = False, org: str | None = None,
               email: str | None = None, consent: str = DEFAULT_CONSENT,
-              results_email: bool = False) -> Person:
+              results_email: bool = False, language: str = DEFAULT_LANGUAGE) -> Person:
         """Give a pre-printed (or already scanned) badge to a person. Its earlier scans count now."""
         if not is_badge(badge):
             raise ValueError(f"{badge} is not a valid badge code (check the digits)")
         name = _clean_name(name)
         _check_consent(consent)
+        _check_language(language)
         _check_results_email(results_email, blank_none(email))
         now = utc_now()
         with self.db.transaction():
@@ -131,21 +141,24 @@ class PeopleStore(StoreBase):
                                "(print blank badges with `turnout-hub badges --blank N`)")
             self.db.execute(
                 "UPDATE people SET name = ?, org = ?, email = ?, junior = ?, consent = ?, claimed = 1,"
-                " claimed_at = ?, claim_code = NULL, results_email = ? WHERE badge = ?",
+                " claimed_at = ?, claim_code = NULL, results_email = ?, language = ? WHERE badge = ?",
                 (name, _clean_org(org), blank_none(email), int(junior), consent, now,
-                 int(results_email), badge))
+                 int(results_email), language, badge))
             self.refresh_person(badge, award=True)
         return self.person(badge)
 
     def update_person(self, badge: str, **changes: Any) -> Person:
         """Change a person's details. Consent made less public also forgets their open-data
         pseudonym (``forget_pseudonym``), so later downloads cannot be linked to earlier ones."""
-        allowed = {"name", "org", "email", "junior", "consent", "results_email", "badge_recipient"}
+        allowed = {"name", "org", "email", "junior", "consent", "results_email", "badge_recipient",
+                   "language"}
         unknown = set(changes) - allowed
         if unknown:
             raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
         if "consent" in changes:
             _check_consent(changes["consent"])
+        if "language" in changes:
+            _check_language(changes["language"])
         if "name" in changes:
             changes["name"] = _clean_name(changes["name"])
         if "org" in changes:

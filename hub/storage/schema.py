@@ -9,7 +9,7 @@ import re
 from hub.rules import Rules
 from hub.storage.database import Database
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # How to bring an older database up to SCHEMA_VERSION: the statements for each version.
 # (New tables need none: SCHEMA below creates whatever is missing before these run.)
@@ -29,6 +29,8 @@ MIGRATIONS = {
         "ALTER TABLE events ADD COLUMN emails_queued_at TEXT",
         "UPDATE events SET closed_at = created_at, emails_queued_at = created_at"
         " WHERE date < CAST(CURRENT_DATE AS TEXT)"],
+    # The language a person reads (turnout.i18n.LANGUAGES): their results emails are in it.
+    6: ["ALTER TABLE people ADD COLUMN language TEXT NOT NULL DEFAULT 'en'"],
 }
 
 SCHEMA = """
@@ -52,7 +54,8 @@ CREATE TABLE IF NOT EXISTS people (
     claimed_at TEXT,
     claim_code TEXT,
     results_email INTEGER NOT NULL DEFAULT 0,
-    badge_recipient TEXT NOT NULL DEFAULT 'email'
+    badge_recipient TEXT NOT NULL DEFAULT 'email',
+    language TEXT NOT NULL DEFAULT 'en'  -- 'en' or 'cy': the language of their results emails
 );
 -- events.closed_at: closed by an organiser or at the end of its day (results emails follow);
 -- events.emails_queued_at: when those emails went into the outbox.

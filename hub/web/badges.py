@@ -9,7 +9,6 @@ its email worker uses; a bare app makes one for the address in its settings.
 from __future__ import annotations
 
 import json
-from gettext import gettext as _
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Request
@@ -24,6 +23,7 @@ from hub.badges.issuer import Issuer, Verification
 from hub.badges.keys import IssuerKeys
 from hub.badges.proof import MAX_TOKEN, unverified_claims
 from hub.store import IssuedCredential, Person, Store
+from hub.web.i18n import gettext as _
 from hub.web.security import checked_form
 from turnout.codes import BADGE_PATTERN
 

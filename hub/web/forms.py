@@ -24,7 +24,7 @@ from hub.people import CONSENTS, DEFAULT_CONSENT, FULL, HIDDEN, INITIAL
 from hub.printing.badges import BadgeSpec, badges_pdf
 from hub.store import Person, Store
 from hub.text import one_line
-from hub.web.i18n import N_, gettext as _
+from hub.web.i18n import N_, current_language, gettext as _
 from hub.web.security import checked_form, client_key
 from turnout.codes import damm_valid, is_badge
 
@@ -167,7 +167,8 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         v = state.values
         person = store.add_person(v["name"], junior=v["junior"], org=v["organisation"],
                                   email=v["email"], consent=v["consent"],
-                                  results_email=v["results_email"])
+                                  results_email=v["results_email"],
+                                  language=current_language())  # the language the form was in
         log.info("registered badge %s at /register", person.badge)
         remember_badge(request, person.badge)
         return RedirectResponse(f"/badges/{person.badge}?new=1", status_code=303)
@@ -214,7 +215,7 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         try:
             person = store.claim(code, v["name"], junior=v["junior"], org=v["organisation"],
                                  email=v["email"], consent=v["consent"],
-                                 results_email=v["results_email"])
+                                 results_email=v["results_email"], language=current_language())
         except ValueError:  # claimed by someone else a moment ago
             state.errors = {"code": ALREADY_CLAIMED, **state.errors}
             return show(request, "claim.html", {"form": state}, status_code=400)

@@ -10,6 +10,8 @@ errors and messages in Python, and the date and number filters all read the same
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date as Date
 from typing import Any
@@ -106,6 +108,19 @@ def use_language_of(headers: Headers):
 
 def reset_language(token) -> None:
     _language.reset(token)
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Words, dates and numbers in ``language`` outside a request: a results email is in its
+    recipient's language, whoever's request or thread composes it."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}")
+    token = _language.set(language)
+    try:
+        yield
+    finally:
+        _language.reset(token)
 
 
 class LanguageMiddleware:

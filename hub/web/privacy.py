@@ -50,6 +50,7 @@ def person_data(store: Store, person: Person) -> dict[str, Any]:
         "claimed_at": person.claimed_at,
         "erased_at": store.erased_at(person.badge),
         "results_email": person.results_email,
+        "email_language": person.language,
         "badges_name_you_by": "your badge page" if person.badge_recipient == "page" else "your email (hashed)",
         "credentials": [{"id": c.id, "milestone": c.milestone, "issued_at": c.issued_at,
                          "revoked_at": c.revoked_at, "revoked_why": c.revoked_why}

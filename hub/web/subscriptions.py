@@ -6,7 +6,6 @@ to the browser that registered or claimed the badge, and to organisers).
 from __future__ import annotations
 
 import logging
-from gettext import gettext as _
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,8 +14,10 @@ from fastapi.templating import Jinja2Templates
 from hub.store import RECIPIENT_CHOICES, Store
 from hub.unsubscribe import badge_from_token
 from hub.web.forms import may_see_badge
+from hub.web.i18n import gettext as _
 from hub.web.security import checked_form
 from turnout.codes import is_badge
+from turnout.i18n import LANGUAGES
 
 log = logging.getLogger("turnout.hub.web")
 
@@ -60,9 +61,12 @@ def router(store: Store, templates: Jinja2Templates) -> APIRouter:
         recipient = form.get("badge_recipient") or person.badge_recipient
         if recipient not in RECIPIENT_CHOICES:
             raise HTTPException(400, _("Choose how your badges name you."))
+        language = form.get("language") or person.language
+        if language not in LANGUAGES:
+            raise HTTPException(400, _("Choose a language for your emails."))
         if wants and not person.email:
             return RedirectResponse(f"/people/{badge}?settings=no-email#settings", status_code=303)
-        store.update_person(badge, results_email=wants, badge_recipient=recipient)
+        store.update_person(badge, results_email=wants, badge_recipient=recipient, language=language)
         return RedirectResponse(f"/people/{badge}?settings=saved#settings", status_code=303)
 
     return pages

@@ -9,10 +9,12 @@ import json
 import re
 import warnings
 from pathlib import Path
+from datetime import date as Date
 
 import jsonschema
 import jwt
 import pytest
+from babel.dates import format_date
 from PIL import Image
 
 from hub.badges import credentials as ob
@@ -205,3 +207,18 @@ def test_after_a_key_rotation_old_credentials_still_verify_and_new_ones_use_the_
     assert client.post("/api/v1/verify", content=old).json()["revoked"] is True
     key_files = list((tmp_path / "issuer-keys").glob("*.jwk"))
     assert len(key_files) == 2 and all(f.stat().st_mode & 0o777 == 0o600 for f in key_files)
+
+
+def test_the_verify_page_gives_the_date_in_the_readers_language(hub):
+    store, client = hub
+    badge, _ = regular(store)
+    token = credentials(client, badge)[0]["credential"]
+    issued = Date.fromisoformat(pyjwt_verify(client, token)["validFrom"][:10])
+    for language, heading, day in (("cy", "Cyhoeddwyd ar", format_date(issued, "EEEE d MMMM y", locale="cy_GB")),
+                                   ("en", "Issued on", format_date(issued, "EEEE d MMMM y", locale="en_GB"))):
+        client.cookies.set("turnout_lang", language)
+        form = client.get("/verify")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        checked = client.post("/verify", data={"csrf_token": csrf, "credential": token}).text
+        assert f">{heading}</dt>" in checked and f">{day}</dd>" in checked, checked
+    assert "Dydd" in format_date(issued, "EEEE", locale="cy_GB")  # the Welsh check can fail

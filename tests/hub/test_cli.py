@@ -22,6 +22,20 @@ def test_person_add_prints_the_badge_last_and_show_finds_them(hub_db, tmp_path):
     assert "points: 0" in shown and "next: 25 club, 0 of 25 so far, 25 to go" in shown, shown
 
 
+def test_person_add_takes_the_language_of_their_emails(hub_db, tmp_path):
+    from hub.store import Store
+
+    welsh = last_token(cli(hub_db, "person", "add", "Dai Jones", "--language", "cy"))
+    english = last_token(cli(hub_db, "person", "add", "Ann Smith"))
+    store = Store(hub_db)
+    try:
+        assert (store.person(welsh).language, store.person(english).language) == ("cy", "en")
+    finally:
+        store.close()
+    refused = cli(hub_db, "person", "add", "Jean Dupont", "--language", "fr", check=False)
+    assert refused.returncode != 0 and "invalid choice" in refused.stderr
+
+
 def test_event_add_prints_the_id_last_and_event_list_shows_it(hub_db, tmp_path):
     db = hub_db
     event = last_token(cli(db, "event", "add", "LocalGovCamp North", "--date", "2025-03-14",

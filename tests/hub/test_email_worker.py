@@ -102,6 +102,24 @@ def test_closing_an_event_sends_one_email_to_each_person_present_who_opted_in(hu
     assert kept[0] == 0  # once sent, the outbox forgets the address and the text
 
 
+def test_each_email_is_in_the_language_its_recipient_chose(hub_db, tmp_path, smtp):
+    store, event, people = hub_with_event(hub_db)
+    store.update_person(people["ada"], language="cy")
+    worker = worker_for(store, SMTPMailer(EmailSettings(smtp=smtp.url, starttls=False)))
+    store.close_event(event)
+    assert worker.work_once() == 2
+    received = {m["To"]: m for m in smtp.inbox.wait_for(2)}
+    ada, bo = received["ada@example.org"], received["bo@example.org"]
+    assert ada["Subject"] == "Diolch am ddod i CivicCamp June"
+    assert bo["Subject"] == "Thanks for coming to CivicCamp June"
+    for message, day, tag in ((ada, "Dydd Sadwrn 14 Mehefin 2025", "cy"), (bo, "Saturday 14 June 2025", "en-GB")):
+        plain = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert day in plain and day in html and f'<html lang="{tag}">' in html
+    assert "Clwb 25" in ada.get_body(("plain",)).get_content()  # the milestone's name too
+    assert "Mehefin" not in bo.get_body(("plain",)).get_content()
+
+
 def test_one_click_unsubscribe_stops_the_emails(hub_db, tmp_path, smtp):
     from hub.web import WebSettings, create_web_app
 

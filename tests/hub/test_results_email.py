@@ -10,7 +10,7 @@ from hub.results_email import Reached, ResultsNote, results_message
 
 NOTE = ResultsNote(
     service_name="Turnout", first_name="Ada", event_name="CivicCamp June", event_date="Saturday 14 June 2025",
-    event_url="https://hub.example/events/e1", roles=("attend", "cake"), points=27, attended=25,
+    event_url="https://hub.example/events/e1", roles=("Attend", "Cake"), points=27, attended=25,
     volunteered=1, next_milestone="volunteer 10 club", to_go=9, next_is_helping=True,
     reached=(Reached("25 club", "https://hub.example/credentials/c.json",
                      "https://hub.example/credentials/c.png", "https://hub.example/verify"),),

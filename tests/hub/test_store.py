@@ -1,5 +1,7 @@
 """The store's own promises, on a real SQLite file: schema upgrades and what other processes see."""
 
+import pytest
+
 from hub.store import SCHEMA_VERSION, Store
 
 
@@ -22,8 +24,29 @@ def test_a_database_from_the_first_release_is_upgraded_in_place(hub_db, tmp_path
     store.close()
 
 
+def as_version_5(store: Store) -> None:
+    """Take away what version 6 added: the language a person reads."""
+    store.db.execute("ALTER TABLE people DROP COLUMN language")
+    store.db.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+
+
+def test_people_from_before_languages_read_english_and_can_choose_welsh(hub_db):
+    store = Store(hub_db)
+    ada = store.add_person("Ada Lovelace", language="cy").badge
+    as_version_5(store)
+    store.close()
+    store = Store(hub_db)
+    assert store.person(ada).language == "en"  # no one chose before: English, as they were sent
+    assert store.update_person(ada, language="cy").language == "cy"
+    assert store.add_person("Bo Diddley").language == "en"
+    with pytest.raises(ValueError, match="language must be one of en, cy"):
+        store.update_person(ada, language="fr")
+    store.close()
+
+
 def as_version_4(store: Store) -> None:
-    """Take away what version 5 added: results emails and badges."""
+    """Take away what versions 5 and 6 added: results emails and badges; languages."""
+    as_version_5(store)
     for table, column in (("people", "results_email"), ("people", "badge_recipient"),
                           ("events", "closed_at"), ("events", "emails_queued_at")):
         store.db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
@@ -59,7 +82,7 @@ def test_a_database_from_before_claim_codes_is_upgraded_and_its_blank_badges_kee
     store.start_session("hash", 1.0, keep=5)
     assert store.session_times("hash") == (1.0, 1.0)
     version = store.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
-    assert int(version) == SCHEMA_VERSION == 5
+    assert int(version) == SCHEMA_VERSION == 6
     store.close()
 
 

@@ -175,6 +175,16 @@ def test_claiming_a_blank_badge_makes_it_theirs(hub, blank):
     assert client.get(f"/badges/{blank}.pdf").status_code == 200
 
 
+def test_a_badge_claimed_in_welsh_gets_its_emails_in_welsh(hub, blank):
+    client = hub.client()
+    client.cookies.set("turnout_lang", "cy")
+    assert claim(client, blank, claim_code_of(hub, blank)).status_code == 303
+    assert hub.store.person(blank).language == "cy"
+    [english] = hub.store.add_blank_badges(1)
+    assert claim(hub.client(address="10.0.0.6"), english, claim_code_of(hub, english)).status_code == 303
+    assert hub.store.person(english).language == "en"
+
+
 def test_scans_made_before_the_claim_count_once_it_is_claimed(hub, blank):
     events = [hub.store.add_event(f"Camp {n}", f"2025-0{n}-01") for n in (1, 2)]
     for event in events:

@@ -42,6 +42,24 @@ def test_only_the_persons_own_browser_sees_and_changes_their_settings(hub_db):
     assert refused.status_code == 404 and hub.store.person(badge).results_email
 
 
+def test_the_language_a_person_registers_in_is_their_emails_and_they_can_change_it(hub_db):
+    hub = make_hub(hub_db)
+    welsh = hub.client()
+    welsh.cookies.set("turnout_lang", "cy")
+    badge = register(welsh, email="ada@example.org").headers["location"].split("/")[2].split("?")[0]
+    assert hub.store.person(badge).language == "cy"
+    english = register(hub.client(address="10.0.0.7"), email="bo@example.org")
+    assert hub.store.person(english.headers["location"].split("/")[2].split("?")[0]).language == "en"
+    page = welsh.get(f"/people/{badge}").text
+    assert 'name="language" type="radio" value="cy" checked' in page
+    saved = post_form(welsh, f"/people/{badge}", {"results_email": "yes", "badge_recipient": "email",
+                                                  "language": "en"},
+                      action=f"/people/{badge}/settings", follow_redirects=False)
+    assert saved.status_code == 303 and hub.store.person(badge).language == "en"
+    refused = post_form(welsh, f"/people/{badge}", {"language": "fr"}, action=f"/people/{badge}/settings")
+    assert refused.status_code == 400 and hub.store.person(badge).language == "en"
+
+
 def test_an_organiser_closes_an_event_and_sees_its_emails(hub_db):
     hub = make_hub(hub_db)
     event = hub.store.add_event("CivicCamp June", "2999-06-14").id
