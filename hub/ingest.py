@@ -317,6 +317,9 @@ class Ingest:
         wanted = [(f"$share/{SHARE_GROUP}/{self.topics.all_scans}", 1)] if self.scans else []
         if self.control:  # not shared: the retained statuses come with a plain subscription
             wanted.append((self.topics.all_statuses, 1))
+            # and our own: an earlier hub process's last will, sent late by the broker once that
+            # connection times out, must not leave "offline" standing while this one serves
+            wanted.append((self.topics.hub_status, 1))
         client.subscribe(wanted)
         if self.control:
             client.publish(self.topics.hub_status, self._status(Availability.ONLINE), qos=1, retain=True)
@@ -342,6 +345,12 @@ class Ingest:
             log.warning("lost the broker at %s (%s); reconnecting", self.broker, reason_code)
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic == self.topics.hub_status:
+            if self.control and self._running and msg.payload != self._status(Availability.ONLINE):
+                log.warning("the broker said the hub is offline (an old connection's last will);"
+                            " saying online again")
+                client.publish(self.topics.hub_status, self._status(Availability.ONLINE), qos=1, retain=True)
+            return
         self._inbox.append(_Delivery(Message(msg.topic, msg.payload, self._arrival_time()), msg.mid,
                                      msg.qos, self._session, time.monotonic()))
 

@@ -95,7 +95,7 @@ def acl(kiosks: list[str], base_topic: str = "turnout", hub_user: str = HUB_USER
              f"topic read {topics.all_statuses}",
              f"topic write {topics.ack('+')}",
              f"topic write {topics.config('+')}",
-             f"topic write {topics.hub_status}"]
+             f"topic readwrite {topics.hub_status}"]  # read: to put right an old connection's late will
     for worker in sorted(workers):
         lines += ["", f"user {worker_user(worker)}",
                   f"topic read {topics.all_scans}",

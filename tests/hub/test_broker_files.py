@@ -24,7 +24,7 @@ def test_each_kiosk_may_only_write_its_own_scans_and_status_and_read_its_own_ans
                                "read camp/kiosk/hall-1/ack", "read camp/kiosk/hall-1/config",
                                "read camp/hub/status"]
     writers = {rule.split()[1]: user for user, lines in given.items() for rule in lines
-               if rule.startswith("write")}
+               if rule.startswith(("write", "readwrite"))}
     assert writers["camp/kiosk/+/ack"] == writers["camp/kiosk/+/config"] == writers["camp/hub/status"] == HUB_USER
     assert not any("#" in rule for lines in given.values() for rule in lines)
 

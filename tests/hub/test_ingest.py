@@ -203,3 +203,18 @@ def test_a_flood_the_intake_cannot_keep_up_with_waits_at_the_broker(tmp_path):
         ingest.stop()
         store.close()
         broker.stop()
+
+
+def test_an_old_hub_connections_late_will_does_not_leave_the_hub_offline(hub, broker):
+    """A hub killed and started again under another client id: the broker sends the old
+    connection's last will ("offline", retained) only when that connection times out, after the
+    new hub said online. The running hub puts it right."""
+    store, ingest, kiosk = hub
+    kiosk.client.publish(TOPICS.hub_status, b'{"v":1,"state":"offline"}', qos=1,
+                         retain=True).wait_for_publish(5)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if retained(broker.port, TOPICS.hub_status)["state"] == "online":
+            break
+        time.sleep(0.1)
+    assert retained(broker.port, TOPICS.hub_status)["state"] == "online"
