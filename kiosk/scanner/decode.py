@@ -22,10 +22,17 @@ The chain, in the order a frame meets it:
      misread badge that passes its checks would credit a stranger), and
    - no read disagrees at all, or else the text is read as taken, and by both decoders,
      and every dissenting read is one decoder's alone on pixels the chain made (both
-     decoders can agree on a misread of a turned patch: ``T511825`` as ``T,&29``).
+     decoders can agree on a misread of a turned patch: ``T511825`` as ``T,&29``), and
+   - its text is read as taken, or by both decoders on the same pixels the chain made, or
+     else (both decoders, on different transformations) it is a Turnout code: a badge that
+     passes its check digit, or a card. pyzbar upright and zxing-cpp sharpened both read a
+     turned ``T89263`` as ``'89263`` on one bench frame, and read badges right with the
+     same looks on others: only the text tells them apart.
 
 Both decoders are restricted to the symbologies badges use (QR and Code 128): unrestricted,
-zbar reads phantom Interleaved 2 of 5 codes in empty frames. No badge validation happens here.
+zbar reads phantom Interleaved 2 of 5 codes in empty frames. No badge validation happens
+here beyond that one rule: a text as taken, or read on the same pixels by both decoders,
+is reported whatever it is.
 """
 
 from __future__ import annotations
@@ -286,7 +293,8 @@ def merge(reads: Iterable[Read]) -> list[Read]:
     """One read per symbol. A symbol read only on pixels the chain made (``upright``,
     ``sharpened``) by only one of the decoders yields nothing, and so does one whose reads
     disagree about its text, unless the text is read as taken and by both decoders and
-    every dissent is such an unconfirmed read (see the module docstring)."""
+    every dissent is such an unconfirmed read, and so does a text both decoders read only on
+    different transformations that is no Turnout code (see the module docstring)."""
     groups: list[list[Read]] = []
     for read in reads:
         joined = [g for g in groups if any(_overlap(read.box, other.box) for other in g)]
@@ -311,6 +319,8 @@ def merge(reads: Iterable[Read]) -> list[Read]:
         if dissent and (len({r.decoder for r in kept}) < 2
                         or not any(r.look in AS_TAKEN for r in kept)):
             continue
+        if not _vouched(kept):
+            continue
         merged.append(first)
     merged.sort(key=lambda r: (r.box[1], r.box[0]))
     return merged
@@ -320,6 +330,25 @@ def _confirmed(read: Read, group: list[Read]) -> bool:
     """Read on pixels as the camera took them, or else read alike by the other decoder."""
     return read.look in AS_TAKEN or any(
         other.decoder != read.decoder and _agree(read, other) for other in group)
+
+
+def _vouched(kept: list[Read]) -> bool:
+    """Reads that agree, one of them as taken or two by both decoders on the same pixels the
+    chain made; else (both decoders on different transformations) only a Turnout code."""
+    if any(r.look in AS_TAKEN for r in kept) or any(
+            a.decoder != b.decoder and a.look == b.look for a in kept for b in kept):
+        return True
+    # pyzbar on the upright patch and zxing-cpp on it sharpened can both misread a turned
+    # 'T89263' as "'89263", and just as often both read a badge right that neither reads as
+    # taken: the looks cannot tell these apart, the text can.
+    return _turnout_code(kept[0].text)
+
+
+def _turnout_code(text: str) -> bool:
+    """A code Turnout prints (a badge that passes its check digit, a card), not junk."""
+    from turnout.codes import Foreign, Misread, classify
+
+    return not isinstance(classify(text), (Foreign, Misread))
 
 
 def chain_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES) -> list[Read]:
