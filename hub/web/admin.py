@@ -14,7 +14,6 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from datetime import date as Date, datetime, timedelta, timezone
-from gettext import gettext as _
 from typing import Any
 from urllib.parse import quote, urlsplit
 
