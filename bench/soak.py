@@ -294,6 +294,7 @@ class SoakReport:
     unacked_at_end: int = 0
     faults: Counter = field(default_factory=Counter)
     kinds: tuple[str, ...] = KINDS
+    found_down: list = field(default_factory=list)  # parts not running when the chaos ended
     seconds: float = 0.0
     drain_seconds: float = 0.0
 
@@ -310,6 +311,8 @@ class SoakReport:
                 f"{'yes' if self.badges_off == 0 else f'NO, {self.badges_off} badges differ'}; "
                 f"recompute changes nothing: {'no, it changed' if self.recompute_changed else 'yes'}",
                 "faults injected: " + ", ".join(f"{k} {self.faults[k]}" for k in self.kinds),
+                "parts found not running at the end (a start that failed, started again): "
+                + (", ".join(self.found_down) or "none"),
                 f"{self.seconds:.0f} s in all, {self.drain_seconds:.0f} s of it draining the outboxes"
                 + ("" if not self.unacked_at_end else f"; {self.unacked_at_end} scans still unacked")]
 
@@ -476,6 +479,7 @@ class Soak:
         for part in [*([self.database] if self.database else []), self.hub, *self.workers, *self.kiosks]:
             part.signal(signal.SIGCONT)
             if not part.alive():
+                self.report.found_down.append(part.name)
                 part.start()
 
     def _drain(self) -> int:
