@@ -294,6 +294,7 @@ class SoakReport:
     unacked_at_end: int = 0
     faults: Counter = field(default_factory=Counter)
     kinds: tuple[str, ...] = KINDS
+    exited: Counter = field(default_factory=Counter)  # hub processes that stopped on their own
     found_down: list = field(default_factory=list)  # parts not running when the chaos ended
     seconds: float = 0.0
     drain_seconds: float = 0.0
@@ -311,8 +312,9 @@ class SoakReport:
                 f"{'yes' if self.badges_off == 0 else f'NO, {self.badges_off} badges differ'}; "
                 f"recompute changes nothing: {'no, it changed' if self.recompute_changed else 'yes'}",
                 "faults injected: " + ", ".join(f"{k} {self.faults[k]}" for k in self.kinds),
-                "parts found not running at the end (a start that failed, started again): "
-                + (", ".join(self.found_down) or "none"),
+                "hub processes that exited on their own and were started again 2 s later, as systemd"
+                " does: " + (", ".join(f"{k} {n}" for k, n in sorted(self.exited.items())) or "none")
+                + "; parts found not running at the end: " + (", ".join(self.found_down) or "none"),
                 f"{self.seconds:.0f} s in all, {self.drain_seconds:.0f} s of it draining the outboxes"
                 + ("" if not self.unacked_at_end else f"; {self.unacked_at_end} scans still unacked")]
 
@@ -331,6 +333,7 @@ class Soak:
         self.kinds = KINDS + (POSTGRES_KINDS if postgres else ())
         self.report = SoakReport(kinds=self.kinds)
         self._stop = threading.Event()
+        self._over = threading.Event()  # the end: nothing is started again any more
         self._faults: list[threading.Thread] = []
         self._lock = threading.Lock()
 
@@ -467,6 +470,23 @@ class Soak:
                 time.sleep(rng.uniform(self.pause[0] / 4, self.pause[1] / 3))
                 target.start()
 
+    def _supervise(self) -> None:
+        """As systemd does for the hub's unit (Restart=always, RestartSec=2): a hub process that
+        exits on its own (one started while the database is down does) is started again."""
+        while not self._over.wait(2):
+            for part in [self.hub, *self.workers]:
+                if not part.lock.acquire(blocking=False):
+                    continue  # a fault is under way on it, and starts it again itself
+                try:
+                    if not part.alive() and not self._over.is_set():
+                        with self._lock:
+                            self.report.exited[part.name] += 1
+                        self.say(f"  {time.monotonic() - self.started:6.1f} s  {part.name} had exited;"
+                                 " started again")
+                        part.start()
+                finally:
+                    part.lock.release()
+
     # -- the end --
 
     def _mend(self) -> None:
@@ -531,6 +551,8 @@ class Soak:
     def run(self) -> SoakReport:
         self.started = time.monotonic()
         self._prepare()
+        supervisor = threading.Thread(target=self._supervise, daemon=True)
+        supervisor.start()
         try:
             time.sleep(2)  # the hub and kiosks connect
             per_kiosk = self.scans // self.kiosk_count
@@ -549,6 +571,8 @@ class Soak:
             self.report.unacked_at_end = self._drain()
             self.report.drain_seconds = time.monotonic() - drain_start
         finally:
+            self._over.set()
+            supervisor.join()
             for part in [*self.kiosks, *self.workers, self.hub]:
                 part.stop()
             for wire in getattr(self, "wires", {}).values():
