@@ -19,7 +19,7 @@ EXTRAS := camera,hub,test
 # pytest-xdist workers for make test: one per core by default; TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 
-.PHONY: install system-packages demo demo-reset test test-postgres fuzz bench saturday soak audit audit-tools image hil clean translations
+.PHONY: install system-packages demo demo-reset test test-postgres fuzz bench saturday soak soak-postgres audit audit-tools image hil clean translations
 
 install: system-packages $(VENV)/.installed
 
@@ -122,6 +122,13 @@ saturday: install
 # 9 minutes); make test runs a short one (tests/test_soak.py).
 soak: install
 	$(PY) bench/soak.py
+
+# The same with the hub's processes on PostgreSQL: a cluster of the soak's own (initdb and pg_ctl in
+# a temporary directory, on a free port), which the chaos loop also kills (SIGKILL, then started
+# again) and pauses (SIGSTOP/SIGCONT). make test runs a short one (tests/test_soak_postgres.py).
+soak-postgres: install
+	@scripts/ensure-system-packages postgresql
+	$(PY) bench/soak.py --postgres
 
 clean:
 	rm -rf $(VENV) var build .pytest_cache .hypothesis

@@ -1,6 +1,6 @@
 """Fault-injection soak: nothing lost, nothing counted twice, whatever breaks meanwhile.
 
-    .venv/bin/python bench/soak.py [--scans 10000] [--minutes 8] [--outage 150] [--seed 1]
+    .venv/bin/python bench/soak.py [--scans 10000] [--minutes 8] [--outage 150] [--seed 1] [--postgres]
 
 Three real kiosk daemons (``turnout-kiosk --sim``, badges typed on their stdin as a USB scanner
 types them) scan badges, role cards and undos at a real Mosquitto; the hub runs as it would at
@@ -17,6 +17,14 @@ processes sharing the scans. Meanwhile a chaos loop, at random:
     kiosk paused       SIGSTOP for seconds
     kiosk cut off      its network (a TCP relay between it and the broker) cut; it keeps
                        scanning, so its outbox fills, for ``--outage`` seconds (once a run)
+
+With ``--postgres`` the hub's processes share a PostgreSQL database instead of a SQLite file: a
+cluster of the soak's own (initdb and pg_ctl in a temporary directory, on a free port, as
+tests/postgres.py starts one), and two more kinds of fault:
+
+    PostgreSQL killed  the server and every backend SIGKILLed (a crash), started again after
+                       a few seconds (it replays its WAL)
+    PostgreSQL paused  the server and every backend SIGSTOPped for seconds, then SIGCONT
 
 At the end everything is mended and the kiosks' outboxes drain. The truth is what the kiosks
 committed (each kiosk's own SQLite record, before its OK beep); the hub must hold every one of
@@ -50,6 +58,7 @@ from turnout.local_broker import Broker, free_port  # noqa: E402
 
 KINDS = ("broker killed", "broker paused", "worker killed", "worker restarted", "worker paused",
          "hub killed", "kiosk killed", "kiosk paused", "kiosk cut off")
+POSTGRES_KINDS = ("PostgreSQL killed", "PostgreSQL paused")
 ROLES = ("cake", "pitch", "tidy", "organise")
 
 
@@ -173,6 +182,51 @@ class HubPart(Process):
                 "--client-id", f"soak-{self.name}", *mode]
 
 
+class PostgresServer:
+    """The soak's own PostgreSQL cluster (tests/postgres.py's), which the chaos loop may crash
+    and freeze: every process of the server at once, as when its machine stops."""
+
+    def __init__(self):
+        from tests.postgres import OwnServer
+
+        self.name = "PostgreSQL"
+        self.server = OwnServer().start()
+        self.url = self.server.url
+        self.lock = threading.Lock()
+
+    def alive(self) -> bool:
+        return bool(self.server.processes())
+
+    def signal(self, signum: int) -> None:
+        for pid in self.server.processes():
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+
+    def kill(self) -> None:
+        self.signal(signal.SIGCONT)
+        self.signal(signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while self.alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def start(self) -> None:
+        from tests.postgres import PostgresUnavailable
+
+        for _ in range(20):  # a killed backend may hold the shared memory a moment longer
+            try:
+                self.server.run_server()
+                return
+            except PostgresUnavailable:
+                time.sleep(0.5)
+        self.server.run_server()
+
+    def stop(self) -> None:
+        self.signal(signal.SIGCONT)
+        self.server.stop()
+
+
 class SimKiosk(Process):
     """``turnout-kiosk --sim``: codes typed on its stdin, as a USB scanner types them."""
 
@@ -239,6 +293,9 @@ class SoakReport:
     recompute_changed: bool = False
     unacked_at_end: int = 0
     faults: Counter = field(default_factory=Counter)
+    kinds: tuple[str, ...] = KINDS
+    exited: Counter = field(default_factory=Counter)  # hub processes that stopped on their own
+    found_down: list = field(default_factory=list)  # parts not running when the chaos ended
     seconds: float = 0.0
     drain_seconds: float = 0.0
 
@@ -254,7 +311,10 @@ class SoakReport:
                 f"standings equal a recomputation from the kiosks' records: "
                 f"{'yes' if self.badges_off == 0 else f'NO, {self.badges_off} badges differ'}; "
                 f"recompute changes nothing: {'no, it changed' if self.recompute_changed else 'yes'}",
-                "faults injected: " + ", ".join(f"{k} {self.faults[k]}" for k in KINDS),
+                "faults injected: " + ", ".join(f"{k} {self.faults[k]}" for k in self.kinds),
+                "hub processes that exited on their own and were started again 2 s later, as systemd"
+                " does: " + (", ".join(f"{k} {n}" for k, n in sorted(self.exited.items())) or "none")
+                + "; parts found not running at the end: " + (", ".join(self.found_down) or "none"),
                 f"{self.seconds:.0f} s in all, {self.drain_seconds:.0f} s of it draining the outboxes"
                 + ("" if not self.unacked_at_end else f"; {self.unacked_at_end} scans still unacked")]
 
@@ -262,14 +322,18 @@ class SoakReport:
 class Soak:
     def __init__(self, work: Path, scans: int, seconds: float, outage: float, seed: int,
                  people: int = 400, kiosks: int = 3, workers: int = 2, fault_every: float = 4.0,
-                 drain_limit: float = 300.0, pause: tuple[float, float] = (2, 8), say=print):
+                 drain_limit: float = 300.0, pause: tuple[float, float] = (2, 8), say=print,
+                 postgres: bool = False):
         self.work, self.scans, self.seconds, self.outage = Path(work), scans, seconds, outage
         self.rng, self.say = random.Random(seed), say
         self.people, self.kiosk_count, self.worker_count = people, kiosks, workers
         self.fault_every, self.drain_limit = fault_every, drain_limit
         self.pause = pause  # how long a pause (SIGSTOP) lasts, at random between these seconds
-        self.report = SoakReport()
+        self.postgres = postgres
+        self.kinds = KINDS + (POSTGRES_KINDS if postgres else ())
+        self.report = SoakReport(kinds=self.kinds)
         self._stop = threading.Event()
+        self._over = threading.Event()  # the end: nothing is started again any more
         self._faults: list[threading.Thread] = []
         self._lock = threading.Lock()
 
@@ -279,7 +343,8 @@ class Soak:
         from hub.store import Store
 
         self.work.mkdir(parents=True, exist_ok=True)
-        self.db = str(self.work / "hub.sqlite")
+        self.database = PostgresServer() if self.postgres else None
+        self.db = self.database.url if self.database else str(self.work / "hub.sqlite")
         store = Store(self.db)
         today = date.today().isoformat()  # kiosks' scans count from the day before their event
         self.event = store.add_event("Soak Camp", today, id=f"{today}-soak").id
@@ -343,7 +408,7 @@ class Soak:
                 return
             if not cycle:
                 rounds += 1
-                cycle = [k for k in KINDS if k != "kiosk cut off" or not outage_done]
+                cycle = [k for k in self.kinds if k != "kiosk cut off" or not outage_done]
                 self.rng.shuffle(cycle)
             kind = cycle.pop()
             outage_done |= kind == "kiosk cut off"
@@ -356,6 +421,8 @@ class Soak:
         what, verb = kind.split(" ", 1)
         if what == "broker":
             target = None
+        elif what == "PostgreSQL":
+            target = self.database
         elif what == "worker":
             target = rng.choice(self.workers)
         elif what == "hub":
@@ -375,7 +442,11 @@ class Soak:
         with self._lock:
             self.report.faults[kind] += 1
         self.say(f"  {time.monotonic() - self.started:6.1f} s  {kind}" + (f": {target.name}" if target else ""))
-        if target is None:
+        if target is not None and target is self.database and verb == "killed":
+            target.kill()
+            time.sleep(rng.uniform(self.pause[0] / 2, self.pause[1] / 2))
+            target.start()
+        elif target is None:
             if verb == "killed":
                 self.broker.stop(kill=True)
                 time.sleep(rng.uniform(self.pause[0] / 2, self.pause[1] / 2))
@@ -399,6 +470,23 @@ class Soak:
                 time.sleep(rng.uniform(self.pause[0] / 4, self.pause[1] / 3))
                 target.start()
 
+    def _supervise(self) -> None:
+        """As systemd does for the hub's unit (Restart=always, RestartSec=2): a hub process that
+        exits on its own (one started while the database is down does) is started again."""
+        while not self._over.wait(2):
+            for part in [self.hub, *self.workers]:
+                if not part.lock.acquire(blocking=False):
+                    continue  # a fault is under way on it, and starts it again itself
+                try:
+                    if not part.alive() and not self._over.is_set():
+                        with self._lock:
+                            self.report.exited[part.name] += 1
+                        self.say(f"  {time.monotonic() - self.started:6.1f} s  {part.name} had exited;"
+                                 " started again")
+                        part.start()
+                finally:
+                    part.lock.release()
+
     # -- the end --
 
     def _mend(self) -> None:
@@ -408,9 +496,10 @@ class Soak:
             wire.mend()
         if self.broker.proc is None or self.broker.proc.poll() is not None:
             self.broker.start()
-        for part in [self.hub, *self.workers, *self.kiosks]:
+        for part in [*([self.database] if self.database else []), self.hub, *self.workers, *self.kiosks]:
             part.signal(signal.SIGCONT)
             if not part.alive():
+                self.report.found_down.append(part.name)
                 part.start()
 
     def _drain(self) -> int:
@@ -462,6 +551,8 @@ class Soak:
     def run(self) -> SoakReport:
         self.started = time.monotonic()
         self._prepare()
+        supervisor = threading.Thread(target=self._supervise, daemon=True)
+        supervisor.start()
         try:
             time.sleep(2)  # the hub and kiosks connect
             per_kiosk = self.scans // self.kiosk_count
@@ -480,13 +571,19 @@ class Soak:
             self.report.unacked_at_end = self._drain()
             self.report.drain_seconds = time.monotonic() - drain_start
         finally:
+            self._over.set()
+            supervisor.join()
             for part in [*self.kiosks, *self.workers, self.hub]:
                 part.stop()
             for wire in getattr(self, "wires", {}).values():
                 wire.close()
             if getattr(self, "broker", None) is not None:
                 self.broker.stop()
-        self._count()
+        try:
+            self._count()
+        finally:
+            if getattr(self, "database", None) is not None:
+                self.database.stop()
         self.report.seconds = time.monotonic() - self.started
         return self.report
 
@@ -508,14 +605,17 @@ def main() -> int:
     ap.add_argument("--fault-every", type=float, default=4.0, help="seconds between faults, on average")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--work", help="where to keep the run (default: a new temporary directory)")
+    ap.add_argument("--postgres", action="store_true",
+                    help="the hub on a PostgreSQL cluster of its own, which is killed and paused too")
     args = ap.parse_args()
     import tempfile
 
     work = Path(args.work or tempfile.mkdtemp(prefix="turnout-soak-"))
     print(f"soak: {args.scans} scans on 3 kiosks over {args.minutes:g} min, a fault every ~{args.fault_every:g} s,"
-          f" one kiosk cut off for {args.outage:g} s; logs in {work}")
+          f" one kiosk cut off for {args.outage:g} s; the hub on {'PostgreSQL' if args.postgres else 'SQLite'};"
+          f" logs in {work}")
     report = Soak(work, args.scans, args.minutes * 60, args.outage, args.seed,
-                  fault_every=args.fault_every).run()
+                  fault_every=args.fault_every, postgres=args.postgres).run()
     for line in report.lines():
         print(line)
     print("EXACT: every scan at the hub once, totals as recomputed" if report.exact else "NOT EXACT")

@@ -70,9 +70,25 @@ class OwnServer:
         data = str(self.dir / "data")
         self._run(str(self.bin / "initdb"), "-D", data, "-U", "postgres", "--auth=trust",
                   "--no-sync", "-E", "UTF8", "--locale=C")
-        self._run(str(self.bin / "pg_ctl"), "-D", data, "-l", str(self.dir / "log"), "-w", "-o",
-                  f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+        return self.run_server()
+
+    def run_server(self) -> "OwnServer":
+        """Start the server on the cluster (again, after ``start`` or a crash)."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-l", str(self.dir / "log"),
+                  "-w", "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+                  "start")
         return self
+
+    def processes(self) -> list[int]:
+        """The server's process ids: the postmaster first, then its children (backends, the
+        checkpointer...); none when it is not running."""
+        try:
+            postmaster = int((self.dir / "data" / "postmaster.pid").read_text().split()[0])
+            os.kill(postmaster, 0)
+        except (OSError, ValueError, IndexError):
+            return []
+        children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True)
+        return [postmaster, *(int(p) for p in children.stdout.split())]
 
     def stop(self) -> None:
         subprocess.run([*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m",
