@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from hub.rules import Rules
 from hub.scoring import Standing, club_changes, score_roles
 from hub.store import ERASED_PREFIX, NewScan, Person, Store, StoredScan, utc_now
+from hub.storage.database import is_passing_failure
 from hub.validate import (Reason, Refusal, check_annulment, check_day, check_scan, peek_id,
                           read_scan, read_status)
 from turnout.protocol import Ack, AckStatus, PersonSummary, Scan, Topics, is_kiosk_id
@@ -252,6 +253,8 @@ class Intake:
                 view.flush()
                 return answer
         except Exception as exc:  # a bug must cost one message, never the hub
+            if is_passing_failure(exc):
+                raise  # the database, not the message: the whole batch is tried again, none refused
             log.exception("could not process a message from kiosk %s; it is kept in quarantine", kiosk)
             reason = f"hub could not process it ({type(exc).__name__})"
             # Answered all the same, so the kiosk stops re-sending what can never be stored.

@@ -104,6 +104,25 @@ def savepoint_on(execute: Callable[[str], Any]) -> Iterator[None]:
     execute("RELEASE SAVEPOINT one_message")
 
 
+# SQLite's words for a database that is busy, locked or out of room right now (not a bug in SQL).
+_SQLITE_PASSING = ("locked", "busy", "disk i/o", "full")
+
+
+def is_passing_failure(exc: BaseException) -> bool:
+    """A failure of the database at this moment (locked, busy, full, a lost connection, a
+    deadlock or timeout on PostgreSQL), after which the same work may succeed when tried again;
+    not one that says the message or the SQL is wrong."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.OperationalError):
+        return any(word in str(exc).lower() for word in _SQLITE_PASSING)
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    return isinstance(exc, psycopg.OperationalError)
+
+
 def redacted(location: str | Path) -> str:
     """A database's name fit for logs and error messages: a URL's password replaced."""
     return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", str(location))

@@ -140,3 +140,25 @@ def test_names_from_any_door_lose_bidi_overrides_and_invisible_characters(hub_db
     assert store.update_person(ada.badge, name="\ufeffAda L", org="\u202dNorth").name == "Ada L"
     assert store.person(ada.badge).org == "North"
     store.close()
+
+
+def test_a_locked_database_is_a_passing_failure_and_a_bad_statement_is_not(tmp_path):
+    """The intake tries a whole batch again after a passing failure instead of refusing the
+    message it was on (hub.intake); only the database's momentary states count as passing."""
+    import sqlite3
+
+    from hub.storage.database import is_passing_failure
+
+    path = tmp_path / "locked.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError) as locked:
+        other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sqlite3.OperationalError) as wrong:
+        other.execute("SELECT no_such_column FROM t")
+    holder.execute("ROLLBACK")
+    assert is_passing_failure(locked.value)
+    assert not is_passing_failure(wrong.value)
+    assert not is_passing_failure(ValueError("a bad message"))
