@@ -161,8 +161,8 @@ class EventsStore(StoreBase):
         """The dates of those of these events that exist, in one query per few hundred."""
         dates: dict[str, str] = {}
         for chunk in chunks(list(set(event_ids))):
-            dates.update((r[0], r[1]) for r in self.db.execute(
-                f"SELECT id, date FROM events WHERE id IN ({marks(chunk)})", chunk))
+            test, params = self.db.dialect.one_of("id", chunk)
+            dates.update((r[0], r[1]) for r in self.db.execute(f"SELECT id, date FROM events WHERE {test}", params))
         return dates
 
     def event_report(self, event_id: str) -> EventReport:

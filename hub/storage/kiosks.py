@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from hub.storage.base import NotFound, StoreBase, utc_now
-from hub.storage.database import Row, chunks, marks
+from hub.storage.database import Row, chunks
 from turnout.protocol import KIOSK_SILENT_SECONDS, KioskConfig, is_kiosk_id
 
 # Kiosks become known to the hub by sending (organisers see them, then assign them). Past this
@@ -71,7 +71,8 @@ class KiosksStore(StoreBase):
         wanted = sorted(set(kiosk_ids))
         known: set[str] = set()
         for chunk in chunks(wanted):
-            known.update(r[0] for r in self.db.execute(f"SELECT id FROM kiosks WHERE id IN ({marks(chunk)})", chunk))
+            test, params = self.db.dialect.one_of("id", chunk)
+            known.update(r[0] for r in self.db.execute(f"SELECT id FROM kiosks WHERE {test}", params))
         new = [k for k in wanted if k not in known]
         if new:
             room = MAX_KIOSKS_FROM_TRAFFIC - self.db.execute("SELECT COUNT(*) FROM kiosks").fetchone()[0]
