@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub import __version__
+from hub.bodylimit import BodyLimit
 from hub.headers import Compression, SecurityHeaders, style_hash
 from hub.ratelimit import RateLimit
 from hub.store import Store
@@ -225,6 +226,7 @@ def create_app(store: Store, publish_config: Callable[[str], None] | None = None
     app.state.inline_styles = {style_hash(DOCS_STYLE)}
     app.state.api_rate = rate_limit or RateLimit()
     app.add_middleware(Compression)
+    app.add_middleware(BodyLimit)  # outermost of the usual ones: before anything reads a body
     app.include_router(api_router(store))
     app.add_exception_handler(RequestValidationError, invalid_parameters)
 
