@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date as Date
 from typing import Any
 
 from hub.scoring import CountedScan, event_roll
 from hub.storage.base import NotFound, StoreBase, blank_none, utc_now
-from hub.storage.database import Row, marks
+from hub.storage.database import Row, chunks, marks
 from turnout.protocol import EVENT_ID
 
 
@@ -154,8 +155,15 @@ class EventsStore(StoreBase):
         return candidate
 
     def event_date(self, event_id: str) -> str | None:
-        row = self.db.execute("SELECT date FROM events WHERE id = ?", (event_id,)).fetchone()
-        return row[0] if row else None
+        return self.event_dates([event_id]).get(event_id)
+
+    def event_dates(self, event_ids: Iterable[str]) -> dict[str, str]:
+        """The dates of those of these events that exist, in one query per few hundred."""
+        dates: dict[str, str] = {}
+        for chunk in chunks(list(set(event_ids))):
+            test, params = self.db.dialect.one_of("id", chunk)
+            dates.update((r[0], r[1]) for r in self.db.execute(f"SELECT id, date FROM events WHERE {test}", params))
+        return dates
 
     def event_report(self, event_id: str) -> EventReport:
         """Everyone present at an event with the roles they did, first-timers marked."""

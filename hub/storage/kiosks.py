@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from hub.storage.base import NotFound, StoreBase, utc_now
-from hub.storage.database import Row
+from hub.storage.database import Row, chunks
 from turnout.protocol import KIOSK_SILENT_SECONDS, KioskConfig, is_kiosk_id
 
 # Kiosks become known to the hub by sending (organisers see them, then assign them). Past this
@@ -61,12 +62,26 @@ class KiosksStore(StoreBase):
 
     def note_kiosk(self, kiosk_id: str) -> bool:
         """A kiosk sent something: remember it, while the table has room; True if it is known."""
-        if self.kiosk_known(kiosk_id):
-            return True
-        if self.db.execute("SELECT COUNT(*) FROM kiosks").fetchone()[0] >= MAX_KIOSKS_FROM_TRAFFIC:
-            return False
-        self.ensure_kiosk(kiosk_id)
-        return True
+        return kiosk_id in self.note_kiosks([kiosk_id])
+
+    def note_kiosks(self, kiosk_ids: Iterable[str]) -> set[str]:
+        """Kiosks that sent something: remember the new ones while the table has room (in
+        sorted order); those known now. A few statements for a whole batch, not several per
+        kiosk: on PostgreSQL each is a round trip."""
+        wanted = sorted(set(kiosk_ids))
+        known: set[str] = set()
+        for chunk in chunks(wanted):
+            test, params = self.db.dialect.one_of("id", chunk)
+            known.update(r[0] for r in self.db.execute(f"SELECT id FROM kiosks WHERE {test}", params))
+        new = [k for k in wanted if k not in known]
+        if new:
+            room = MAX_KIOSKS_FROM_TRAFFIC - self.db.execute("SELECT COUNT(*) FROM kiosks").fetchone()[0]
+            new = new[:max(room, 0)]
+            now = utc_now()
+            self.db.executemany("INSERT INTO kiosks (id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                                [(k, now) for k in new])
+            known.update(new)
+        return known
 
     def kiosk(self, kiosk_id: str) -> Kiosk | None:
         row = self.db.execute("SELECT * FROM kiosks WHERE id = ?", (kiosk_id,)).fetchone()
@@ -134,4 +149,9 @@ class KiosksStore(StoreBase):
                         (config.to_json().decode(), kiosk_id))
 
     def kiosk_seen(self, kiosk_id: str, seen_at: str) -> None:
-        self.db.execute("UPDATE kiosks SET last_seen = ? WHERE id = ?", (seen_at, kiosk_id))
+        self.kiosks_seen({kiosk_id: seen_at})
+
+    def kiosks_seen(self, seen: dict[str, str]) -> None:
+        """When each of these kiosks last sent something (one statement for a batch's kiosks)."""
+        self.db.executemany("UPDATE kiosks SET last_seen = ? WHERE id = ?",
+                            [(seen_at, kiosk_id) for kiosk_id, seen_at in sorted(seen.items())])

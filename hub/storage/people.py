@@ -9,7 +9,7 @@ from typing import Any
 from hub.claims import new_claim_code
 from hub.people import CONSENTS, DEFAULT_CONSENT, first_name, less_public, public_name
 from hub.storage.base import NotFound, StoreBase, blank_none, utc_now
-from hub.storage.database import Row, chunks, marks
+from hub.storage.database import Row, chunks
 from hub.text import one_line
 from turnout.codes import badge_code, is_badge
 from turnout.i18n import DEFAULT_LANGUAGE, LANGUAGES
@@ -228,8 +228,9 @@ class PeopleStore(StoreBase):
         """The people (claimed or not) holding these badges; unknown badges are left out."""
         people: dict[str, Person] = {}
         for chunk in chunks(list(set(badges))):
+            test, params = self.db.dialect.one_of("badge", chunk)
             people.update((r["badge"], _person(r)) for r in self.db.execute(
-                f"SELECT * FROM people WHERE badge IN ({marks(chunk)})", chunk))
+                f"SELECT * FROM people WHERE {test}", params))
         return people
 
     def find_people(self, text: str = "", limit: int = 50, offset: int = 0) -> list[Person]:

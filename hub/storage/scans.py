@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from hub.scoring import CountedScan
 from hub.storage.base import StoreBase
-from hub.storage.database import chunks, marks
+from hub.storage.database import chunks
 from turnout.protocol import Scan
 
 
@@ -60,9 +60,10 @@ class ScansStore(StoreBase):
         """Those of these scan ids already stored (under whatever badge), as stored."""
         found: dict[str, StoredScan] = {}
         for chunk in chunks(list(set(scan_ids))):
+            test, params = self.db.dialect.one_of("id", chunk)
             for row in self.db.execute(
-                    "SELECT id, badge, event, role, annuls, annulled, status, milestone FROM scans"
-                    f" WHERE id IN ({marks(chunk)})", chunk):
+                    f"SELECT id, badge, event, role, annuls, annulled, status, milestone FROM scans WHERE {test}",
+                    params):
                 found[row[0]] = StoredScan(row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7])
         return found
 
@@ -70,8 +71,9 @@ class ScansStore(StoreBase):
         """(scan id, badge) for each of these ids that an undo already stored names."""
         undone: set[tuple[str, str]] = set()
         for chunk in chunks(list(set(scan_ids))):
+            test, params = self.db.dialect.one_of("annuls", chunk)
             undone.update((annuls, badge) for annuls, badge in self.db.execute(
-                f"SELECT annuls, badge FROM scans WHERE annuls IN ({marks(chunk)})", chunk))
+                f"SELECT annuls, badge FROM scans WHERE {test}", params))
         return undone
 
     def badge_tallies(self, badges: Iterable[str]) -> dict[str, Tally]:
@@ -79,11 +81,12 @@ class ScansStore(StoreBase):
         events' dates: all scoring needs, in one query for a whole batch of badges."""
         tallies = {badge: Tally() for badge in badges}
         for chunk in chunks(list(tallies)):
+            test, params = self.db.dialect.one_of("s.badge", chunk)
             for badge, event, role, count, date in self.db.execute(
                     "SELECT s.badge, s.event, s.role, COUNT(*), e.date FROM scans s"
                     " JOIN events e ON e.id = s.event"
-                    f" WHERE s.badge IN ({marks(chunk)}) AND s.annuls IS NULL AND s.annulled = 0"
-                    " GROUP BY s.badge, s.event, s.role, e.date", chunk):
+                    f" WHERE {test} AND s.annuls IS NULL AND s.annulled = 0"
+                    " GROUP BY s.badge, s.event, s.role, e.date", params):
                 tallies[badge].counts[(event, role)] = count
                 tallies[badge].dates[event] = date
         return tallies

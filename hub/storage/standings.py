@@ -19,7 +19,7 @@ from hub.scoring import (
     score_person,
 )
 from hub.storage.base import SCORING, StoreBase, utc_now
-from hub.storage.database import Row, chunks, marks
+from hub.storage.database import Row, chunks
 from hub.storage.events import event_filter
 from hub.storage.people import Person
 
@@ -38,9 +38,10 @@ class StandingsStore(StoreBase):
         """The clubs already awarded to each of these badges, by name (empty for none)."""
         awarded: dict[str, dict[str, Reached]] = {badge: {} for badge in badges}
         for chunk in chunks(list(awarded)):
+            test, params = self.db.dialect.one_of("badge", chunk)
             for badge, name, kind, target, reached_on, event in self.db.execute(
-                    "SELECT badge, name, kind, target, reached_on, event FROM milestones"
-                    f" WHERE badge IN ({marks(chunk)})", chunk):
+                    f"SELECT badge, name, kind, target, reached_on, event FROM milestones WHERE {test}",
+                    params):
                 awarded[badge][name] = Reached(name, kind, target, reached_on, event)
         return awarded
 

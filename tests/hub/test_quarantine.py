@@ -95,3 +95,18 @@ def test_made_up_kiosk_names_do_not_fill_the_kiosks_table(store, monkeypatch):
     assert counts[""] == 15  # the rest are counted as from a kiosk the hub does not know
     store.add_kiosk("real-one")  # organisers can always add one
     assert store.kiosk("real-one") is not None
+
+
+def test_a_batch_from_many_made_up_kiosks_fills_only_the_room_left_and_marks_them_seen(store, monkeypatch):
+    import hub.storage.kiosks
+
+    monkeypatch.setattr(hub.storage.kiosks, "MAX_KIOSKS_FROM_TRAFFIC", 5)
+    store.add_kiosk("hall-1")
+    intake = Intake(store)
+    intake.receive_batch([Message(TOPICS.scan(f"made-up-{n:02d}"), junk(n, 10), "2026-05-02T09:00:00Z")
+                          for n in reversed(range(20))])
+    kiosks = {k.id: k for k in store.kiosks()}
+    assert sorted(kiosks) == ["hall-1", "made-up-00", "made-up-01", "made-up-02", "made-up-03"]
+    assert {k.last_seen for i, k in kiosks.items() if i != "hall-1"} == {"2026-05-02T09:00:00Z"}
+    assert kiosks["hall-1"].last_seen is None
+    assert {c.kiosk: c.refused for c in store.refused_counts()}[""] == 16
