@@ -104,6 +104,7 @@ class Ingest:
         self._config_check = threading.Event()  # set: look for configs to send now
         self._config_checked = 0.0
         self._session = 0
+        self._subscribing: int | None = None  # the message id of the subscribe the broker has not granted
         self._stamp, self._stamped = utc_now(), time.monotonic()
         self._running = False
         self._dialled = False  # paho wants connect() the first time, reconnect() after
@@ -320,11 +321,14 @@ class Ingest:
             # and our own: an earlier hub process's last will, sent late by the broker once that
             # connection times out, must not leave "offline" standing while this one serves
             wanted.append((self.topics.hub_status, 1))
-        client.subscribe(wanted)
+        # Connected means scans reach us: that is once the broker has the subscriptions (its
+        # SUBACK), not now. A scan sent before then to a topic nobody holds is dropped.
+        self._subscribing = client.subscribe(wanted)[1] if wanted else None
         if self.control:
             client.publish(self.topics.hub_status, self._status(Availability.ONLINE), qos=1, retain=True)
             self._send_configs(everything=True)  # a broker without persistence lost the retained ones
-        self.connected.set()
+        if self._subscribing is None:
+            self.connected.set()
         log.info("connected to the broker at %s; %s", self.broker,
                  "listening for scans" + (" and speaking for the hub" if self.control else " (a worker)")
                  if self.scans else "speaking for the hub (scans go to the workers)")
@@ -338,6 +342,8 @@ class Ingest:
             log.error("the broker at %s refused the hub's subscriptions (%s): no scans arrive; "
                       "it needs MQTT v5 shared subscriptions (docs/scaling.md)", self.broker,
                       ", ".join(refused))
+        if mid == self._subscribing:
+            self.connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()

@@ -218,3 +218,25 @@ def test_an_old_hub_connections_late_will_does_not_leave_the_hub_offline(hub, br
             break
         time.sleep(0.1)
     assert retained(broker.port, TOPICS.hub_status)["state"] == "online"
+
+
+def test_the_hub_says_it_is_connected_only_once_the_broker_has_its_subscriptions(hub_db, broker):
+    """Rule: ``connected`` means scans reach the hub. Over a slow uplink the hub's subscribe
+    arrives a second after its connect was accepted; a scan sent when ``connected`` is set
+    must still be answered (a scan sent to a topic nobody subscribes to yet is dropped)."""
+    from tests.slowlink import SlowLink
+
+    store = Store(hub_db)
+    ada = store.add_person("Ada Lovelace")
+    event = store.add_event("Camp", "2025-03-14")
+    link = SlowLink(broker.port, delay=1.0)
+    ingest = Ingest(store, link.url, client_id=f"hub-{uuid.uuid4().hex[:8]}").start()
+    kiosk = FakeKiosk(broker.port, f"k{uuid.uuid4().hex[:8]}")
+    try:
+        assert ingest.connected.wait(10)
+        assert kiosk.ask(make_scan(kiosk.kiosk, event.id, ada.badge), timeout=5)["status"] == "accepted"
+    finally:
+        kiosk.close()
+        ingest.stop()
+        link.close()
+        store.close()
