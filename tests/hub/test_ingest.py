@@ -220,18 +220,20 @@ def test_an_old_hub_connections_late_will_does_not_leave_the_hub_offline(hub, br
     assert retained(broker.port, TOPICS.hub_status)["state"] == "online"
 
 
-def test_the_hub_says_it_is_connected_only_once_the_broker_has_its_subscriptions(hub_db, broker):
+def test_the_hub_says_it_is_connected_only_once_the_broker_has_its_subscriptions(hub_db, own_broker):
     """Rule: ``connected`` means scans reach the hub. Over a slow uplink the hub's subscribe
     arrives a second after its connect was accepted; a scan sent when ``connected`` is set
-    must still be answered (a scan sent to a topic nobody subscribes to yet is dropped)."""
+    must still be answered (a scan sent to a topic nobody subscribes to yet is dropped). A broker
+    of its own: the hub's goodbye may still be on the slow link when it closes, and the session
+    left behind would take a share of every later test's scans."""
     from tests.slowlink import SlowLink
 
     store = Store(hub_db)
     ada = store.add_person("Ada Lovelace")
     event = store.add_event("Camp", "2025-03-14")
-    link = SlowLink(broker.port, delay=1.0)
+    link = SlowLink(own_broker.port, delay=1.0)
     ingest = Ingest(store, link.url, client_id=f"hub-{uuid.uuid4().hex[:8]}").start()
-    kiosk = FakeKiosk(broker.port, f"k{uuid.uuid4().hex[:8]}")
+    kiosk = FakeKiosk(own_broker.port, f"k{uuid.uuid4().hex[:8]}")
     try:
         assert ingest.connected.wait(10)
         assert kiosk.ask(make_scan(kiosk.kiosk, event.id, ada.badge), timeout=5)["status"] == "accepted"
