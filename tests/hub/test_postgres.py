@@ -37,6 +37,30 @@ def test_rows_read_by_position_or_name_and_changes_counted_as_sqlite_does(db):
     assert db.tables() == ["t", "u"] and db.size() > 0
 
 
+def test_many_rows_go_as_few_statements_and_count_as_row_by_row_would(db, monkeypatch):
+    import hub.storage.engines.postgres as engine
+    monkeypatch.setattr(engine, "ROWS_PER_INSERT", 3)  # chunks of 3, 3 and 1
+    rows = [(f"k{n}", n) for n in range(7)]
+    db.script("CREATE FUNCTION counted() RETURNS trigger LANGUAGE plpgsql AS"
+              " 'BEGIN INSERT INTO u (note) VALUES (''one''); RETURN NULL; END';"
+              " CREATE TRIGGER each_statement AFTER INSERT ON t FOR EACH STATEMENT EXECUTE FUNCTION counted()")
+    assert db.executemany("INSERT INTO t (k, n) VALUES (?, ?)", rows) == 7
+    statements = db.execute("SELECT COUNT(*) FROM u").fetchone()[0]
+    assert statements == 3  # not 7
+    assert db.executemany("INSERT INTO t (k, n) VALUES (?, ?) ON CONFLICT (k) DO NOTHING",
+                          [("k1", 0), ("new", 9), ("k2", 0), ("new", 10)]) == 1  # repeats change nothing
+    assert db.executemany("INSERT INTO t (k, n) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET n = excluded.n + 100",
+                          [("k0", 1), ("k6", 2)]) == 2
+    assert [tuple(r) for r in db.execute("SELECT k, n FROM t ORDER BY k")] == [
+        ("k0", 101), ("k1", 1), ("k2", 2), ("k3", 3), ("k4", 4), ("k5", 5), ("k6", 102), ("new", 9)]
+
+
+def test_every_connection_plans_each_statement_for_its_own_parameters(db):
+    # A generic plan kept for "id = ANY($1)" scanned whole tables as they grew (see the engine).
+    with db.transaction():  # one connection held, as the intake holds it
+        assert db.execute("SHOW plan_cache_mode").fetchone()[0] == "force_custom_plan"
+
+
 def test_a_transaction_commits_whole_or_not_at_all_and_a_savepoint_undoes_only_its_part(db):
     with pytest.raises(ZeroDivisionError):
         with db.transaction():
