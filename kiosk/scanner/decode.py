@@ -18,11 +18,16 @@ The chain, in the order a frame meets it:
    pixels the chain made (turned upright, sharpened). One decoder on two transformations
    is not enough: pyzbar misreads blurred, turned Code 128 (``T89263`` as ``'89263``) the
    same way after turning and after sharpening. The symbol is reported only when
-   - it has a read that counts, and no two reads that count disagree about its text (a
-     misread badge that passes its checks would credit a stranger), and
-   - no read disagrees at all, or else the text is read as taken, and by both decoders,
-     and every dissenting read is one decoder's alone on pixels the chain made (both
-     decoders can agree on a misread of a turned patch: ``T511825`` as ``T,&29``), and
+   - it has a read that counts, and
+   - no read disagrees with its text, or else the text is read as taken and every
+     dissenting read is outvoted: one decoder's alone (the other never reads that text)
+     that is no Turnout code, against a text that is one (only a Turnout code can credit
+     a stranger, and the decoders' misreads of badges are junk: ``'68590`` for
+     ``T68590``, ``T,V#$`` for ``T540331``, as taken); or one decoder's alone on pixels the
+     chain made, against a text read by both decoders (both decoders can agree on a
+     misread of a turned patch: ``T511825`` as ``T,&29``). Any other dissent, such as a
+     badge that passes its checks, leaves the symbol in doubt: it would credit a
+     stranger. And
    - its text is read as taken, or by both decoders on the same pixels the chain made, or
      else (both decoders, on different transformations) it is a Turnout code: a badge that
      passes its check digit, or a card. pyzbar upright and zxing-cpp sharpened both read a
@@ -31,8 +36,8 @@ The chain, in the order a frame meets it:
 
 Both decoders are restricted to the symbologies badges use (QR and Code 128): unrestricted,
 zbar reads phantom Interleaved 2 of 5 codes in empty frames. No badge validation happens
-here beyond that one rule: a text as taken, or read on the same pixels by both decoders,
-is reported whatever it is.
+here beyond those two uses of it (which reads confirm a text, which dissents stand): a text
+as taken, or read on the same pixels by both decoders, is reported whatever it is.
 """
 
 from __future__ import annotations
@@ -292,38 +297,50 @@ def _agree(a: Read, b: Read) -> bool:
 def merge(reads: Iterable[Read]) -> list[Read]:
     """One read per symbol. A symbol read only on pixels the chain made (``upright``,
     ``sharpened``) by only one of the decoders yields nothing, and so does one whose reads
-    disagree about its text, unless the text is read as taken and by both decoders and
-    every dissent is such an unconfirmed read, and so does a text both decoders read only on
-    different transformations that is no Turnout code (see the module docstring)."""
+    disagree about its text, unless the text is read as taken and every dissent is
+    outvoted (``_outvoted``), and so does a text both decoders read only on different
+    transformations that is no Turnout code (see the module docstring)."""
     groups: list[list[Read]] = []
     for read in reads:
         joined = [g for g in groups if any(_overlap(read.box, other.box) for other in g)]
         for g in joined:
             groups.remove(g)
         groups.append([read] + [r for g in joined for r in g])
-    merged = []
-    for group in groups:
-        kept = [r for r in group if _confirmed(r, group)]
-        if not kept:
-            continue  # only read on pixels the chain made, by one decoder: not confirmed
-        # Prefer zxing-cpp's text: zbar drops the top bit of extended Code 128 characters.
-        kept.sort(key=lambda r: r.decoder != "zxing-cpp")
-        first = kept[0]
-        if not all(_agree(first, other) for other in kept[1:]):
-            continue
-        # A dissenting text read by one decoder only on pixels the chain made (pyzbar reads a
-        # turned patch right and wrong on different scan lines) is outvoted only by a text
-        # read as taken and by both decoders. Both decoders can agree on a misread of the
-        # pixels the chain made ('T511825' as 'T,&29'), and one decoder alone stays in doubt.
-        dissent = any(not _agree(first, r) for r in group)
-        if dissent and (len({r.decoder for r in kept}) < 2
-                        or not any(r.look in AS_TAKEN for r in kept)):
-            continue
-        if not _vouched(kept):
-            continue
-        merged.append(first)
+    merged = [symbol for symbol in map(_verdict, groups) if symbol is not None]
     merged.sort(key=lambda r: (r.box[1], r.box[0]))
     return merged
+
+
+def _verdict(group: list[Read]) -> Read | None:
+    """The read a symbol is reported as, or None when its reads leave it in doubt."""
+    kept = [r for r in group if _confirmed(r, group)]
+    # Prefer zxing-cpp's text: zbar drops the top bit of extended Code 128 characters.
+    kept.sort(key=lambda r: r.decoder != "zxing-cpp")
+    for first in kept:
+        backing = [r for r in kept if _agree(first, r)]
+        dissent = [r for r in group if not _agree(first, r)]
+        if all(_outvoted(r, backing, group) for r in dissent) and _vouched(backing):
+            return first
+    return None  # nothing confirmed, or a dissent that may be the symbol read right
+
+
+def _outvoted(dissent: Read, backing: list[Read], group: list[Read]) -> bool:
+    """A dissenting read that cannot stand against ``backing`` (reads of one text):
+    - one decoder's text that is no Turnout code, against a Turnout code read as taken.
+      Only a Turnout code can credit a stranger, and the decoders' misreads of badges are
+      junk ("'68590" for 'T68590', 'T,V#$' for 'T540331', 'T,&29' for 'T511825'), so such
+      a dissent is a misread, not a rival; or
+    - one decoder's read on pixels the chain made, against a text read as taken and by
+      both decoders (pyzbar reads a turned patch right and wrong on different scan lines).
+    Nothing else is: both decoders can agree on a misread of pixels the chain made
+    ('T511825' as 'T,&29'), and a dissent that is a Turnout code may be the symbol read right.
+    """
+    if not any(r.look in AS_TAKEN for r in backing):
+        return False
+    lone = not any(other.decoder != dissent.decoder and _agree(dissent, other) for other in group)
+    if lone and not _turnout_code(dissent.text) and _turnout_code(backing[0].text):
+        return True
+    return len({r.decoder for r in backing}) == 2 and not _confirmed(dissent, group)
 
 
 def _confirmed(read: Read, group: list[Read]) -> bool:
