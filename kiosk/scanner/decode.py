@@ -10,9 +10,10 @@ The chain, in the order a frame meets it:
    pyzbar reads only those, so on an empty frame the chain costs little more than zxing-cpp
    alone. A patch whose bars are tilted is also turned upright and read by both decoders.
    Once any of these reads something, the patch is also sharpened and read by both, so
-   every read of it can be checked against the others. If patches were found but no look
-   at them read anything, pyzbar reads the whole frame (the badge may be a patch not
-   picked, or reach past one).
+   every read of it can be checked against the others. If the finder saw bars (patches,
+   or a region too large to be one) but no look at a patch read anything, pyzbar reads the
+   whole frame (the badge may be a patch not picked, reach past one, or be joined to the
+   cables across it).
 4. Reads at the same place are one symbol. A read counts when a decoder made it on pixels
    as the camera took them (the frame, or a patch of it), or both decoders made it on
    pixels the chain made (turned upright, sharpened). One decoder on two transformations
@@ -208,11 +209,18 @@ def find_bars(gray: np.ndarray, max_patches: int = FINDER_MAX_PATCHES) -> list[P
     often (mean |g| much larger than |mean g|: many edges, not one shadow or sleeve edge)
     and points one way (structure-tensor coherence: bars, not text or foliage).
     """
+    return _find_bars(gray, max_patches)[0]
+
+
+def _find_bars(gray: np.ndarray, max_patches: int = FINDER_MAX_PATCHES
+               ) -> tuple[list[Patch], bool]:
+    """``find_bars``, and whether a bar-like region was left out for being too large: a
+    striped shirt, or a badge joined to the cables across it."""
     import cv2
 
     h, w = gray.shape
     if min(h, w) < FINDER_SCALE * FINDER_BLOCK * FINDER_MIN_SIDE:
-        return []
+        return [], False
     small = cv2.resize(gray, (w // FINDER_SCALE, h // FINDER_SCALE), interpolation=cv2.INTER_AREA)
     gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
@@ -238,10 +246,13 @@ def find_bars(gray: np.ndarray, max_patches: int = FINDER_MAX_PATCHES) -> list[P
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     scale = FINDER_SCALE * FINDER_BLOCK
     found = []
+    too_large = False
     for label in range(1, count):
         x, y, bw, bh, area = (int(v) for v in stats[label])
-        if (area < FINDER_MIN_BLOCKS or min(bw, bh) < FINDER_MIN_SIDE
-                or bw * bh > FINDER_MAX_SHARE * grid[0] * grid[1]):
+        if area < FINDER_MIN_BLOCKS or min(bw, bh) < FINDER_MIN_SIDE:
+            continue
+        if bw * bh > FINDER_MAX_SHARE * grid[0] * grid[1]:
+            too_large = True
             continue
         inside = labels == label
         # Gradient direction across the bars; bars are upright when it is horizontal.
@@ -250,7 +261,7 @@ def find_bars(gray: np.ndarray, max_patches: int = FINDER_MAX_PATCHES) -> list[P
         found.append((area, Patch((x * scale, y * scale, (x + bw) * scale, (y + bh) * scale),
                                   float(angle), centre, size)))
     found.sort(key=lambda item: -item[0])
-    return [patch for _, patch in found[:max_patches]]
+    return [patch for _, patch in found[:max_patches]], too_large
 
 
 def _turned_extent(inside: np.ndarray, angle: float, scale: int
@@ -397,14 +408,15 @@ def chain_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES
             return merge(reads)
     if CODE128 not in symbologies:
         return []
-    patches = find_bars(gray)
+    patches, too_large = _find_bars(gray)
     for patch in patches:
         reads += _read_patch(gray, patch, symbologies)
-    if reads or not patches:
+    if reads or not (patches or too_large):
         return merge(reads)
     # Something bar-like is there but no look at a patch read anything: the badge may not be
-    # among the patches picked, or reach past one. pyzbar reads the whole frame, as taken.
-    # (Not when the looks disagreed: that doubt stands.)
+    # among the patches picked, reach past one, or be joined to cables in a region too large
+    # to pick. pyzbar reads the whole frame, as taken. (Not when the looks disagreed: that
+    # doubt stands.)
     return merge(pyzbar_reads(gray, [CODE128]))
 
 

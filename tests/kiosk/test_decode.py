@@ -249,6 +249,25 @@ def test_a_badge_among_cables_and_striped_cloth_is_found():
     assert texts_read(decode, frame) == [frame.text]
 
 
+SEED_5 = 233193750087604940414945475171846202189  # the bench generator's increment on seed 5
+
+
+@pytest.mark.parametrize("text,state,inc,has_uint32,uinteger", [
+    ("T386107", 74980478690939933667485068682299482121, SEED_5, 1, 997889316),
+    ("T511825", 58941886706450498686237085283631561186, SEED_11, 1, 1848302164),
+])
+def test_a_badge_joined_to_cables_into_a_region_too_large_to_pick_is_read_by_pyzbar(
+        text, state, inc, has_uint32, uinteger):
+    # Bench misses (seed 5 upside-down, seed 11 hard badges): the badge's bars and the cables
+    # across it are one bar-like region whose box is over FINDER_MAX_SHARE of the frame, so
+    # the finder picks no patch, and the chain used to stop there; pyzbar alone reads it.
+    frame = bench_frame(text, state, inc, has_uint32, uinteger)
+    assert texts_read(chain.decode_zxing, frame) == []
+    assert texts_read(chain.decode_pyzbar, frame) == [text]
+    assert chain.find_bars(frame.image) == []
+    assert texts_read(decode, frame) == [text]
+
+
 def test_a_read_of_a_transformed_patch_needs_the_other_decoder():
     box = (100, 100, 300, 160)
     pz_upright = Read("T5724", "code128", box, "pyzbar", chain.UPRIGHT)
