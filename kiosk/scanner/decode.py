@@ -5,7 +5,10 @@ The chain, in the order a frame meets it:
 1. zxing-cpp reads the whole frame (fast, and good on tilted or perspective codes); pyzbar
    reads the patch around every Code 128 it finds, to check it.
 2. When zxing-cpp reads nothing but found a QR code it could not read (a checksum failed,
-   as it does on some codes held at an angle), pyzbar reads the whole frame for QR.
+   as it does on some codes held at an angle), pyzbar reads the whole frame for QR. So it
+   does when the finder's blocks (step 3) show a region like a QR code: edges in more than
+   one direction, filling a rough square at least 96 pixels across (a reflection can wash
+   out a corner so that zxing-cpp does not even find the code; pyzbar may read it).
 3. Otherwise a cheap finder looks at a half-size copy for patches of parallel bars and
    pyzbar reads only those, so on an empty frame the chain costs little more than zxing-cpp
    alone. A patch whose bars are tilted is also turned upright and read by both decoders.
@@ -73,6 +76,9 @@ FINDER_MIN_SIDE = 2
 # Larger than this share of the frame is a striped shirt or a blind, not a badge in a hand.
 FINDER_MAX_SHARE = 0.4
 FINDER_MAX_PATCHES = 2
+# A QR code zxing-cpp neither reads nor finds is for pyzbar only when it spans this many
+# blocks (96 frame pixels): pyzbar reads no smaller one (the bench's small QR row, 0 %).
+QR_MIN_SIDE = 6
 # Bars tilted more than this are turned upright before decoding the patch again.
 DESKEW_MIN_ANGLE = 8.0
 # Quiet zone left around a patch so pyzbar sees the symbol's edges.
@@ -202,25 +208,26 @@ class Patch:
     size: tuple[float, float]
 
 
-def find_bars(gray: np.ndarray, max_patches: int = FINDER_MAX_PATCHES) -> list[Patch]:
-    """Patches that look like a 1D barcode, largest first (about 0.3 ms on 640x480).
+@dataclass(frozen=True)
+class _Blocks:
+    """The finder's view of a frame: per block of a half-size copy, how much its gradient
+    flips sign (``alternating``), the structure tensor (``jxx``, ``jyy``, ``jxy``) and how
+    much the gradient points one way (``coherence``: 1 for bars, lower for a QR code)."""
 
-    Works on blocks of a half-size copy. A block is bar-like when its gradient flips sign
-    often (mean |g| much larger than |mean g|: many edges, not one shadow or sleeve edge)
-    and points one way (structure-tensor coherence: bars, not text or foliage).
-    """
-    return _find_bars(gray, max_patches)[0]
+    alternating: np.ndarray
+    jxx: np.ndarray
+    jyy: np.ndarray
+    jxy: np.ndarray
+    coherence: np.ndarray
+    grid: tuple[int, int]
 
 
-def _find_bars(gray: np.ndarray, max_patches: int = FINDER_MAX_PATCHES
-               ) -> tuple[list[Patch], bool]:
-    """``find_bars``, and whether a bar-like region was left out for being too large: a
-    striped shirt, or a badge joined to the cables across it."""
+def _blocks(gray: np.ndarray) -> _Blocks | None:
     import cv2
 
     h, w = gray.shape
     if min(h, w) < FINDER_SCALE * FINDER_BLOCK * FINDER_MIN_SIDE:
-        return [], False
+        return None
     small = cv2.resize(gray, (w // FINDER_SCALE, h // FINDER_SCALE), interpolation=cv2.INTER_AREA)
     gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
@@ -233,6 +240,28 @@ def _find_bars(gray: np.ndarray, max_patches: int = FINDER_MAX_PATCHES
                    + block_mean(np.abs(gy)) - np.abs(block_mean(gy)))
     jxx, jyy, jxy = block_mean(gx * gx), block_mean(gy * gy), block_mean(gx * gy)
     coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy ** 2) / (jxx + jyy + 1e-3)
+    return _Blocks(alternating, jxx, jyy, jxy, coherence, grid)
+
+
+def find_bars(gray: np.ndarray, max_patches: int = FINDER_MAX_PATCHES) -> list[Patch]:
+    """Patches that look like a 1D barcode, largest first (about 0.3 ms on 640x480).
+
+    Works on blocks of a half-size copy. A block is bar-like when its gradient flips sign
+    often (mean |g| much larger than |mean g|: many edges, not one shadow or sleeve edge)
+    and points one way (structure-tensor coherence: bars, not text or foliage).
+    """
+    blocks = _blocks(gray)
+    return _find_bars(blocks, max_patches)[0] if blocks else []
+
+
+def _find_bars(blocks: _Blocks, max_patches: int = FINDER_MAX_PATCHES
+               ) -> tuple[list[Patch], bool]:
+    """``find_bars``, and whether a bar-like region was left out for being too large: a
+    striped shirt, or a badge joined to the cables across it."""
+    import cv2
+
+    alternating, coherence, grid = blocks.alternating, blocks.coherence, blocks.grid
+    jxx, jyy, jxy = blocks.jxx, blocks.jyy, blocks.jxy
     mask = ((alternating > FINDER_THRESHOLD) & (coherence > FINDER_COHERENCE)).astype(np.uint8)
     # Close one-block gaps (a reflection, a dim bar) so a symbol is one patch, quiet zones and all.
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
@@ -262,6 +291,26 @@ def _find_bars(gray: np.ndarray, max_patches: int = FINDER_MAX_PATCHES
                                   float(angle), centre, size)))
     found.sort(key=lambda item: -item[0])
     return [patch for _, patch in found[:max_patches]], too_large
+
+
+def _finds_qr(blocks: _Blocks) -> bool:
+    """Whether a region looks like a QR code: blocks whose gradient flips sign often and
+    points more than one way (modules, not bars), a filled, roughly square region at least
+    QR_MIN_SIDE blocks across. Text and foliage can look so too, so this only decides
+    whether pyzbar is asked; 2 of the 46 photos without barcodes have such a region."""
+    import cv2
+
+    mask = ((blocks.alternating > FINDER_THRESHOLD)
+            & (blocks.coherence <= FINDER_COHERENCE)).astype(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    limit = FINDER_MAX_SHARE * blocks.grid[0] * blocks.grid[1]
+    for x, y, bw, bh, area in stats[1:]:
+        short, long = sorted((int(bw), int(bh)))
+        filled = 2 * area >= bw * bh
+        if short >= QR_MIN_SIDE and long <= 2 * short and filled and bw * bh <= limit:
+            return True
+    return False
 
 
 def _turned_extent(inside: np.ndarray, angle: float, scale: int
@@ -406,9 +455,18 @@ def chain_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES
         reads = pyzbar_reads(gray, [QR])
         if reads:
             return merge(reads)
+    blocks = _blocks(gray)
+    if blocks is None:
+        return []
+    # Nor one zxing-cpp did not even find (a reflection washes out a corner): when a region
+    # looks like a QR code, pyzbar reads the frame for QR too.
+    if QR in symbologies and QR not in unread and _finds_qr(blocks):
+        reads = pyzbar_reads(gray, [QR])
+        if reads:
+            return merge(reads)
     if CODE128 not in symbologies:
         return []
-    patches, too_large = _find_bars(gray)
+    patches, too_large = _find_bars(blocks)
     for patch in patches:
         reads += _read_patch(gray, patch, symbologies)
     if reads or not (patches or too_large):

@@ -227,6 +227,20 @@ def test_what_pyzbar_alone_reads_on_the_frame_the_chain_reads(symbology, variant
     assert texts_read(decode, frame) == [frame.text]
 
 
+@pytest.mark.parametrize("text,state,uinteger", [
+    ("T950217", 56684286006318860376134455012607757036, 4081154964),
+    ("T899880", 326136449695079018051224721693603779261, 3864966229),
+])
+def test_a_qr_code_under_a_reflection_that_only_pyzbar_reads_is_read(text, state, uinteger):
+    # Bench misses (seed 11, glare): the reflection washes out part of the QR code, and
+    # zxing-cpp neither reads nor finds it, so the chain never asked pyzbar; pyzbar reads it.
+    frame = bench_frame(text, state, SEED_11, 0, uinteger, symbology="qr", variant="glare")
+    reads, unread = chain._zxing_scan(frame.image, chain.BADGE_SYMBOLOGIES, errors=True)
+    assert reads == [] and unread == []
+    assert texts_read(chain.decode_pyzbar, frame) == [text]
+    assert texts_read(decode, frame) == [text]
+
+
 def test_zxing_reading_one_badge_twice_differently_reports_the_badge_over_junk():
     # zxing-cpp reads 'h89263' and 'T89263' on scan lines too far apart to overlap; pyzbar,
     # on the patch around each, reads 'T89263'. 'h89263' is no Turnout code: a misread.
