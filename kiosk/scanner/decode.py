@@ -16,7 +16,9 @@ The chain, in the order a frame meets it:
    every read of it can be checked against the others. If the finder saw bars (patches,
    or a region too large to be one) but no look at a patch read anything, pyzbar reads the
    whole frame (the badge may be a patch not picked, reach past one, or be joined to the
-   cables across it).
+   cables across it); with nothing to check them against, only its reads that are
+   Turnout codes count (pyzbar misreads a turned, blurred ``T511825`` as ``T,&29`` on the
+   frame as taken too).
 4. Reads at the same place are one symbol. A read counts when a decoder made it on pixels
    as the camera took them (the frame, or a patch of it), or both decoders made it on
    pixels the chain made (turned upright, sharpened). One decoder on two transformations
@@ -40,8 +42,9 @@ The chain, in the order a frame meets it:
 
 Both decoders are restricted to the symbologies badges use (QR and Code 128): unrestricted,
 zbar reads phantom Interleaved 2 of 5 codes in empty frames. No badge validation happens
-here beyond those two uses of it (which reads confirm a text, which dissents stand): a text
-as taken, or read on the same pixels by both decoders, is reported whatever it is.
+here beyond those uses of it (which reads confirm a text, which dissents stand, what
+pyzbar's last look at a whole frame may report): a text as taken, or read on the same
+pixels by both decoders, is reported whatever it is.
 """
 
 from __future__ import annotations
@@ -474,8 +477,9 @@ def chain_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES
     # Something bar-like is there but no look at a patch read anything: the badge may not be
     # among the patches picked, reach past one, or be joined to cables in a region too large
     # to pick. pyzbar reads the whole frame, as taken. (Not when the looks disagreed: that
-    # doubt stands.)
-    return merge(pyzbar_reads(gray, [CODE128]))
+    # doubt stands.) Nothing else read it, so only a Turnout code counts: pyzbar misreads a
+    # blurred, turned badge as taken too ('T,&29' for 'T511825' on a bench frame).
+    return merge([r for r in pyzbar_reads(gray, [CODE128]) if _turnout_code(r.text)])
 
 
 def _read_patch(gray: np.ndarray, patch: Patch, symbologies: Sequence[str]) -> list[Read]:

@@ -282,6 +282,18 @@ def test_a_badge_joined_to_cables_into_a_region_too_large_to_pick_is_read_by_pyz
     assert texts_read(decode, frame) == [text]
 
 
+def test_junk_pyzbar_alone_reads_on_the_whole_frame_is_not_reported():
+    # The bench frame (seed 13, hard badges, frame 68): zxing-cpp reads nothing, no look at
+    # the two bar patches reads anything, and pyzbar reads the whole frame as 'T,&29' (its
+    # misread of a turned, blurred 'T511825'). The chain used to report it.
+    frame = bench_frame("T511825", 140294862076756382996996402133248334796,
+                        317612346296202158696945144441957901887, 1, 2028347253)
+    assert texts_read(chain.decode_zxing, frame) == []
+    assert texts_read(chain.decode_pyzbar, frame) == ["T,&29"]
+    assert chain.find_bars(frame.image)
+    assert decode(frame.image) == []
+
+
 def test_a_read_of_a_transformed_patch_needs_the_other_decoder():
     box = (100, 100, 300, 160)
     pz_upright = Read("T5724", "code128", box, "pyzbar", chain.UPRIGHT)
