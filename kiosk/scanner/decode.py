@@ -5,24 +5,35 @@ The chain, in the order a frame meets it:
 1. zxing-cpp reads the whole frame (fast, and good on tilted or perspective codes); pyzbar
    reads the patch around every Code 128 it finds, to check it.
 2. When zxing-cpp reads nothing but found a QR code it could not read (a checksum failed,
-   as it does on some codes held at an angle), pyzbar reads the whole frame for QR.
+   as it does on some codes held at an angle), pyzbar reads the whole frame for QR. So it
+   does when the finder's blocks (step 3) show a region like a QR code: edges in more than
+   one direction, filling a rough square at least 96 pixels across (a reflection can wash
+   out a corner so that zxing-cpp does not even find the code; pyzbar may read it).
 3. Otherwise a cheap finder looks at a half-size copy for patches of parallel bars and
    pyzbar reads only those, so on an empty frame the chain costs little more than zxing-cpp
    alone. A patch whose bars are tilted is also turned upright and read by both decoders.
    Once any of these reads something, the patch is also sharpened and read by both, so
-   every read of it can be checked against the others. If patches were found but no look
-   at them read anything, pyzbar reads the whole frame (the badge may be a patch not
-   picked, or reach past one).
+   every read of it can be checked against the others. If the finder saw bars (patches,
+   or a region too large to be one) but no look at a patch read anything, pyzbar reads the
+   whole frame (the badge may be a patch not picked, reach past one, or be joined to the
+   cables across it); with nothing to check them against, only its reads that are
+   Turnout codes count (pyzbar misreads a turned, blurred ``T511825`` as ``T,&29`` on the
+   frame as taken too).
 4. Reads at the same place are one symbol. A read counts when a decoder made it on pixels
    as the camera took them (the frame, or a patch of it), or both decoders made it on
    pixels the chain made (turned upright, sharpened). One decoder on two transformations
    is not enough: pyzbar misreads blurred, turned Code 128 (``T89263`` as ``'89263``) the
    same way after turning and after sharpening. The symbol is reported only when
-   - it has a read that counts, and no two reads that count disagree about its text (a
-     misread badge that passes its checks would credit a stranger), and
-   - no read disagrees at all, or else the text is read as taken, and by both decoders,
-     and every dissenting read is one decoder's alone on pixels the chain made (both
-     decoders can agree on a misread of a turned patch: ``T511825`` as ``T,&29``), and
+   - it has a read that counts, and
+   - no read disagrees with its text, or else the text is read as taken and every
+     dissenting read is outvoted: one decoder's alone (the other never reads that text)
+     that is no Turnout code, against a text that is one (only a Turnout code can credit
+     a stranger, and the decoders' misreads of badges are junk: ``'68590`` for
+     ``T68590``, ``T,V#$`` for ``T540331``, as taken); or one decoder's alone on pixels the
+     chain made, against a text read by both decoders (both decoders can agree on a
+     misread of a turned patch: ``T511825`` as ``T,&29``). Any other dissent, such as a
+     badge that passes its checks, leaves the symbol in doubt: it would credit a
+     stranger. And
    - its text is read as taken, or by both decoders on the same pixels the chain made, or
      else (both decoders, on different transformations) it is a Turnout code: a badge that
      passes its check digit, or a card. pyzbar upright and zxing-cpp sharpened both read a
@@ -31,8 +42,9 @@ The chain, in the order a frame meets it:
 
 Both decoders are restricted to the symbologies badges use (QR and Code 128): unrestricted,
 zbar reads phantom Interleaved 2 of 5 codes in empty frames. No badge validation happens
-here beyond that one rule: a text as taken, or read on the same pixels by both decoders,
-is reported whatever it is.
+here beyond those uses of it (which reads confirm a text, which dissents stand, what
+pyzbar's last look at a whole frame may report): a text as taken, or read on the same
+pixels by both decoders, is reported whatever it is.
 """
 
 from __future__ import annotations
@@ -67,6 +79,9 @@ FINDER_MIN_SIDE = 2
 # Larger than this share of the frame is a striped shirt or a blind, not a badge in a hand.
 FINDER_MAX_SHARE = 0.4
 FINDER_MAX_PATCHES = 2
+# A QR code zxing-cpp neither reads nor finds is for pyzbar only when it spans this many
+# blocks (96 frame pixels): pyzbar reads no smaller one (the bench's small QR row, 0 %).
+QR_MIN_SIDE = 6
 # Bars tilted more than this are turned upright before decoding the patch again.
 DESKEW_MIN_ANGLE = 8.0
 # Quiet zone left around a patch so pyzbar sees the symbol's edges.
@@ -196,18 +211,26 @@ class Patch:
     size: tuple[float, float]
 
 
-def find_bars(gray: np.ndarray, max_patches: int = FINDER_MAX_PATCHES) -> list[Patch]:
-    """Patches that look like a 1D barcode, largest first (about 0.3 ms on 640x480).
+@dataclass(frozen=True)
+class _Blocks:
+    """The finder's view of a frame: per block of a half-size copy, how much its gradient
+    flips sign (``alternating``), the structure tensor (``jxx``, ``jyy``, ``jxy``) and how
+    much the gradient points one way (``coherence``: 1 for bars, lower for a QR code)."""
 
-    Works on blocks of a half-size copy. A block is bar-like when its gradient flips sign
-    often (mean |g| much larger than |mean g|: many edges, not one shadow or sleeve edge)
-    and points one way (structure-tensor coherence: bars, not text or foliage).
-    """
+    alternating: np.ndarray
+    jxx: np.ndarray
+    jyy: np.ndarray
+    jxy: np.ndarray
+    coherence: np.ndarray
+    grid: tuple[int, int]
+
+
+def _blocks(gray: np.ndarray) -> _Blocks | None:
     import cv2
 
     h, w = gray.shape
     if min(h, w) < FINDER_SCALE * FINDER_BLOCK * FINDER_MIN_SIDE:
-        return []
+        return None
     small = cv2.resize(gray, (w // FINDER_SCALE, h // FINDER_SCALE), interpolation=cv2.INTER_AREA)
     gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
@@ -220,6 +243,28 @@ def find_bars(gray: np.ndarray, max_patches: int = FINDER_MAX_PATCHES) -> list[P
                    + block_mean(np.abs(gy)) - np.abs(block_mean(gy)))
     jxx, jyy, jxy = block_mean(gx * gx), block_mean(gy * gy), block_mean(gx * gy)
     coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy ** 2) / (jxx + jyy + 1e-3)
+    return _Blocks(alternating, jxx, jyy, jxy, coherence, grid)
+
+
+def find_bars(gray: np.ndarray, max_patches: int = FINDER_MAX_PATCHES) -> list[Patch]:
+    """Patches that look like a 1D barcode, largest first (about 0.3 ms on 640x480).
+
+    Works on blocks of a half-size copy. A block is bar-like when its gradient flips sign
+    often (mean |g| much larger than |mean g|: many edges, not one shadow or sleeve edge)
+    and points one way (structure-tensor coherence: bars, not text or foliage).
+    """
+    blocks = _blocks(gray)
+    return _find_bars(blocks, max_patches)[0] if blocks else []
+
+
+def _find_bars(blocks: _Blocks, max_patches: int = FINDER_MAX_PATCHES
+               ) -> tuple[list[Patch], bool]:
+    """``find_bars``, and whether a bar-like region was left out for being too large: a
+    striped shirt, or a badge joined to the cables across it."""
+    import cv2
+
+    alternating, coherence, grid = blocks.alternating, blocks.coherence, blocks.grid
+    jxx, jyy, jxy = blocks.jxx, blocks.jyy, blocks.jxy
     mask = ((alternating > FINDER_THRESHOLD) & (coherence > FINDER_COHERENCE)).astype(np.uint8)
     # Close one-block gaps (a reflection, a dim bar) so a symbol is one patch, quiet zones and all.
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
@@ -233,10 +278,13 @@ def find_bars(gray: np.ndarray, max_patches: int = FINDER_MAX_PATCHES) -> list[P
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     scale = FINDER_SCALE * FINDER_BLOCK
     found = []
+    too_large = False
     for label in range(1, count):
         x, y, bw, bh, area = (int(v) for v in stats[label])
-        if (area < FINDER_MIN_BLOCKS or min(bw, bh) < FINDER_MIN_SIDE
-                or bw * bh > FINDER_MAX_SHARE * grid[0] * grid[1]):
+        if area < FINDER_MIN_BLOCKS or min(bw, bh) < FINDER_MIN_SIDE:
+            continue
+        if bw * bh > FINDER_MAX_SHARE * grid[0] * grid[1]:
+            too_large = True
             continue
         inside = labels == label
         # Gradient direction across the bars; bars are upright when it is horizontal.
@@ -245,7 +293,27 @@ def find_bars(gray: np.ndarray, max_patches: int = FINDER_MAX_PATCHES) -> list[P
         found.append((area, Patch((x * scale, y * scale, (x + bw) * scale, (y + bh) * scale),
                                   float(angle), centre, size)))
     found.sort(key=lambda item: -item[0])
-    return [patch for _, patch in found[:max_patches]]
+    return [patch for _, patch in found[:max_patches]], too_large
+
+
+def _finds_qr(blocks: _Blocks) -> bool:
+    """Whether a region looks like a QR code: blocks whose gradient flips sign often and
+    points more than one way (modules, not bars), a filled, roughly square region at least
+    QR_MIN_SIDE blocks across. Text and foliage can look so too, so this only decides
+    whether pyzbar is asked; 2 of the 46 photos without barcodes have such a region."""
+    import cv2
+
+    mask = ((blocks.alternating > FINDER_THRESHOLD)
+            & (blocks.coherence <= FINDER_COHERENCE)).astype(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    limit = FINDER_MAX_SHARE * blocks.grid[0] * blocks.grid[1]
+    for x, y, bw, bh, area in stats[1:]:
+        short, long = sorted((int(bw), int(bh)))
+        filled = 2 * area >= bw * bh
+        if short >= QR_MIN_SIDE and long <= 2 * short and filled and bw * bh <= limit:
+            return True
+    return False
 
 
 def _turned_extent(inside: np.ndarray, angle: float, scale: int
@@ -292,38 +360,50 @@ def _agree(a: Read, b: Read) -> bool:
 def merge(reads: Iterable[Read]) -> list[Read]:
     """One read per symbol. A symbol read only on pixels the chain made (``upright``,
     ``sharpened``) by only one of the decoders yields nothing, and so does one whose reads
-    disagree about its text, unless the text is read as taken and by both decoders and
-    every dissent is such an unconfirmed read, and so does a text both decoders read only on
-    different transformations that is no Turnout code (see the module docstring)."""
+    disagree about its text, unless the text is read as taken and every dissent is
+    outvoted (``_outvoted``), and so does a text both decoders read only on different
+    transformations that is no Turnout code (see the module docstring)."""
     groups: list[list[Read]] = []
     for read in reads:
         joined = [g for g in groups if any(_overlap(read.box, other.box) for other in g)]
         for g in joined:
             groups.remove(g)
         groups.append([read] + [r for g in joined for r in g])
-    merged = []
-    for group in groups:
-        kept = [r for r in group if _confirmed(r, group)]
-        if not kept:
-            continue  # only read on pixels the chain made, by one decoder: not confirmed
-        # Prefer zxing-cpp's text: zbar drops the top bit of extended Code 128 characters.
-        kept.sort(key=lambda r: r.decoder != "zxing-cpp")
-        first = kept[0]
-        if not all(_agree(first, other) for other in kept[1:]):
-            continue
-        # A dissenting text read by one decoder only on pixels the chain made (pyzbar reads a
-        # turned patch right and wrong on different scan lines) is outvoted only by a text
-        # read as taken and by both decoders. Both decoders can agree on a misread of the
-        # pixels the chain made ('T511825' as 'T,&29'), and one decoder alone stays in doubt.
-        dissent = any(not _agree(first, r) for r in group)
-        if dissent and (len({r.decoder for r in kept}) < 2
-                        or not any(r.look in AS_TAKEN for r in kept)):
-            continue
-        if not _vouched(kept):
-            continue
-        merged.append(first)
+    merged = [symbol for symbol in map(_verdict, groups) if symbol is not None]
     merged.sort(key=lambda r: (r.box[1], r.box[0]))
     return merged
+
+
+def _verdict(group: list[Read]) -> Read | None:
+    """The read a symbol is reported as, or None when its reads leave it in doubt."""
+    kept = [r for r in group if _confirmed(r, group)]
+    # Prefer zxing-cpp's text: zbar drops the top bit of extended Code 128 characters.
+    kept.sort(key=lambda r: r.decoder != "zxing-cpp")
+    for first in kept:
+        backing = [r for r in kept if _agree(first, r)]
+        dissent = [r for r in group if not _agree(first, r)]
+        if all(_outvoted(r, backing, group) for r in dissent) and _vouched(backing):
+            return first
+    return None  # nothing confirmed, or a dissent that may be the symbol read right
+
+
+def _outvoted(dissent: Read, backing: list[Read], group: list[Read]) -> bool:
+    """A dissenting read that cannot stand against ``backing`` (reads of one text):
+    - one decoder's text that is no Turnout code, against a Turnout code read as taken.
+      Only a Turnout code can credit a stranger, and the decoders' misreads of badges are
+      junk ("'68590" for 'T68590', 'T,V#$' for 'T540331', 'T,&29' for 'T511825'), so such
+      a dissent is a misread, not a rival; or
+    - one decoder's read on pixels the chain made, against a text read as taken and by
+      both decoders (pyzbar reads a turned patch right and wrong on different scan lines).
+    Nothing else is: both decoders can agree on a misread of pixels the chain made
+    ('T511825' as 'T,&29'), and a dissent that is a Turnout code may be the symbol read right.
+    """
+    if not any(r.look in AS_TAKEN for r in backing):
+        return False
+    lone = not any(other.decoder != dissent.decoder and _agree(dissent, other) for other in group)
+    if lone and not _turnout_code(dissent.text) and _turnout_code(backing[0].text):
+        return True
+    return len({r.decoder for r in backing}) == 2 and not _confirmed(dissent, group)
 
 
 def _confirmed(read: Read, group: list[Read]) -> bool:
@@ -378,17 +458,28 @@ def chain_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES
         reads = pyzbar_reads(gray, [QR])
         if reads:
             return merge(reads)
+    blocks = _blocks(gray)
+    if blocks is None:
+        return []
+    # Nor one zxing-cpp did not even find (a reflection washes out a corner): when a region
+    # looks like a QR code, pyzbar reads the frame for QR too.
+    if QR in symbologies and QR not in unread and _finds_qr(blocks):
+        reads = pyzbar_reads(gray, [QR])
+        if reads:
+            return merge(reads)
     if CODE128 not in symbologies:
         return []
-    patches = find_bars(gray)
+    patches, too_large = _find_bars(blocks)
     for patch in patches:
         reads += _read_patch(gray, patch, symbologies)
-    if reads or not patches:
+    if reads or not (patches or too_large):
         return merge(reads)
     # Something bar-like is there but no look at a patch read anything: the badge may not be
-    # among the patches picked, or reach past one. pyzbar reads the whole frame, as taken.
-    # (Not when the looks disagreed: that doubt stands.)
-    return merge(pyzbar_reads(gray, [CODE128]))
+    # among the patches picked, reach past one, or be joined to cables in a region too large
+    # to pick. pyzbar reads the whole frame, as taken. (Not when the looks disagreed: that
+    # doubt stands.) Nothing else read it, so only a Turnout code counts: pyzbar misreads a
+    # blurred, turned badge as taken too ('T,&29' for 'T511825' on a bench frame).
+    return merge([r for r in pyzbar_reads(gray, [CODE128]) if _turnout_code(r.text)])
 
 
 def _read_patch(gray: np.ndarray, patch: Patch, symbologies: Sequence[str]) -> list[Read]:
