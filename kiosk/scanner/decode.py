@@ -38,13 +38,16 @@ The chain, in the order a frame meets it:
      else (both decoders, on different transformations) it is a Turnout code: a badge that
      passes its check digit, or a card. pyzbar upright and zxing-cpp sharpened both read a
      turned ``T89263`` as ``'89263`` on one bench frame, and read badges right with the
-     same looks on others: only the text tells them apart.
+     same looks on others: only the text tells them apart. And
+   - if only pyzbar reads its text and it is Code 128, the text is a Turnout code: nothing
+     checked it, and pyzbar misreads blurred Code 128 as taken (``'278999`` for
+     ``T278999``, ``T,%sH`` for ``T508340`` on a bar patch zxing-cpp reads nothing on).
 
 Both decoders are restricted to the symbologies badges use (QR and Code 128): unrestricted,
 zbar reads phantom Interleaved 2 of 5 codes in empty frames. No badge validation happens
 here beyond those uses of it (which reads confirm a text, which dissents stand, what
-pyzbar's last look at a whole frame may report): a text as taken, or read on the same
-pixels by both decoders, is reported whatever it is.
+pyzbar alone may report on Code 128): a text as taken, or read on the same pixels by both
+decoders, is otherwise reported whatever it is.
 """
 
 from __future__ import annotations
@@ -362,7 +365,8 @@ def merge(reads: Iterable[Read]) -> list[Read]:
     ``sharpened``) by only one of the decoders yields nothing, and so does one whose reads
     disagree about its text, unless the text is read as taken and every dissent is
     outvoted (``_outvoted``), and so does a text both decoders read only on different
-    transformations that is no Turnout code (see the module docstring)."""
+    transformations that is no Turnout code, or a Code 128 text only pyzbar reads that is
+    none (see the module docstring)."""
     groups: list[list[Read]] = []
     for read in reads:
         joined = [g for g in groups if any(_overlap(read.box, other.box) for other in g)]
@@ -414,7 +418,12 @@ def _confirmed(read: Read, group: list[Read]) -> bool:
 
 def _vouched(kept: list[Read]) -> bool:
     """Reads that agree, one of them as taken or two by both decoders on the same pixels the
-    chain made; else (both decoders on different transformations) only a Turnout code."""
+    chain made; else (both decoders on different transformations) only a Turnout code. A
+    Code 128 text only pyzbar reads is vouched for only if it is a Turnout code, as taken
+    too: nothing checked it, and pyzbar misreads blurred Code 128 as taken ("'278999" for
+    'T278999', 'T,%sH' for 'T508340' on the finder's patch, with zxing-cpp reading nothing)."""
+    if all(r.decoder == "pyzbar" and r.type == CODE128 for r in kept):
+        return _turnout_code(kept[0].text)
     if any(r.look in AS_TAKEN for r in kept) or any(
             a.decoder != b.decoder and a.look == b.look for a in kept for b in kept):
         return True
@@ -573,7 +582,8 @@ def load_gray(path) -> np.ndarray:
 def decode_files(paths: Iterable[str], out: TextIO = sys.stdout) -> int:
     """``turnout-kiosk decode IMAGE…``: one JSON line per image with the codes the chain reads.
 
-    Reports what is in the image (no badge validation). Returns 1 if an image could not be
+    Reports what is in the image (no badge validation beyond the chain's own: a Code 128 text
+    only pyzbar reads must be a Turnout code). Returns 1 if an image could not be
     read, else 0.
     """
     status = 0
