@@ -486,9 +486,9 @@ def chain_reads(gray: np.ndarray, symbologies: Sequence[str] = BADGE_SYMBOLOGIES
     # Something bar-like is there but no look at a patch read anything: the badge may not be
     # among the patches picked, reach past one, or be joined to cables in a region too large
     # to pick. pyzbar reads the whole frame, as taken. (Not when the looks disagreed: that
-    # doubt stands.) Nothing else read it, so only a Turnout code counts: pyzbar misreads a
-    # blurred, turned badge as taken too ('T,&29' for 'T511825' on a bench frame).
-    return merge([r for r in pyzbar_reads(gray, [CODE128]) if _turnout_code(r.text)])
+    # doubt stands.) Nothing else read it, so merge keeps only Turnout codes (``_vouched``):
+    # pyzbar misreads a blurred, turned badge as taken too ('T,&29' for 'T511825').
+    return merge(pyzbar_reads(gray, [CODE128]))
 
 
 def _read_patch(gray: np.ndarray, patch: Patch, symbologies: Sequence[str]) -> list[Read]:
