@@ -148,9 +148,6 @@ class KiosksStore(StoreBase):
         self.db.execute("UPDATE kiosks SET config_sent = ? WHERE id = ?",
                         (config.to_json().decode(), kiosk_id))
 
-    def kiosk_seen(self, kiosk_id: str, seen_at: str) -> None:
-        self.kiosks_seen({kiosk_id: seen_at})
-
     def kiosks_seen(self, seen: dict[str, str]) -> None:
         """When each of these kiosks last sent something (one statement for a batch's kiosks)."""
         self.db.executemany("UPDATE kiosks SET last_seen = ? WHERE id = ?",
