@@ -5,6 +5,7 @@ already running on the machine."""
 
 from __future__ import annotations
 
+import random
 import shutil
 import signal
 import socket
@@ -19,10 +20,42 @@ MAX_INFLIGHT = 2_000
 MAX_PACKET_SIZE = 16_384
 
 
+def _ephemeral_ports() -> range:
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999  # Linux's default
+    return range(low, high + 1)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
+    """A loopback port nobody listens on now, chosen outside the kernel's ephemeral range.
+
+    Why not bind(0): that hands out an ephemeral port, and the next outgoing connection of
+    any process (a test's HTTP or MQTT client) may take it before our server binds it, so
+    the server fails with "Address already in use" (seen in CI, under pytest-xdist)."""
+    ephemeral = _ephemeral_ports()
+    ours = range(10_000, ephemeral.start) if ephemeral.start > 11_000 else range(ephemeral.stop, 65_536)
+    pick = random.SystemRandom()
+    for _ in range(200):
+        port = pick.choice(ours)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))  # no SO_REUSEADDR: a port in TIME_WAIT is skipped too
+            except OSError:
+                continue
+            return port
+    with socket.socket() as sock:  # that range is full: fall back to the kernel's choice
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# MQTT 3.1.1 CONNECT: protocol "MQTT" level 4, clean session, keep-alive 60 s, empty client id.
+_CONNECT = bytes([0x10, 12, 0, 4]) + b"MQTT" + bytes([4, 0x02, 0, 60, 0, 0])
+
+
+class PortTaken(RuntimeError):
+    """Mosquitto could not listen: something else took the port first."""
 
 
 class Broker:
@@ -33,6 +66,7 @@ class Broker:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
+        self._may_move = port is None  # a port we chose may be taken before Mosquitto binds it
         self.persistence = persistence
         self.max_inflight = max_inflight
         self.proc: subprocess.Popen | None = None
@@ -62,18 +96,47 @@ class Broker:
         self.conf.write_text("\n".join(lines) + "\n")
 
     def start(self) -> "Broker":
-        log = open(self.workdir / "mosquitto.log", "ab")
+        for attempt in range(4):
+            try:
+                self._start()
+                break
+            except PortTaken:
+                if not self._may_move or attempt == 3:
+                    raise
+                self.port = free_port()
+                self._write_conf()
+        self._may_move = False  # from now on clients know this port
+        return self
+
+    def _start(self) -> "Broker":
+        log_path = self.workdir / "mosquitto.log"
+        logged = log_path.stat().st_size if log_path.exists() else 0
+        log = open(log_path, "ab")
         self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=log, stderr=log)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: see {self.workdir / 'mosquitto.log'}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
+                with open(log_path, "rb") as said:
+                    said.seek(logged)
+                    if b"Address already in use" in said.read():
+                        raise PortTaken(self.port)
+                raise RuntimeError(f"mosquitto exited: see {log_path}")
+            if self._answers_mqtt():
+                return self
+            time.sleep(0.05)
         raise RuntimeError("mosquitto did not start listening")
+
+    def _answers_mqtt(self) -> bool:
+        """True once our Mosquitto answers a CONNECT: a bare TCP connect would also succeed to
+        whatever else took the port."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(_CONNECT)
+                answered = sock.recv(4).startswith(b"\x20")  # CONNACK
+                sock.sendall(b"\xe0\x00")  # DISCONNECT
+                return answered
+        except OSError:
+            return False
 
     def stop(self, kill: bool = False) -> None:
         if self.proc and self.proc.poll() is None:
