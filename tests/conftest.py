@@ -1,3 +1,4 @@
+import logging
 import weakref
 
 import pytest
@@ -63,6 +64,18 @@ def _close_stores_after_each_module(_record_opened_stores):
         if store is not None:
             store.close()
     _opened_stores.clear()
+
+
+@pytest.fixture(autouse=True)
+def _log_handlers_of_a_cli_run_removed():
+    """A test that runs a command in-process (``hub.cli.main``) gets turnout.logs' handler on
+    the root logger, writing to the stderr pytest captured for that test. Left in place, a
+    background thread still running (a statistics rebuild) later writes to the closed capture
+    and Python prints "--- Logging error ---" into another test's output."""
+    yield
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if type(h) is logging.StreamHandler]:  # not pytest's own
+        root.removeHandler(handler)
 
 
 # -- the hub's database: SQLite, or PostgreSQL with --hub-db (make test-postgres) --
