@@ -111,8 +111,8 @@ class Broker:
     def _start(self) -> "Broker":
         log_path = self.workdir / "mosquitto.log"
         logged = log_path.stat().st_size if log_path.exists() else 0
-        log = open(log_path, "ab")
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=log, stderr=log)
+        with open(log_path, "ab") as log:  # Mosquitto keeps its own copy of the descriptor
+            self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=log, stderr=log)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
